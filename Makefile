@@ -1,0 +1,57 @@
+# The front door. `make dev` and `make test` work on a machine with only python3 and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+UV_VERSION := 0.13.9
+# Prefer a uv already on PATH; otherwise bootstrap the pinned one into the project's venv.
+UV := $(or $(shell command -v uv 2>/dev/null),$(VENV)/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+STAMP := $(VENV)/.nceflow-synced
+PYPROJECTS := pyproject.toml $(wildcard shared/*/pyproject.toml services/*/pyproject.toml)
+
+.PHONY: help install dev test lint format schemas bench clean
+
+help:
+	@echo "make dev      install, then run the whole stack on 127.0.0.1 (Ctrl-C stops it)"
+	@echo "make test     install, then run every test against real servers"
+	@echo "make lint     ruff + mypy --strict"
+	@echo "make schemas  regenerate the committed JSON Schemas and AsyncAPI document"
+	@echo "make bench    run the benchmarks in bench/"
+	@echo "make clean    remove the venv and local state"
+
+$(VENV)/bin/uv:
+	@test -x "$(VENV)/bin/python" || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): uv.lock $(PYPROJECTS) | $(if $(shell command -v uv 2>/dev/null),,$(VENV)/bin/uv)
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+install: $(STAMP)
+
+dev: install
+	$(VENV)/bin/nceflow dev up
+
+test: install
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared services tests bench
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+schemas: install
+	$(VENV)/bin/nceflow schemas export
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .nceflow .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""nceflow catalog service: the Microsoft NCE catalogue over HTTP."""

@@ -1,0 +1,1 @@
+"""nceflow checkout service: the NCE purchase wizard."""

@@ -1,0 +1,16 @@
+"""`python -m nceflow.checkout` runs the checkout service."""
+
+from __future__ import annotations
+
+from nceflow.checkout.app import create_app
+from nceflow.checkout.settings import Settings
+from nceflow.runtime.serve import serve
+
+
+def main() -> None:
+    settings = Settings()
+    serve(create_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()

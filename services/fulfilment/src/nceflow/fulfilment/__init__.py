@@ -1,0 +1,1 @@
+"""nceflow fulfilment service: places confirmed orders in Partner Center."""

@@ -1,0 +1,1 @@
+"""Partner Center and Entra ID token endpoint simulator for nceflow dev and tests."""

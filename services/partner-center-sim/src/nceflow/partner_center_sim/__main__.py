@@ -1,0 +1,16 @@
+"""`python -m nceflow.partner_center_sim` runs the Partner Center simulator."""
+
+from __future__ import annotations
+
+from nceflow.partner_center_sim.app import create_app
+from nceflow.partner_center_sim.settings import Settings
+from nceflow.runtime.serve import serve
+
+
+def main() -> None:
+    settings = Settings()
+    serve(create_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()

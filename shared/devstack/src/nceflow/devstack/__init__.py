@@ -1,0 +1,1 @@
+"""nceflow dev stack: embedded broker and Redis, the nceflow CLI, pytest fixtures."""

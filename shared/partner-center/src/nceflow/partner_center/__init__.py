@@ -1,0 +1,1 @@
+"""Typed async client for the Microsoft Partner Center REST API subset nceflow uses."""

@@ -1,0 +1,1 @@
+"""Plumbing every nceflow service shares: logging, health endpoints, serving, common settings."""

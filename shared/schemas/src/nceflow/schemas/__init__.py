@@ -1,0 +1,1 @@
+"""nceflow order event contract: CloudEvents envelopes, topics, JSON Schemas."""
