@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from nceflow.runtime.settings import HttpServerSettings
@@ -13,3 +16,25 @@ class Settings(HttpServerSettings):
     model_config = SettingsConfigDict(env_prefix="NCEFLOW_PC_SIM_", extra="ignore")
 
     port: int = 8090
+    seed_path: Path | None = Field(
+        default=None, description="A seed JSON file; the packaged data/seed.json when unset"
+    )
+    token_lifetime_seconds: int = Field(default=3600, ge=1, description="`expires_in` of tokens")
+    order_completion_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="Orders stay `pending` this long after checkout (0 = completed at once); "
+        "`POST /_sim/orders/{id}/complete` completes one earlier",
+    )
+    rate_limit_per_minute: int = Field(
+        default=500, ge=0, description="Requests per partner tenant per minute; 0 turns it off"
+    )
+    random_seed: int | None = Field(
+        default=None, description="Seed of the fault-injection RNG, for reproducible runs"
+    )
+    request_log_size: int = Field(default=10_000, ge=1, description="Requests kept for /_sim/")
+    lost_response_hang_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a `lost_response` fault holds the connection before dropping it",
+    )
