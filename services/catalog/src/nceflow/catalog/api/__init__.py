@@ -1,0 +1,1 @@
+"""The catalog's HTTP API: routes, response shapes and problem+json errors."""
