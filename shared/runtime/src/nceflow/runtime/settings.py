@@ -30,7 +30,7 @@ class KafkaSettings(BaseSettings):
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("NCEFLOW_KAFKA_BOOTSTRAP_SERVERS", "bootstrap_servers"),
     )
-    # Real Kafka: on. The embedded dev broker (Tansu) does not implement it, so devstack turns it off.
+    # On for real Kafka. The embedded dev broker (Tansu) lacks it, so devstack turns it off.
     enable_idempotence: bool = Field(
         default=True,
         validation_alias=AliasChoices("NCEFLOW_KAFKA_ENABLE_IDEMPOTENCE", "enable_idempotence"),

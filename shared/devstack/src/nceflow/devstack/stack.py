@@ -1,0 +1,190 @@
+"""`nceflow dev up`: the whole stack on loopback, one child process per component."""
+
+from __future__ import annotations
+
+import importlib.util
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nceflow.devstack.processes import (
+    LOOPBACK,
+    ManagedProcess,
+    StartupError,
+    port_is_busy,
+    start_service,
+)
+from nceflow.devstack.servers import create_topics_sync, start_broker, start_redis
+from nceflow.schemas.topics import ALL_TOPICS
+
+
+class DevStackSettings(BaseSettings):
+    """Ports and state folder of the dev stack; each port has its own `NCEFLOW_…_PORT` variable."""
+
+    model_config = SettingsConfigDict(env_prefix="NCEFLOW_", extra="ignore")
+
+    kafka_port: int = Field(default=9092, ge=1, le=65535)
+    redis_port: int = Field(default=6379, ge=1, le=65535)
+    pc_sim_port: int = Field(default=8090, ge=1, le=65535)
+    catalog_port: int = Field(default=8001, ge=1, le=65535)
+    checkout_port: int = Field(default=8002, ge=1, le=65535)
+    fulfilment_port: int = Field(default=8003, ge=1, le=65535)
+    storefront_port: int = Field(default=8000, ge=1, le=65535)
+    state_dir: Path = Path(".nceflow")
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A Python service of the stack: its module, the variable that sets its port, its port."""
+
+    label: str
+    module: str
+    port_variable: str
+    port: int
+
+
+def service_specs(settings: DevStackSettings) -> list[ServiceSpec]:
+    """The services in start order; the ones not installed (not built yet) are left out."""
+    specs = [
+        ServiceSpec(
+            "partner center simulator",
+            "nceflow.partner_center_sim",
+            "NCEFLOW_PC_SIM_PORT",
+            settings.pc_sim_port,
+        ),
+        ServiceSpec("catalog", "nceflow.catalog", "NCEFLOW_CATALOG_PORT", settings.catalog_port),
+        ServiceSpec(
+            "checkout", "nceflow.checkout", "NCEFLOW_CHECKOUT_PORT", settings.checkout_port
+        ),
+        ServiceSpec(
+            "fulfilment",
+            "nceflow.fulfilment",
+            "NCEFLOW_FULFILMENT_PORT",
+            settings.fulfilment_port,
+        ),
+        ServiceSpec(
+            "storefront",
+            "nceflow.storefront",
+            "NCEFLOW_STOREFRONT_PORT",
+            settings.storefront_port,
+        ),
+    ]
+    return [s for s in specs if importlib.util.find_spec(s.module) is not None]
+
+
+def service_environment(settings: DevStackSettings) -> dict[str, str]:
+    """The variables that point every service at the stack's servers and at each other."""
+    return {
+        "NCEFLOW_KAFKA_BOOTSTRAP_SERVERS": f"{LOOPBACK}:{settings.kafka_port}",
+        # The embedded broker (Tansu) does not implement the idempotent producer.
+        "NCEFLOW_KAFKA_ENABLE_IDEMPOTENCE": "false",
+        "NCEFLOW_REDIS_URL": f"redis://{LOOPBACK}:{settings.redis_port}/0",
+        "NCEFLOW_PARTNER_CENTER_BASE_URL": f"http://{LOOPBACK}:{settings.pc_sim_port}",
+        "NCEFLOW_PARTNER_CENTER_AUTHORITY_URL": f"http://{LOOPBACK}:{settings.pc_sim_port}",
+        "NCEFLOW_CATALOG_URL": f"http://{LOOPBACK}:{settings.catalog_port}",
+        "NCEFLOW_CHECKOUT_URL": f"http://{LOOPBACK}:{settings.checkout_port}",
+    }
+
+
+def busy_ports(settings: DevStackSettings, with_services: bool) -> list[tuple[int, str]]:
+    """(port, variable) pairs that something else already holds."""
+    wanted = [
+        (settings.kafka_port, "NCEFLOW_KAFKA_PORT"),
+        (settings.redis_port, "NCEFLOW_REDIS_PORT"),
+    ]
+    if with_services:
+        wanted += [(s.port, s.port_variable) for s in service_specs(settings)]
+    return [(port, var) for port, var in wanted if port_is_busy(port)]
+
+
+class DevStack:
+    """Starts the components in order, remembers each child, stops them all by pid."""
+
+    def __init__(self, settings: DevStackSettings, echo: Callable[[str], None]) -> None:
+        self.settings = settings
+        self.echo = echo
+        self.children: list[ManagedProcess] = []
+
+    def start(self, with_services: bool) -> None:
+        s = self.settings
+        logs = s.state_dir / "logs"
+        broker = start_broker(s.kafka_port, log_path=logs / "kafka.log")
+        self.children.append(broker)
+        self.echo(f"kafka       {broker.url}  (Tansu, in memory, pid {broker.pid})")
+        redis = start_redis(
+            s.redis_port, data_dir=s.state_dir / "redis", log_path=logs / "redis.log"
+        )
+        self.children.append(redis)
+        self.echo(
+            f"redis       {redis.url}  (append-only file in {s.state_dir}/redis, pid {redis.pid})"
+        )
+        create_topics_sync(broker.url, ALL_TOPICS)
+        self.echo(f"topics      {', '.join(ALL_TOPICS)}")
+        if not with_services:
+            return
+        env = service_environment(s)
+        for spec in service_specs(s):
+            proc = start_service(
+                spec.module,
+                spec.port,
+                env,
+                port_variable=spec.port_variable,
+                log_path=logs / f"{spec.module.rsplit('.', 1)[-1]}.log",
+                timeout=60,
+            )
+            self.children.append(proc)
+            self.echo(f"{spec.label:<11} {proc.url}  (pid {proc.pid})")
+
+    def first_dead_child(self) -> ManagedProcess | None:
+        return next((c for c in self.children if not c.alive()), None)
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+        self.children.clear()
+
+
+def run_dev_stack(
+    settings: DevStackSettings, with_services: bool, echo: Callable[[str], None]
+) -> int:
+    """Start the stack, wait for Ctrl-C or SIGTERM, stop every child; the process exit code."""
+    busy = busy_ports(settings, with_services)
+    if busy:
+        port, variable = busy[0]
+        echo(f"error: port {port} on {LOOPBACK} is in use; set {variable} to another port")
+        return 1
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stack = DevStack(settings, echo)
+    exit_code = 0
+    try:
+        try:
+            stack.start(with_services)
+        except StartupError as exc:
+            echo(f"error: {exc}")
+            return 1
+        echo("ready: press Ctrl-C to stop")
+        while not stop_requested.wait(0.5):
+            dead = stack.first_dead_child()
+            if dead is not None:
+                echo(
+                    f"error: {dead.name} exited unexpectedly; logs in {settings.state_dir / 'logs'}"
+                )
+                exit_code = 1
+                break
+    finally:
+        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    echo("stopped")
+    return exit_code
