@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from nceflow.runtime.settings import HttpServerSettings
@@ -13,3 +16,21 @@ class Settings(HttpServerSettings):
     model_config = SettingsConfigDict(env_prefix="NCEFLOW_CATALOG_", extra="ignore")
 
     port: int = 8001
+    catalogue_file: Path | None = Field(
+        default=None,
+        description="Catalogue written by `nceflow catalog sync` and served at start when it "
+        "exists; None serves the catalogue shipped with the service",
+    )
+    price_list_file: Path | None = Field(
+        default=None, description="The partner's price list; None uses the shipped one"
+    )
+    sync_countries: list[str] = Field(
+        default=["US"], description="Markets whose Partner Center catalog a sync reads"
+    )
+    cache_max_age_seconds: int = Field(
+        default=60, ge=0, description="How long clients may reuse a response without revalidating"
+    )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for `POST /v1/admin/sync`; None disables the endpoint",
+    )
