@@ -1,0 +1,728 @@
+"""`PartnerCenterClient`: one async method per Partner Center call nceflow makes.
+
+Every method takes the caller's `correlation_id` (one per order: Microsoft ties the calls of one
+operation together with `MS-CorrelationId`). Each logical call gets one `MS-RequestId`, reused on
+every retry; the calls that must stay idempotent across a process restart (create customer,
+create cart, checkout) also accept a caller-supplied `request_id`, so the fulfilment saga can
+persist it before calling and send the same one after a crash.
+
+Checkout is the call that costs money. `checkout_cart` retries only what provably did not reach
+Microsoft (429, failed connect). After a timeout or a lost response use `checkout_cart_safely`,
+which applies the documented rule in one place: read the cart; `Ordered` means the checkout went
+through (re-posting the same checkout returns the original result, Microsoft's checkout is
+idempotent per cart); otherwise post the checkout again with the same `MS-RequestId`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+import structlog
+from pydantic import BaseModel, SecretStr
+
+from nceflow.partner_center.auth import EntraIdTokenProvider, TokenKind, TokenProvider
+from nceflow.partner_center.errors import (
+    CheckoutOutcomeUnknownError,
+    PartnerCenterConnectionError,
+    PartnerCenterError,
+    PartnerCenterServerError,
+    PartnerCenterThrottledError,
+    PartnerCenterTimeoutError,
+    error_from_response,
+    is_cart_in_flight,
+    is_order_in_progress,
+    is_retryable,
+)
+from nceflow.partner_center.models import (
+    Address,
+    AddressValidationResult,
+    Agreement,
+    AgreementMetadata,
+    AgreementType,
+    Availability,
+    Cart,
+    CartCheckoutResult,
+    Contact,
+    Customer,
+    Order,
+    PartnerRelationship,
+    Product,
+    ProvisioningStatus,
+    Qualification,
+    RelationshipRequest,
+    ResourceCollection,
+    Sku,
+)
+from nceflow.partner_center.rate_limit import TokenBucket
+from nceflow.partner_center.retry import RetryPolicy, retrying
+from nceflow.partner_center.settings import PartnerCenterSettings
+from nceflow.partner_center.timing import Clock, Sleep, asleep, monotonic
+
+_log = structlog.get_logger(__name__)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+MCA_LINK = "https://aka.ms/customeragreement"
+_CONTRACT_VERSION = "v1"
+
+
+def new_request_id() -> str:
+    """A fresh `MS-RequestId` (persist it before a call that must survive a restart)."""
+    return str(uuid.uuid4())
+
+
+def _retry_checkout(error: BaseException) -> bool:
+    # Only what certainly did not reach Microsoft: a 429 or a connection that never opened.
+    if isinstance(error, PartnerCenterThrottledError):
+        return True
+    return isinstance(error, PartnerCenterConnectionError) and not error.request_sent
+
+
+def _outcome_unknown(error: PartnerCenterError) -> bool:
+    """The checkout may have gone through: read the cart before trying again."""
+    if isinstance(error, PartnerCenterTimeoutError | PartnerCenterServerError):
+        return True
+    if isinstance(error, PartnerCenterConnectionError):
+        return error.request_sent
+    return is_order_in_progress(error) or is_cart_in_flight(error)
+
+
+class PartnerCenterClient:
+    """Typed async client of the Partner Center REST API subset nceflow uses.
+
+    Build one per process and partner tenant (its rate limiter is per tenant), use it as an
+    async context manager or call `aclose()`.
+    """
+
+    def __init__(
+        self,
+        settings: PartnerCenterSettings,
+        *,
+        http: httpx.AsyncClient | None = None,
+        token_provider: TokenProvider | None = None,
+        rate_limiter: TokenBucket | None = None,
+        clock: Clock = monotonic,
+        sleep: Sleep = asleep,
+    ) -> None:
+        self._settings = settings
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
+            ),
+            limits=httpx.Limits(
+                max_connections=settings.max_connections,
+                max_keepalive_connections=settings.max_connections,
+            ),
+        )
+        self._base = settings.base_url.rstrip("/")
+        self._tokens: TokenProvider = token_provider or EntraIdTokenProvider.from_settings(
+            settings, self._http, clock=clock
+        )
+        if rate_limiter is None and settings.rate_limit_per_minute > 0:
+            rate_limiter = TokenBucket(
+                settings.rate_limit_per_minute,
+                burst=settings.rate_limit_burst,
+                clock=clock,
+                sleep=sleep,
+            )
+        self._limiter = rate_limiter
+        self._policy = RetryPolicy.from_settings(settings)
+        self._clock = clock
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return (
+            f"PartnerCenterClient(base_url={self._base!r}, tenant_id={self._settings.tenant_id!r})"
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool if this client created it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    # ------------------------------------------------------------------ transport
+
+    def _url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        if not path.startswith("/"):
+            path = "/" + path
+        if not path.startswith("/v1/"):
+            path = "/v1" + path  # Microsoft's links are relative to /v1
+        return self._base + path
+
+    async def _send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        kind: TokenKind,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None,
+        body: Any,
+        ok_statuses: frozenset[int],
+    ) -> httpx.Response:
+        if self._limiter is not None:
+            await self._limiter.acquire()  # waits outside any lock, before the network call
+        request_id = headers["MS-RequestId"]
+        for attempt_auth in range(2):
+            token = await self._tokens.get_token(kind)
+            try:
+                response = await self._http.request(
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    headers={**headers, "Authorization": _bearer(token)},
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                raise PartnerCenterConnectionError(
+                    f"could not connect ({type(exc).__name__})",
+                    request_sent=False,
+                    request_id=request_id,
+                ) from None
+            except httpx.TimeoutException as exc:
+                raise PartnerCenterTimeoutError(
+                    f"no response in time ({type(exc).__name__})", request_id=request_id
+                ) from None
+            except httpx.TransportError as exc:
+                raise PartnerCenterConnectionError(
+                    f"connection lost ({type(exc).__name__})", request_id=request_id
+                ) from None
+            if response.status_code == 401 and attempt_auth == 0:
+                # The token may have been revoked or rotated early: fetch a new one once.
+                self._tokens.invalidate(kind, token)
+                continue
+            break
+        status = response.status_code
+        if 200 <= status < 300 or status in ok_statuses:
+            return response
+        raise error_from_response(response, request_id=request_id)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        kind: TokenKind,
+        correlation_id: str,
+        request_id: str | None = None,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        extra_headers: Mapping[str, str] | None = None,
+        ok_statuses: frozenset[int] = frozenset(),
+        retry_on: Callable[[BaseException], bool] = is_retryable,
+    ) -> httpx.Response:
+        # Built once per logical call so that every retry repeats the same MS-RequestId.
+        headers = {
+            "Accept": "application/json",
+            "MS-RequestId": request_id or new_request_id(),
+            "MS-CorrelationId": correlation_id,
+            "MS-Contract-Version": _CONTRACT_VERSION,
+        }
+        if extra_headers:
+            headers.update(extra_headers)
+        url = self._url(path)
+        async for attempt in retrying(
+            self._policy, clock=self._clock, sleep=self._sleep, retry_on=retry_on
+        ):
+            with attempt:
+                return await self._send_once(
+                    method,
+                    url,
+                    kind=kind,
+                    headers=headers,
+                    params=params,
+                    body=body,
+                    ok_statuses=ok_statuses,
+                )
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _get(
+        self, model: type[ModelT], path: str, *, kind: TokenKind, correlation_id: str, **kw: Any
+    ) -> ModelT:
+        response = await self._call("GET", path, kind=kind, correlation_id=correlation_id, **kw)
+        return model.model_validate_json(response.content)
+
+    async def _paginate(
+        self,
+        model: type[ModelT],
+        path: str,
+        *,
+        kind: TokenKind,
+        correlation_id: str,
+        params: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[ModelT]:
+        """Items of every page, following `links.next` (with its `MS-ContinuationToken`
+        header) or a `continuationToken` in the body."""
+        page_params: Mapping[str, str] | None = params
+        extra: dict[str, str] = {}
+        seen_tokens: set[str] = set()
+        while True:
+            response = await self._call(
+                "GET",
+                path,
+                kind=kind,
+                correlation_id=correlation_id,
+                params=page_params,
+                extra_headers=extra,
+            )
+            raw = response.json()
+            if isinstance(raw, list):  # a few calls answer a bare JSON array
+                for item in raw:
+                    yield model.model_validate(item)
+                return
+            page = ResourceCollection[Any].model_validate(raw)
+            for item in page.items:
+                yield model.model_validate(item)
+            next_link = page.links.next if page.links else None
+            if next_link is not None:
+                path, page_params = next_link.uri, None
+                extra = {h.key: h.value for h in next_link.headers}
+                token = extra.get("MS-ContinuationToken", next_link.uri)
+            elif page.continuation_token:
+                token = page.continuation_token
+                page_params = {**(params or {}), "seekOperation": "Next"}
+                extra = {"MS-ContinuationToken": token}
+            else:
+                return
+            if token in seen_tokens:  # a server repeating itself must not loop us forever
+                return
+            seen_tokens.add(token)
+
+    async def _collect(self, items: AsyncIterator[ModelT]) -> list[ModelT]:
+        return [item async for item in items]
+
+    # ------------------------------------------------------------------ customers
+
+    async def domain_exists(self, domain: str, *, correlation_id: str) -> bool:
+        """Whether a tenant already uses `domain` (`HEAD /v1/domains/{domain}`: 200 taken,
+        404 available)."""
+        response = await self._call(
+            "HEAD",
+            f"/domains/{quote(domain, safe='')}",
+            kind=TokenKind.APP_ONLY,
+            correlation_id=correlation_id,
+            ok_statuses=frozenset({404}),
+        )
+        return response.status_code == 200
+
+    def iter_customers(
+        self, domain_prefix: str, *, correlation_id: str, page_size: int = 100
+    ) -> AsyncIterator[Customer]:
+        """Customers whose domain starts with `domain_prefix` (Microsoft's prefix filter)."""
+        search = {"Field": "Domain", "Value": domain_prefix, "Operator": "starts_with"}
+        return self._paginate(
+            Customer,
+            "/customers",
+            kind=TokenKind.APP_USER,
+            correlation_id=correlation_id,
+            params={"size": str(page_size), "filter": json.dumps(search, separators=(",", ":"))},
+        )
+
+    async def find_customers_by_domain(self, domain: str, *, correlation_id: str) -> list[Customer]:
+        """Customers whose domain is exactly `domain` (case-insensitive).
+
+        Microsoft's filter matches prefixes (`contoso` finds `contosobikes.onmicrosoft.com`),
+        so the exact comparison is ours.
+        """
+        wanted = domain.strip().lower()
+        return [
+            customer
+            async for customer in self.iter_customers(wanted, correlation_id=correlation_id)
+            if customer.company_profile is not None
+            and (customer.company_profile.domain or "").lower() == wanted
+        ]
+
+    async def get_customer(self, customer_id: str, *, correlation_id: str) -> Customer:
+        """One customer; `relationship_to_partner` tells whether a reseller relationship exists."""
+        return await self._get(
+            Customer,
+            f"/customers/{quote(customer_id, safe='')}",
+            kind=TokenKind.APP_ONLY,
+            correlation_id=correlation_id,
+        )
+
+    async def create_customer(
+        self, customer: Customer, *, correlation_id: str, request_id: str | None = None
+    ) -> Customer:
+        """Create a customer tenant (201). The answer holds the tenant id and one-time admin
+        credentials (`user_credentials.password` is a `SecretStr`). Indirect providers set
+        `associated_partner_id` to the reseller's partner id."""
+        response = await self._call(
+            "POST",
+            "/customers",
+            kind=TokenKind.APP_ONLY,
+            correlation_id=correlation_id,
+            request_id=request_id,
+            body=customer.to_wire(),
+        )
+        return Customer.model_validate_json(response.content)
+
+    async def relationship_request_link(self, *, correlation_id: str) -> RelationshipRequest:
+        """The reseller-relationship invitation link a customer's global admin accepts."""
+        return await self._get(
+            RelationshipRequest,
+            "/customers/relationshiprequests",
+            kind=TokenKind.APP_USER,
+            correlation_id=correlation_id,
+        )
+
+    async def validate_address(
+        self, address: Address, *, correlation_id: str
+    ) -> AddressValidationResult:
+        """Validate an address (ISO alpha-2 country) before creating a tenant with it."""
+        body = address.model_dump(
+            mode="json",
+            by_alias=True,
+            exclude_none=True,
+            include={"address_line1", "address_line2", "city", "state", "postal_code", "country"},
+        )
+        response = await self._call(
+            "POST",
+            "/validations/address",
+            kind=TokenKind.APP_ONLY,
+            correlation_id=correlation_id,
+            body=body,
+        )
+        return AddressValidationResult.model_validate_json(response.content)
+
+    # ------------------------------------------------------------------ agreements, qualifications
+
+    async def list_agreement_metadata(
+        self,
+        *,
+        correlation_id: str,
+        agreement_type: str = AgreementType.MICROSOFT_CUSTOMER_AGREEMENT,
+    ) -> list[AgreementMetadata]:
+        """Agreement templates of one type."""
+        return await self._collect(
+            self._paginate(
+                AgreementMetadata,
+                "/agreements",
+                kind=TokenKind.APP_USER,
+                correlation_id=correlation_id,
+                params={"agreementType": agreement_type},
+            )
+        )
+
+    async def mca_template_id(self, *, correlation_id: str) -> str:
+        """The `templateId` of the Microsoft Customer Agreement (for `attest_mca`)."""
+        templates = await self.list_agreement_metadata(correlation_id=correlation_id)
+        if not templates:
+            raise PartnerCenterError("no Microsoft Customer Agreement template published")
+        # The newest version has the lowest versionRank (0 = current).
+        return min(templates, key=lambda t: t.version_rank or 0).template_id
+
+    async def list_customer_agreements(
+        self,
+        customer_id: str,
+        *,
+        correlation_id: str,
+        agreement_type: str = AgreementType.MICROSOFT_CUSTOMER_AGREEMENT,
+    ) -> list[Agreement]:
+        """The customer's acceptances of `agreement_type` (empty: never attested)."""
+        return await self._collect(
+            self._paginate(
+                Agreement,
+                f"/customers/{quote(customer_id, safe='')}/agreements",
+                kind=TokenKind.APP_USER,
+                correlation_id=correlation_id,
+                params={"agreementType": agreement_type},
+            )
+        )
+
+    async def attest_mca(
+        self,
+        customer_id: str,
+        *,
+        contact: Contact,
+        template_id: str,
+        correlation_id: str,
+        date_agreed: datetime | None = None,
+    ) -> Agreement:
+        """Record that the customer accepted the Microsoft Customer Agreement."""
+        agreed = (date_agreed or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        agreement = Agreement(
+            primary_contact=contact,
+            template_id=template_id,
+            date_agreed=agreed,
+            type=AgreementType.MICROSOFT_CUSTOMER_AGREEMENT,
+            agreement_link=MCA_LINK,
+        )
+        body = agreement.to_wire()
+        body["dateAgreed"] = agreed.strftime("%Y-%m-%dT%H:%M:%SZ")
+        response = await self._call(
+            "POST",
+            f"/customers/{quote(customer_id, safe='')}/agreements",
+            kind=TokenKind.APP_USER,
+            correlation_id=correlation_id,
+            body=body,
+        )
+        return Agreement.model_validate_json(response.content)
+
+    async def list_qualifications(
+        self, customer_id: str, *, correlation_id: str
+    ) -> list[Qualification]:
+        """The customer's qualifications (e.g. `StateOwnedEntity`)."""
+        return await self._collect(
+            self._paginate(
+                Qualification,
+                f"/customers/{quote(customer_id, safe='')}/qualifications",
+                kind=TokenKind.APP_USER,
+                correlation_id=correlation_id,
+            )
+        )
+
+    async def add_qualification(
+        self, customer_id: str, qualification: str, *, correlation_id: str
+    ) -> Qualification:
+        """Give the customer a qualification (`StateOwnedEntity`)."""
+        response = await self._call(
+            "POST",
+            f"/customers/{quote(customer_id, safe='')}/qualifications",
+            kind=TokenKind.APP_USER,
+            correlation_id=correlation_id,
+            body={"qualification": qualification},
+        )
+        return Qualification.model_validate_json(response.content)
+
+    async def list_indirect_resellers(self, *, correlation_id: str) -> list[PartnerRelationship]:
+        """The indirect provider's resellers, with their MPN ids."""
+        return await self._collect(
+            self._paginate(
+                PartnerRelationship,
+                "/relationships",
+                kind=TokenKind.APP_USER,
+                correlation_id=correlation_id,
+                params={"relationship_type": "IsIndirectCloudSolutionProviderOf"},
+            )
+        )
+
+    # ------------------------------------------------------------------ catalog
+
+    def iter_products(
+        self, *, correlation_id: str, country: str = "US", target_view: str = "OnlineServices"
+    ) -> AsyncIterator[Product]:
+        """Products of a catalog view, page by page."""
+        return self._paginate(
+            Product,
+            "/products",
+            kind=TokenKind.APP_ONLY,
+            correlation_id=correlation_id,
+            params={"country": country, "targetView": target_view},
+        )
+
+    async def list_products(
+        self, *, correlation_id: str, country: str = "US", target_view: str = "OnlineServices"
+    ) -> list[Product]:
+        """All products of a catalog view."""
+        return await self._collect(
+            self.iter_products(
+                correlation_id=correlation_id, country=country, target_view=target_view
+            )
+        )
+
+    async def list_skus(
+        self, product_id: str, *, correlation_id: str, country: str = "US"
+    ) -> list[Sku]:
+        """SKUs of a product."""
+        return await self._collect(
+            self._paginate(
+                Sku,
+                f"/products/{quote(product_id, safe='')}/skus",
+                kind=TokenKind.APP_ONLY,
+                correlation_id=correlation_id,
+                params={"country": country},
+            )
+        )
+
+    async def list_availabilities(
+        self, product_id: str, sku_id: str, *, correlation_id: str, country: str = "US"
+    ) -> list[Availability]:
+        """Availabilities of a SKU; their `catalog_item_id` goes into cart lines."""
+        return await self._collect(
+            self._paginate(
+                Availability,
+                f"/products/{quote(product_id, safe='')}/skus/{quote(sku_id, safe='')}"
+                "/availabilities",
+                kind=TokenKind.APP_ONLY,
+                correlation_id=correlation_id,
+                params={"country": country},
+            )
+        )
+
+    # ------------------------------------------------------------------ carts and orders
+
+    async def create_cart(
+        self, customer_id: str, cart: Cart, *, correlation_id: str, request_id: str | None = None
+    ) -> Cart:
+        """Create a cart (201); it expires 7 days after creation."""
+        response = await self._call(
+            "POST",
+            f"/customers/{quote(customer_id, safe='')}/carts",
+            kind=TokenKind.APP_ONLY,
+            correlation_id=correlation_id,
+            request_id=request_id,
+            body=cart.to_wire(),
+        )
+        return Cart.model_validate_json(response.content)
+
+    async def get_cart(self, customer_id: str, cart_id: str, *, correlation_id: str) -> Cart:
+        """A cart; `status` `Ordered` means a checkout went through."""
+        return await self._get(
+            Cart,
+            f"/customers/{quote(customer_id, safe='')}/carts/{quote(cart_id, safe='')}",
+            kind=TokenKind.APP_ONLY,
+            correlation_id=correlation_id,
+        )
+
+    async def checkout_cart(
+        self,
+        customer_id: str,
+        cart_id: str,
+        *,
+        correlation_id: str,
+        request_id: str | None = None,
+    ) -> CartCheckoutResult:
+        """Check out a cart once. Retries only 429s and connections that never opened: after a
+        timeout or a 5xx the order may exist, so the error propagates (see
+        `checkout_cart_safely`). A partial failure is a 200 with `order_errors`."""
+        response = await self._call(
+            "POST",
+            f"/customers/{quote(customer_id, safe='')}/carts/{quote(cart_id, safe='')}/checkout",
+            kind=TokenKind.APP_ONLY,
+            correlation_id=correlation_id,
+            request_id=request_id,
+            retry_on=_retry_checkout,
+        )
+        return CartCheckoutResult.model_validate_json(response.content)
+
+    async def checkout_cart_safely(
+        self,
+        customer_id: str,
+        cart_id: str,
+        *,
+        correlation_id: str,
+        request_id: str | None = None,
+        poll_interval_seconds: float = 2.0,
+    ) -> CartCheckoutResult:
+        """Check out a cart so that a lost response never buys twice.
+
+        When the outcome is unknown (timeout, 5xx, dropped connection, 800060/800064/800065):
+        read the cart. `Ordered`: the checkout went through; post it again with the same
+        `MS-RequestId`, which returns the original result. `Active`: post the checkout again
+        with the same `MS-RequestId`. Gives up with `CheckoutOutcomeUnknownError` when the
+        retry budget is spent; the caller keeps the cart and request id and tries later.
+        """
+        request_id = request_id or new_request_id()
+        deadline = self._clock() + self._policy.budget_seconds
+        last_error: PartnerCenterError | None = None
+        while True:
+            try:
+                return await self.checkout_cart(
+                    customer_id, cart_id, correlation_id=correlation_id, request_id=request_id
+                )
+            except PartnerCenterError as exc:
+                if not _outcome_unknown(exc):
+                    raise
+                last_error = exc
+                _log.warning(
+                    "partner_center.checkout_outcome_unknown",
+                    cart_id=cart_id,
+                    request_id=request_id,
+                    correlation_id=correlation_id,
+                    error=repr(exc),
+                )
+            cart = await self._read_cart_until(
+                customer_id, cart_id, correlation_id, deadline, poll_interval_seconds, last_error
+            )
+            if cart.is_ordered:
+                _log.info("partner_center.checkout_already_ordered", cart_id=cart_id)
+            # Ordered or not, the same checkout with the same MS-RequestId is the next step:
+            # for an ordered cart Microsoft repeats the original result, for an active one it
+            # places the order.
+
+    async def _read_cart_until(
+        self,
+        customer_id: str,
+        cart_id: str,
+        correlation_id: str,
+        deadline: float,
+        poll_interval: float,
+        last_error: PartnerCenterError | None,
+    ) -> Cart:
+        while True:
+            if self._clock() + poll_interval > deadline:
+                raise CheckoutOutcomeUnknownError(
+                    f"checkout of cart {cart_id} not confirmed within the retry budget",
+                    request_id=last_error.request_id if last_error else None,
+                ) from last_error
+            await self._sleep(poll_interval)
+            try:
+                return await self.get_cart(customer_id, cart_id, correlation_id=correlation_id)
+            except PartnerCenterError as exc:
+                if not exc.retryable:
+                    raise
+                last_error = exc
+
+    async def get_order(self, customer_id: str, order_id: str, *, correlation_id: str) -> Order:
+        """An order; `status` goes pending → completed, lines get `subscription_id`."""
+        return await self._get(
+            Order,
+            f"/customers/{quote(customer_id, safe='')}/orders/{quote(order_id, safe='')}",
+            kind=TokenKind.APP_ONLY,
+            correlation_id=correlation_id,
+        )
+
+    async def list_orders(self, customer_id: str, *, correlation_id: str) -> list[Order]:
+        """The customer's orders. A new order can take minutes to appear here: never use this
+        to learn whether a checkout went through (read the cart)."""
+        return await self._collect(
+            self._paginate(
+                Order,
+                f"/customers/{quote(customer_id, safe='')}/orders",
+                kind=TokenKind.APP_ONLY,
+                correlation_id=correlation_id,
+            )
+        )
+
+    async def get_provisioning_status(
+        self, customer_id: str, order_id: str, *, correlation_id: str
+    ) -> list[ProvisioningStatus]:
+        """Provisioning status of each line of an order."""
+        return await self._collect(
+            self._paginate(
+                ProvisioningStatus,
+                f"/customers/{quote(customer_id, safe='')}/orders/{quote(order_id, safe='')}"
+                "/provisioningstatus",
+                kind=TokenKind.APP_ONLY,
+                correlation_id=correlation_id,
+            )
+        )
+
+
+def _bearer(token: SecretStr) -> str:
+    return f"Bearer {token.get_secret_value()}"
+
+
+__all__ = ["MCA_LINK", "PartnerCenterClient", "new_request_id"]
