@@ -8,6 +8,8 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(VENV)/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Trust the platform certificate store too (corporate proxies re-sign PyPI's certificate).
+export UV_SYSTEM_CERTS ?= 1
 
 STAMP := $(VENV)/.nceflow-synced
 PYPROJECTS := pyproject.toml $(wildcard shared/*/pyproject.toml services/*/pyproject.toml)
