@@ -1,0 +1,141 @@
+"""Pricing a cart from catalog quotes: which plans exist, which quantities are allowed, totals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nceflow.checkout.domain.errors import FieldProblem, InvalidStepData
+from nceflow.checkout.domain.steps import CartItemInput
+
+
+class PlanQuote(BaseModel):
+    """What the catalog says about one plan at the moment it was asked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan_id: str
+    title: str
+    product_id: str
+    sku_id: str
+    availability_id: str
+    catalog_item_id: str
+    term: str
+    billing_cycle: str
+    unit_price: Decimal
+    currency: str
+    min_quantity: int
+    max_quantity: int
+
+
+class CartLine(BaseModel):
+    """One priced line of the draft's cart."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan_id: str
+    title: str
+    product_id: str
+    sku_id: str
+    availability_id: str
+    catalog_item_id: str
+    term: str
+    billing_cycle: str
+    quantity: int
+    unit_price: Decimal
+    currency: str
+
+    @property
+    def amount(self) -> Decimal:
+        """Price of the line per billing period."""
+        return self.unit_price * self.quantity
+
+
+class CartTotal(BaseModel):
+    """The sum of the lines billed on one cycle (monthly and annual amounts are never added)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    billing_cycle: str
+    currency: str
+    amount: Decimal
+
+
+class PricedCart(BaseModel):
+    """The cart as the customer reviews and buys it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lines: tuple[CartLine, ...] = Field(min_length=1)
+
+    @property
+    def totals(self) -> tuple[CartTotal, ...]:
+        """Totals per billing cycle and currency, in the order the lines first name them."""
+        sums: dict[tuple[str, str], Decimal] = {}
+        for line in self.lines:
+            key = (line.billing_cycle, line.currency)
+            sums[key] = sums.get(key, Decimal(0)) + line.amount
+        return tuple(
+            CartTotal(billing_cycle=cycle, currency=currency, amount=amount)
+            for (cycle, currency), amount in sums.items()
+        )
+
+    def same_prices(self, other: PricedCart) -> bool:
+        """Whether `other` sells the same things at the same prices (what a review agreed to)."""
+        return self.lines == other.lines
+
+
+def price_cart(items: Sequence[CartItemInput], quotes: Mapping[str, PlanQuote]) -> PricedCart:
+    """Price `items` from `quotes`; every unknown plan or out-of-range quantity is named."""
+    problems: list[FieldProblem] = []
+    lines: list[CartLine] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        where = f"items[{index}]"
+        if item.plan_id in seen:
+            problems.append(
+                FieldProblem(f"{where}.plan_id", f"plan {item.plan_id} is already in the cart")
+            )
+            continue
+        seen.add(item.plan_id)
+        quote = quotes.get(item.plan_id)
+        if quote is None:
+            problems.append(
+                FieldProblem(f"{where}.plan_id", f"no plan {item.plan_id} in the catalog")
+            )
+            continue
+        if not quote.min_quantity <= item.quantity <= quote.max_quantity:
+            problems.append(
+                FieldProblem(
+                    f"{where}.quantity",
+                    f"{quote.title} is sold in quantities from {quote.min_quantity} "
+                    f"to {quote.max_quantity}",
+                )
+            )
+            continue
+        lines.append(
+            CartLine(
+                plan_id=quote.plan_id,
+                title=quote.title,
+                product_id=quote.product_id,
+                sku_id=quote.sku_id,
+                availability_id=quote.availability_id,
+                catalog_item_id=quote.catalog_item_id,
+                term=quote.term,
+                billing_cycle=quote.billing_cycle,
+                quantity=item.quantity,
+                unit_price=quote.unit_price,
+                currency=quote.currency,
+            )
+        )
+    if problems:
+        raise InvalidStepData("Some cart items cannot be sold as asked.", tuple(problems))
+    currencies = {line.currency for line in lines}
+    if len(currencies) > 1:
+        raise InvalidStepData(
+            "A cart is priced in one currency.",
+            (FieldProblem("items", f"plans are priced in {', '.join(sorted(currencies))}"),),
+        )
+    return PricedCart(lines=tuple(lines))

@@ -1,0 +1,170 @@
+"""The wizard's steps, in the seed's order, and the data each one takes.
+
+The input models bound every string and number, so that they double as the API's request bodies
+and as the JSON stored with the draft.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# What the catalog accepts as a plan id (lower case, URL-safe, no commas).
+PLAN_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
+# The prefix of `<prefix>.onmicrosoft.com`: Microsoft allows letters and digits only, 27 at most.
+DOMAIN_PREFIX_PATTERN = r"^[A-Za-z0-9]{1,27}$"
+# A DNS name with at least two labels, each 1-63 letters, digits or inner hyphens.
+DOMAIN_PATTERN = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+# Deliberately loose: the address is only stored and passed on; Partner Center checks it again.
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,63}$"
+PHONE_PATTERN = r"^\+?[0-9 ()./-]{4,30}$"
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
+MAX_CART_ITEMS = 20
+MAX_QUANTITY = 100_000
+
+
+class StepId(StrEnum):
+    """Step ids, in the order the wizard walks them (seed steps 4 to 12)."""
+
+    CART = "cart"
+    ACCOUNT = "account"
+    COMPANY_PROFILE = "company_profile"
+    PARTNER_RELATIONSHIP = "partner_relationship"
+    PARTNER_OF_RECORD = "partner_of_record"
+    TENANT_DOMAIN = "tenant_domain"
+    MCA = "mca"
+    QUALIFICATION = "qualification"
+    REVIEW = "review"
+
+
+STEP_ORDER: tuple[StepId, ...] = tuple(StepId)
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)
+]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=PHONE_PATTERN)]
+YesNo = Literal["yes", "no"]
+
+
+class StepInput(BaseModel):
+    """Base of every step's data: unknown fields are refused, strings are trimmed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class CartItemInput(StepInput):
+    """One line of the cart as the customer asks for it."""
+
+    plan_id: Annotated[
+        str, Field(pattern=PLAN_ID_PATTERN, examples=["cfq7ttc0lh18-0001-p1y-monthly-us"])
+    ]
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY, description="Number of licences")]
+
+
+class CartInput(StepInput):
+    """`cart`: the plans and quantities (seed steps 3-4)."""
+
+    items: Annotated[list[CartItemInput], Field(min_length=1, max_length=MAX_CART_ITEMS)]
+
+
+class AccountKind(StrEnum):
+    """Seed step 5: a new Microsoft CSP account (a new tenant) or an existing one."""
+
+    NEW = "new"
+    EXISTING = "existing"
+
+
+class AccountInput(StepInput):
+    """`account`: create a new Microsoft CSP account or use an existing one (seed steps 5-6)."""
+
+    kind: AccountKind
+
+
+class CompanyProfileInput(StepInput):
+    """`company_profile` (new accounts): the company, its address and contact, its domain prefix."""
+
+    company_name: Name
+    address_line1: Name
+    address_line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    city: ShortText
+    state: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
+    postal_code: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
+    ]
+    country: Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN)] = Field(
+        description="ISO 3166-1 alpha-2 code", examples=["US"]
+    )
+    first_name: Name
+    last_name: Name
+    email: Email
+    phone: Phone
+    domain_prefix: Annotated[
+        str, StringConstraints(to_lower=True, pattern=DOMAIN_PREFIX_PATTERN)
+    ] = Field(description="The new tenant's domain is `<domain_prefix>.onmicrosoft.com`")
+
+
+class PartnerRelationshipInput(StepInput):
+    """`partner_relationship`: the customer accepted the reseller relationship (seed step 7)."""
+
+    authorization_done: YesNo
+
+
+class PartnerOfRecordInput(StepInput):
+    """`partner_of_record` (indirect sales): the Partner of Record attestation (seed step 8)."""
+
+    attestation_accepted: bool
+
+
+class TenantDomainInput(StepInput):
+    """`tenant_domain` (existing accounts): the existing tenant's primary domain (seed step 9)."""
+
+    primary_domain: Annotated[
+        str, StringConstraints(to_lower=True, max_length=253, pattern=DOMAIN_PATTERN)
+    ]
+
+
+class McaInput(StepInput):
+    """`mca`: the Microsoft Customer Agreement was accepted, and who accepted it (seed step 10)."""
+
+    accepted: YesNo
+    first_name: Name
+    last_name: Name
+    email: Email
+    phone: Phone
+
+
+class Qualification(StrEnum):
+    """Seed step 11: whether the customer is a state-owned entity."""
+
+    NONE = "none"
+    STATE_OWNED_ENTITY = "state_owned_entity"
+
+
+class QualificationInput(StepInput):
+    """`qualification`: State Owned Entity or None (seed step 11)."""
+
+    qualification: Qualification
+
+
+class ReviewInput(StepInput):
+    """`review`: the customer read the summary and accepts the terms of service (seed step 12)."""
+
+    terms_accepted: bool
+
+
+STEP_INPUTS: dict[StepId, type[StepInput]] = {
+    StepId.CART: CartInput,
+    StepId.ACCOUNT: AccountInput,
+    StepId.COMPANY_PROFILE: CompanyProfileInput,
+    StepId.PARTNER_RELATIONSHIP: PartnerRelationshipInput,
+    StepId.PARTNER_OF_RECORD: PartnerOfRecordInput,
+    StepId.TENANT_DOMAIN: TenantDomainInput,
+    StepId.MCA: McaInput,
+    StepId.QUALIFICATION: QualificationInput,
+    StepId.REVIEW: ReviewInput,
+}
