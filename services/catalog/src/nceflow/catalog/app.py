@@ -2,20 +2,52 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
+from pydantic import ValidationError
 
+from nceflow.catalog.api.admin import admin_router
 from nceflow.catalog.api.errors import install_problem_handlers
 from nceflow.catalog.api.routes import catalogue_router
 from nceflow.catalog.files import load_catalogue
 from nceflow.catalog.settings import Settings
 from nceflow.catalog.store import CatalogueStore
+from nceflow.partner_center import PartnerCenterSettings
 from nceflow.runtime.health import health_router
 
 _log = structlog.get_logger("nceflow.catalog")
+
+
+def _mtime(path: Path | None) -> int | None:
+    try:
+        return path.stat().st_mtime_ns if path is not None else None
+    except FileNotFoundError:
+        return None
+
+
+async def _follow_catalogue_file(store: CatalogueStore, path: Path, interval: float) -> None:
+    """Serve what `nceflow catalog sync` (another process) writes, soon after it writes it."""
+    seen = _mtime(path)
+    while True:
+        await asyncio.sleep(interval)
+        current = _mtime(path)
+        if current is None or current == seen:
+            continue
+        seen = current
+        try:
+            document = await asyncio.to_thread(load_catalogue, path)
+        except (OSError, ValidationError) as exc:
+            # The sync writes by rename, so this is a hand-edited file: keep the good catalogue.
+            _log.error("catalogue file unreadable; still serving the previous one", error=str(exc))
+            continue
+        store.replace(document)
+        _log.info("catalogue reloaded", plans=len(document.plans), synced_at=document.synced_at)
 
 
 def _initial_store(settings: Settings) -> CatalogueStore:
@@ -26,11 +58,14 @@ def _initial_store(settings: Settings) -> CatalogueStore:
     return CatalogueStore(load_catalogue())
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, partner_center: PartnerCenterSettings | None = None
+) -> FastAPI:
     """Build the app from `settings` (read from the environment when omitted).
 
     The catalogue is loaded and indexed here, once, so that the first request is as fast as the
-    rest; `app.state.store` is what a sync replaces.
+    rest; `app.state.store` is what a sync replaces. `partner_center` is only used by the admin
+    sync endpoint, which exists when `settings.admin_token` is set.
     """
     settings = settings or Settings()
     store = _initial_store(settings)
@@ -38,7 +73,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         _log.info("catalogue loaded", plans=store.snapshot.plan_count)
-        yield
+        follower: asyncio.Task[None] | None = None
+        if settings.catalogue_file is not None and settings.reload_interval_seconds > 0:
+            follower = asyncio.create_task(
+                _follow_catalogue_file(
+                    store, settings.catalogue_file, settings.reload_interval_seconds
+                )
+            )
+        try:
+            yield
+        finally:
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
 
     app = FastAPI(
         title="nceflow catalog service",
@@ -50,4 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health_router("catalog"))
     app.include_router(catalogue_router(store, cache_max_age=settings.cache_max_age_seconds))
+    if settings.admin_token is not None:
+        app.include_router(
+            admin_router(
+                store, settings, partner_center or PartnerCenterSettings(), settings.admin_token
+            )
+        )
     return app

@@ -17,9 +17,14 @@ class Settings(HttpServerSettings):
 
     port: int = 8001
     catalogue_file: Path | None = Field(
-        default=None,
-        description="Catalogue written by `nceflow catalog sync` and served at start when it "
-        "exists; None serves the catalogue shipped with the service",
+        default=Path(".nceflow/catalog/catalogue.json"),
+        description="Catalogue written by a sync; served (and re-read when it changes) while it "
+        "exists, else the catalogue shipped with the service is served. None: never written",
+    )
+    reload_interval_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How often to check `catalogue_file` for a newer sync; 0 never checks",
     )
     price_list_file: Path | None = Field(
         default=None, description="The partner's price list; None uses the shipped one"

@@ -24,12 +24,21 @@ _log = structlog.get_logger("nceflow.catalog")
 class RequestProblemError(Exception):
     """A request the API refuses with a 4xx, raised by a route and rendered by the handler."""
 
-    def __init__(self, status: int, kind: str, detail: str, errors: Sequence[FieldError] = ()):
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        errors: Sequence[FieldError] = (),
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.kind = kind
         self.detail = detail
         self.errors = list(errors)
+        self.headers = headers
 
 
 def problem_response(
@@ -77,7 +86,9 @@ def _validation_problem(_: Request, exc: Exception) -> Response:
 
 def _request_problem(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestProblemError)
-    return problem_response(exc.status, exc.detail, kind=exc.kind, errors=exc.errors)
+    return problem_response(
+        exc.status, exc.detail, kind=exc.kind, errors=exc.errors, headers=exc.headers
+    )
 
 
 def _not_found(kind: str, what: str) -> Any:
