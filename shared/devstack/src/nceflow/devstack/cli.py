@@ -47,3 +47,7 @@ def schemas_export(
 def main() -> None:
     """Entry point of the `nceflow` script."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -134,6 +134,36 @@ class ManagedProcess:
         return "\n  " + "\n  ".join(tail) if tail else ""
 
 
+def launch_service(
+    module: str,
+    port: int,
+    env: Mapping[str, str],
+    *,
+    port_variable: str,
+    log_path: Path | None = None,
+) -> ManagedProcess:
+    """Start `python -m <module>` listening on `port` (set through `port_variable`); no waiting."""
+    return ManagedProcess(
+        name=module,
+        argv=[sys.executable, "-m", module],
+        port=port,
+        env={**env, port_variable: str(port)},
+        log_path=log_path,
+        url=f"http://{LOOPBACK}:{port}",
+    ).start()
+
+
+def wait_healthy(
+    proc: ManagedProcess, health_path: str = "/healthz", timeout: float = 30.0
+) -> None:
+    """Wait until the service answers its health check; stop it and raise if it never does."""
+    try:
+        proc.wait_until(lambda: http_ok(proc.url + health_path), timeout)
+    except StartupError:
+        proc.stop()
+        raise
+
+
 def start_service(
     module: str,
     port: int,
@@ -145,17 +175,6 @@ def start_service(
     timeout: float = 30.0,
 ) -> ManagedProcess:
     """Run `python -m <module>` listening on `port` (set through `port_variable`) until healthy."""
-    url = f"http://{LOOPBACK}:{port}"
-    proc = ManagedProcess(
-        name=module,
-        argv=[sys.executable, "-m", module],
-        port=port,
-        env={**env, port_variable: str(port)},
-        log_path=log_path,
-        url=url,
-    ).start()
-    try:
-        return proc.wait_until(lambda: http_ok(url + health_path), timeout)
-    except StartupError:
-        proc.stop()
-        raise
+    proc = launch_service(module, port, env, port_variable=port_variable, log_path=log_path)
+    wait_healthy(proc, health_path, timeout)
+    return proc

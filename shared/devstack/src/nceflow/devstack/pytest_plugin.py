@@ -32,7 +32,7 @@ def docker_available() -> bool:
     try:
         import docker
 
-        client = docker.from_env(timeout=2)
+        client = docker.from_env(timeout=2)  # type: ignore[attr-defined]
         try:
             return bool(client.ping())
         finally:

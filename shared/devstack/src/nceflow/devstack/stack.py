@@ -17,8 +17,9 @@ from nceflow.devstack.processes import (
     LOOPBACK,
     ManagedProcess,
     StartupError,
+    launch_service,
     port_is_busy,
-    start_service,
+    wait_healthy,
 )
 from nceflow.devstack.servers import create_topics_sync, start_broker, start_redis
 from nceflow.schemas.topics import ALL_TOPICS
@@ -129,16 +130,23 @@ class DevStack:
         if not with_services:
             return
         env = service_environment(s)
-        for spec in service_specs(s):
-            proc = start_service(
-                spec.module,
-                spec.port,
-                env,
-                port_variable=spec.port_variable,
-                log_path=logs / f"{spec.module.rsplit('.', 1)[-1]}.log",
-                timeout=60,
+        # Launch every service at once (Python start-up dominates), then wait for each in turn.
+        launched = [
+            (
+                spec,
+                launch_service(
+                    spec.module,
+                    spec.port,
+                    env,
+                    port_variable=spec.port_variable,
+                    log_path=logs / f"{spec.module.rsplit('.', 1)[-1]}.log",
+                ),
             )
-            self.children.append(proc)
+            for spec in service_specs(s)
+        ]
+        self.children.extend(proc for _, proc in launched)
+        for spec, proc in launched:
+            wait_healthy(proc, timeout=90)
             self.echo(f"{spec.label:<11} {proc.url}  (pid {proc.pid})")
 
     def first_dead_child(self) -> ManagedProcess | None:
