@@ -19,16 +19,21 @@ def draft() -> Draft:
         reseller_id="tailspin-indirect",
         name="Tailspin IT Services",
         sales_model=SalesModel.INDIRECT,
-        partner_id="a3d1165a-531a-4dec-81f0-3b05c05c6f96",
-        reseller_partner_id="71cc128f-b45b-4900-9ede-424776790f49",
-        reseller_mpn_id="6203118",
+        partner_id="71cc128f-b45b-4900-9ede-424776790f49",
+        mpn_id="6203118",
+        indirect_provider_partner_id="a3d1165a-531a-4dec-81f0-3b05c05c6f96",
         relationship_link=RELATIONSHIP,
         mca_link="https://aka.ms/customeragreement",
         terms_link="https://marketplace.example/terms",
     )
     now = datetime(2026, 11, 25, tzinfo=UTC)
     return Draft.start(
-        draft_id="d1", account_id="acme", reseller=reseller, now=now, idle_timeout=timedelta(days=7)
+        draft_id="d1",
+        account_id="acme",
+        correlation_id="c1",
+        reseller=reseller,
+        now=now,
+        idle_timeout=timedelta(days=7),
     )
 
 

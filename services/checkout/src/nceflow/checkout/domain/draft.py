@@ -80,10 +80,11 @@ class ResellerTerms(_Value):
     name: str
     sales_model: SalesModel
     partner_id: str
-    """Partner Center tenant that places the order: the reseller (direct) or its provider."""
-    reseller_partner_id: str | None = None
-    """The indirect reseller's own partner id, attested as Partner of Record (indirect only)."""
-    reseller_mpn_id: str | None = None
+    """The reseller's own Partner Center partner id (named by the Partner of Record attestation)."""
+    mpn_id: str | None = None
+    """The reseller's MPN id: the cart's `transaction_reseller` in indirect sales."""
+    indirect_provider_partner_id: str | None = None
+    """Indirect sales: the provider whose Partner Center account places the order."""
     relationship_link: str
     mca_link: str
     terms_link: str
@@ -93,7 +94,6 @@ class CustomerRecord(_Value):
     """What the marketplace knows about this account's Microsoft tenant, for one reseller."""
 
     relationship_on_record: bool = False
-    mca_on_record: bool = False
     customer_tenant_id: str | None = None
     primary_domain: str | None = None
 
@@ -164,6 +164,7 @@ class Draft(_Value):
 
     id: str
     account_id: str
+    correlation_id: str
     reseller: ResellerTerms
     status: DraftStatus = DraftStatus.OPEN
     version: int = 1
@@ -182,6 +183,8 @@ class Draft(_Value):
     mca: McaAcceptance | None = None
     qualification: QualificationInput | None = None
     review: ReviewInput | None = None
+    completed_at: dict[StepId, datetime] = {}
+    """When each step with data was last saved with a change (attestations need the moment)."""
 
     confirmation: Confirmation | None = None
     closed_at: datetime | None = None
@@ -194,6 +197,7 @@ class Draft(_Value):
         *,
         draft_id: str,
         account_id: str,
+        correlation_id: str,
         reseller: ResellerTerms,
         now: datetime,
         idle_timeout: timedelta,
@@ -202,6 +206,7 @@ class Draft(_Value):
         return cls(
             id=draft_id,
             account_id=account_id,
+            correlation_id=correlation_id,
             reseller=reseller,
             created_at=now,
             updated_at=now,
@@ -226,9 +231,6 @@ class Draft(_Value):
                 return self.reseller.sales_model is SalesModel.INDIRECT
             case StepId.TENANT_DOMAIN:
                 return None if kind is None else kind is AccountKind.EXISTING
-            case StepId.MCA:
-                # An existing tenant whose MCA acceptance is on record is not asked again.
-                return not (kind is AccountKind.EXISTING and record.mca_on_record)
             case _:
                 return True
 
@@ -446,6 +448,9 @@ class Draft(_Value):
         if step is not StepId.REVIEW and self.review is not None:
             # The review agreed to a summary that just changed: it must be read again.
             clear[StepId.REVIEW.value] = None
+            dropped = (*dropped, StepId.REVIEW)
+        times = {k: v for k, v in self.completed_at.items() if k not in dropped}
+        clear["completed_at"] = {**times, step: now}
         draft = changed.model_copy(update=clear)._touched(now)
         return StepChange(draft, step, changed=True, dropped=dropped)
 
@@ -471,13 +476,16 @@ class Draft(_Value):
             cart = price_cart(items, quotes)
         except InvalidStepData as exc:
             # A plan left the catalog or changed its limits: the cart must be edited.
-            cleared = self.model_copy(update={"review": None})._touched(now)
+            cleared = self._without_review()._touched(now)
             return StepChange(cleared, StepId.CART, changed=True, warnings=exc.errors)
         if cart.same_prices(self.cart):
             return StepChange(self, StepId.CART, changed=False)
-        return StepChange(
-            self.model_copy(update={"cart": cart, "review": None})._touched(now), StepId.CART, True
-        )
+        repriced = self._without_review().model_copy(update={"cart": cart})._touched(now)
+        return StepChange(repriced, StepId.CART, changed=True, dropped=(StepId.REVIEW,))
+
+    def _without_review(self) -> Draft:
+        times = {k: v for k, v in self.completed_at.items() if k is not StepId.REVIEW}
+        return self.model_copy(update={"review": None, "completed_at": times})
 
     def replays_confirmation(self, idempotency_key: str) -> bool:
         """Whether this Buy was already made with `idempotency_key` (answer again, emit nothing)."""
@@ -509,6 +517,7 @@ class Draft(_Value):
         return self.model_copy(
             update={
                 "review": ReviewInput(terms_accepted=True),
+                "completed_at": {StepId.REVIEW: now, **self.completed_at},
                 "status": DraftStatus.CONFIRMED,
                 "confirmation": Confirmation(idempotency_key=idempotency_key, confirmed_at=now),
                 "closed_at": now,

@@ -238,9 +238,7 @@ def form_for(draft: Draft, step: StepId) -> Form:
                 )
             ]
         case StepId.PARTNER_OF_RECORD:
-            partner = (
-                reseller.reseller_mpn_id or reseller.reseller_partner_id or reseller.partner_id
-            )
+            partner = reseller.mpn_id or reseller.partner_id
             description = (
                 f"Confirm that {reseller.name} (partner id {partner}) is the Partner of Record "
                 "for this order."
