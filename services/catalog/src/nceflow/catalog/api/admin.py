@@ -20,6 +20,9 @@ from nceflow.catalog.store import CatalogueStore
 from nceflow.catalog.sync import SyncError, sync_catalogue
 from nceflow.partner_center import PartnerCenterError, PartnerCenterSettings
 
+# A stateless scheme description (no I/O); module level so FastAPI can resolve the annotation.
+_bearer = HTTPBearer(auto_error=False, description="The value of NCEFLOW_CATALOG_ADMIN_TOKEN")
+
 
 class SyncResult(BaseModel):
     """What a sync changed."""
@@ -47,7 +50,6 @@ def admin_router(
     # Two syncs at once would race to write the same file; the second waits for the first.
     lock = asyncio.Lock()
     expected = token.get_secret_value().encode()
-    bearer = HTTPBearer(auto_error=False, description="NCEFLOW_CATALOG_ADMIN_TOKEN")
 
     @router.post(
         "/sync",
@@ -57,7 +59,7 @@ def admin_router(
         },
     )
     async def sync(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> SyncResult:
         """Read Partner Center, re-price, and swap the served catalogue in one step."""
         given = credentials.credentials.encode() if credentials is not None else b""
