@@ -364,6 +364,7 @@ class OrderLineItem(PartnerCenterModel):
     friendly_name: str | None = None
     quantity: int
     partner_id_on_record: str | None = None
+    additional_partner_ids_on_record: list[str] | None = None
     links: dict[str, Link] | None = None
 
 
