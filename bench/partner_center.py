@@ -1,0 +1,134 @@
+"""Overhead of `PartnerCenterClient` over a bare httpx call, against the Partner Center simulator.
+
+    .venv/bin/python bench/partner_center.py [--seconds 4] [--concurrency 16]
+
+Starts the simulator (`python -m nceflow.partner_center_sim`) on a free port with no rate limit
+and no faults (zero added latency), then, in this process, runs `--concurrency` tasks for
+`--seconds` each way, twice, alternating so that neither side profits from a warmer server:
+
+- client: `PartnerCenterClient.get_customer` (token cache, rate limiter off, retry controller,
+  headers, pydantic parsing of the customer);
+- bare: `httpx.AsyncClient.get` of the same URL with the same headers and token, decoding the
+  JSON body (what any caller does at least).
+
+Prints calls/s for each and the client/bare ratio (goal: >= 0.8). Bounded to about
+4 x seconds + start-up; stops the simulator by its pid. Not run by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+from nceflow.devstack.processes import LOOPBACK, free_port, start_service
+from nceflow.partner_center import (
+    EntraIdTokenProvider,
+    PartnerCenterClient,
+    PartnerCenterSettings,
+    TokenKind,
+)
+from nceflow.runtime.logging import configure_logging
+
+CONTOSO = "0cab9e0c-7015-4b96-9819-e59f32cd0700"  # a seeded customer of the direct partner
+
+
+async def _load(call: Callable[[], Awaitable[None]], seconds: float, concurrency: int) -> int:
+    """Run `call` in `concurrency` loops for `seconds`; return how many calls completed."""
+    deadline = time.perf_counter() + seconds
+    done = 0
+
+    async def worker() -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            await call()
+            done += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done
+
+
+async def run(base_url: str, seconds: float, concurrency: int) -> float:
+    settings = PartnerCenterSettings(
+        base_url=base_url,
+        authority_url=base_url,
+        rate_limit_per_minute=0,
+        max_connections=concurrency,
+    )
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30, connect=5), limits=limits) as bare:
+        tokens = EntraIdTokenProvider.from_settings(settings, bare)  # one token for both sides
+        client = PartnerCenterClient(settings, token_provider=tokens)
+        correlation_id = str(uuid.uuid4())
+        await client.get_customer(CONTOSO, correlation_id=correlation_id)  # token + connection
+        token = (await tokens.get_token(TokenKind.APP_ONLY)).get_secret_value()
+        url = f"{base_url}/v1/customers/{CONTOSO}"
+
+        async def with_client() -> None:
+            await client.get_customer(CONTOSO, correlation_id=correlation_id)
+
+        async def with_bare() -> None:
+            response = await bare.get(
+                url,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Accept": "application/json",
+                    "MS-RequestId": str(uuid.uuid4()),
+                    "MS-CorrelationId": correlation_id,
+                    "MS-Contract-Version": "v1",
+                },
+            )
+            response.raise_for_status()
+            response.json()
+
+        await _load(with_bare, 0.5, concurrency)  # warm both pools
+        await _load(with_client, 0.5, concurrency)
+        totals = {"bare": 0, "client": 0}
+        for _ in range(2):
+            totals["bare"] += await _load(with_bare, seconds, concurrency)
+            totals["client"] += await _load(with_client, seconds, concurrency)
+        await client.aclose()
+    bare_rate = totals["bare"] / (2 * seconds)
+    client_rate = totals["client"] / (2 * seconds)
+    ratio = client_rate / bare_rate
+    print(f"concurrency {concurrency}, {2 * seconds:.0f} s per side, GET /v1/customers/{{id}}")
+    print(f"bare httpx          {bare_rate:8.0f} calls/s")
+    print(f"PartnerCenterClient {client_rate:8.0f} calls/s")
+    print(f"ratio client/bare   {ratio:8.2f}  (goal >= 0.8)")
+    return ratio
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=4.0, help="per side and round")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    configure_logging(json=False, level="WARNING")
+    log = Path(sys.argv[0]).resolve().parent.parent / ".nceflow" / "bench-partner-center-sim.log"
+    log.parent.mkdir(exist_ok=True)
+    sim = start_service(
+        "nceflow.partner_center_sim",
+        free_port(),
+        {
+            "NCEFLOW_PC_SIM_HOST": LOOPBACK,
+            "NCEFLOW_PC_SIM_RATE_LIMIT_PER_MINUTE": "0",
+            "NCEFLOW_PC_SIM_LOG_LEVEL": "WARNING",
+        },
+        port_variable="NCEFLOW_PC_SIM_PORT",
+        log_path=log,
+    )
+    try:
+        ratio = asyncio.run(run(sim.url, args.seconds, args.concurrency))
+    finally:
+        sim.stop()  # by pid
+    return 0 if ratio > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
