@@ -31,6 +31,17 @@ from nceflow.schemas.checkout import (
     TenantDomainStep,
     totals_of,
 )
+from nceflow.schemas.envelope import (
+    CHECKOUT_SOURCE,
+    FULFILMENT_SOURCE,
+    FieldError,
+    InvalidEventError,
+    InvalidEventReason,
+    KafkaRecord,
+    ReceivedEvent,
+    from_kafka,
+    to_kafka,
+)
 from nceflow.schemas.events import (
     EVENT_CLASSES,
     CheckoutEvent,
@@ -57,7 +68,9 @@ from nceflow.schemas.values import (
 )
 
 __all__ = [
+    "CHECKOUT_SOURCE",
     "EVENT_CLASSES",
+    "FULFILMENT_SOURCE",
     "AbandonReason",
     "AccountChoice",
     "AccountStep",
@@ -71,10 +84,14 @@ __all__ = [
     "ErrorSource",
     "Event",
     "ExistingTenant",
+    "FieldError",
     "FulfilmentEvent",
     "FulfilmentStarted",
     "FulfilmentStep",
     "FulfilmentStepCompleted",
+    "InvalidEventError",
+    "InvalidEventReason",
+    "KafkaRecord",
     "McaAcceptance",
     "McaStep",
     "NewTenant",
@@ -91,6 +108,7 @@ __all__ = [
     "ProvisioningStatus",
     "Qualification",
     "QualificationStep",
+    "ReceivedEvent",
     "RelationshipConfirmedByCustomer",
     "RelationshipOnRecord",
     "Reseller",
@@ -100,5 +118,7 @@ __all__ = [
     "TenantDomainStep",
     "Term",
     "WizardStep",
+    "from_kafka",
+    "to_kafka",
     "totals_of",
 ]

@@ -85,11 +85,17 @@ UserRef = Annotated[str, Field(min_length=1, max_length=256, json_schema_extra=P
 
 MONEY_PATTERN: Final = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
 
+
+def _fixed_point(amount: Decimal) -> str:
+    """`12.50`, never `1.25E+1` or `-0`: the text the schema's pattern promises."""
+    return format(amount + 0, "f")
+
+
 Money = Annotated[
     Decimal,
     Field(ge=0, max_digits=18, decimal_places=6),
     # Decimal on the wire is a JSON string: a float would silently lose cents.
-    PlainSerializer(str, return_type=str, when_used="json"),
+    PlainSerializer(_fixed_point, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN}),
 ]
 """A non-negative amount in a currency's major unit, e.g. `"12.50"`: a decimal string on the
