@@ -1,0 +1,450 @@
+"""`PartnerCenterClient` against the Partner Center simulator, through real HTTP.
+
+Every call once; then the failure behaviour: retries keep the MS-RequestId (read from the
+simulator's request log), Retry-After is honoured (on a fake clock), other 4xx are not retried,
+and a checkout whose response is lost places exactly one order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+import pytest
+
+from nceflow.partner_center import (
+    Address,
+    BillingProfile,
+    Cart,
+    CartLineItem,
+    CartLineItemParticipant,
+    CompanyProfile,
+    Contact,
+    Customer,
+    PartnerCenterAuthenticationError,
+    PartnerCenterClient,
+    PartnerCenterConnectionError,
+    PartnerCenterError,
+    PartnerCenterForbiddenError,
+    PartnerCenterNotFoundError,
+    PartnerCenterServerError,
+    PartnerCenterThrottledError,
+    PartnerCenterTimeoutError,
+    is_indirect_participant_missing,
+    is_mca_not_accepted,
+    is_relationship_missing,
+    new_request_id,
+)
+from nceflow.partner_center.testing import FakeClock, SimControl, partner_settings, seed
+
+BASIC = "CFQ7TTC0LH18"  # Microsoft 365 Business Basic
+
+
+def customer_id(domain: str) -> str:
+    return str(next(c["id"] for c in seed()["customers"] if c["domain"] == domain))
+
+
+CONTOSO = customer_id("contoso.onmicrosoft.com")
+FABRIKAM = customer_id("fabrikam.onmicrosoft.com")  # no MCA
+NORTHWIND = customer_id("northwind.onmicrosoft.com")  # no relationship
+
+
+def corr() -> str:
+    return str(uuid.uuid4())
+
+
+async def basic_catalog_item(client: PartnerCenterClient) -> str:
+    (sku, *_) = await client.list_skus(BASIC, correlation_id=corr())
+    (availability, *_) = await client.list_availabilities(BASIC, sku.id, correlation_id=corr())
+    return availability.catalog_item_id
+
+
+async def basic_cart(client: PartnerCenterClient, reseller_mpn: str | None = None) -> Cart:
+    participants = (
+        [CartLineItemParticipant(key="transaction_reseller", value=reseller_mpn)]
+        if reseller_mpn
+        else None
+    )
+    return Cart(
+        partner_on_record_attestation_accepted=True if reseller_mpn else None,
+        line_items=[
+            CartLineItem(
+                id=0,
+                catalog_item_id=await basic_catalog_item(client),
+                quantity=3,
+                billing_cycle="monthly",
+                term_duration="P1Y",
+                participants=participants,
+            )
+        ],
+    )
+
+
+async def create_and_checkout(client: PartnerCenterClient, customer: str, cart: Cart) -> None:
+    created = await client.create_cart(customer, cart, correlation_id=corr())
+    assert created.id
+    await client.checkout_cart(customer, created.id, correlation_id=corr())
+
+
+# ---------------------------------------------------------------------------- every call
+
+
+async def test_domain_availability(client: PartnerCenterClient) -> None:
+    assert await client.domain_exists("contoso.onmicrosoft.com", correlation_id=corr())
+    assert not await client.domain_exists(
+        f"free{uuid.uuid4().hex[:8]}.onmicrosoft.com", correlation_id=corr()
+    )
+
+
+async def test_customer_lookup_returns_exact_domain_matches_only(
+    client: PartnerCenterClient,
+) -> None:
+    prefix_matches = [c async for c in client.iter_customers("contoso", correlation_id=corr())]
+    domains = {c.company_profile.domain for c in prefix_matches if c.company_profile}
+    assert {"contoso.onmicrosoft.com", "contosoltd.onmicrosoft.com"} <= domains
+    exact = await client.find_customers_by_domain("Contoso.onmicrosoft.com", correlation_id=corr())
+    assert [c.id for c in exact] == [CONTOSO]
+
+
+async def test_get_customer_tells_the_relationship(client: PartnerCenterClient) -> None:
+    contoso = await client.get_customer(CONTOSO, correlation_id=corr())
+    assert contoso.has_reseller_relationship
+    assert contoso.company_profile is not None
+    assert contoso.company_profile.domain == "contoso.onmicrosoft.com"
+    northwind = await client.get_customer(NORTHWIND, correlation_id=corr())
+    assert not northwind.has_reseller_relationship
+
+
+async def test_create_customer_then_its_domain_is_taken(client: PartnerCenterClient) -> None:
+    domain = f"nce{uuid.uuid4().hex[:10]}.onmicrosoft.com"
+    address = Address(
+        first_name="Ada",
+        last_name="Lovelace",
+        address_line1="1 Microsoft Way",
+        city="Redmond",
+        state="WA",
+        postal_code="98052",
+        country="US",
+        phone_number="4255550100",
+    )
+    validation = await client.validate_address(address, correlation_id=corr())
+    assert validation.status
+    created = await client.create_customer(
+        Customer(
+            company_profile=CompanyProfile(domain=domain),
+            billing_profile=BillingProfile(
+                culture="EN-US",
+                email="it@example.com",
+                language="En",
+                company_name="New Co",
+                default_address=address,
+            ),
+        ),
+        correlation_id=corr(),
+    )
+    assert created.id
+    assert created.user_credentials is not None
+    assert created.user_credentials.password is not None
+    assert created.user_credentials.password.get_secret_value() not in repr(created)
+    assert await client.domain_exists(domain, correlation_id=corr())
+    assert (await client.get_customer(created.id, correlation_id=corr())).id == created.id
+
+
+async def test_create_customer_with_a_persisted_request_id_is_created_once(
+    client: PartnerCenterClient, sim: SimControl
+) -> None:
+    domain = f"nce{uuid.uuid4().hex[:10]}.onmicrosoft.com"
+    customer = Customer(
+        company_profile=CompanyProfile(domain=domain),
+        billing_profile=BillingProfile(
+            culture="EN-US",
+            email="it@example.com",
+            language="En",
+            company_name="Again Co",
+            default_address=Address(
+                first_name="A",
+                last_name="B",
+                address_line1="1 Main St",
+                city="Redmond",
+                state="WA",
+                postal_code="98052",
+                country="US",
+            ),
+        ),
+    )
+    request_id = new_request_id()  # what the saga stores before calling
+    first = await client.create_customer(customer, correlation_id=corr(), request_id=request_id)
+    again = await client.create_customer(customer, correlation_id=corr(), request_id=request_id)
+    assert again.id == first.id
+
+
+async def test_relationship_link_and_acceptance(
+    client: PartnerCenterClient, sim: SimControl
+) -> None:
+    link = await client.relationship_request_link(correlation_id=corr())
+    assert link.url.startswith("https://admin.microsoft.com/")
+    assert "ResellerRelationship" in link.url
+    response = await sim.http.post(f"/_sim/customers/{NORTHWIND}/accept-relationship")
+    assert response.status_code in (200, 204), response.text
+    assert (await client.get_customer(NORTHWIND, correlation_id=corr())).has_reseller_relationship
+
+
+async def test_mca_template_listing_and_attestation(client: PartnerCenterClient) -> None:
+    template_id = await client.mca_template_id(correlation_id=corr())
+    assert template_id == seed()["mcaTemplateId"]
+    assert await client.list_customer_agreements(CONTOSO, correlation_id=corr())
+    assert await client.list_customer_agreements(FABRIKAM, correlation_id=corr()) == []
+    agreement = await client.attest_mca(
+        FABRIKAM,
+        contact=Contact(
+            first_name="Grace", last_name="Hopper", email="it@fabrikam.example", phone_number="1"
+        ),
+        template_id=template_id,
+        correlation_id=corr(),
+    )
+    assert agreement.template_id == template_id
+    (recorded,) = await client.list_customer_agreements(FABRIKAM, correlation_id=corr())
+    assert recorded.template_id == template_id
+
+
+async def test_state_owned_entity_qualification(client: PartnerCenterClient) -> None:
+    before = await client.list_qualifications(CONTOSO, correlation_id=corr())
+    assert "StateOwnedEntity" not in {q.qualification for q in before}
+    added = await client.add_qualification(CONTOSO, "StateOwnedEntity", correlation_id=corr())
+    assert added.qualification == "StateOwnedEntity"
+    after = await client.list_qualifications(CONTOSO, correlation_id=corr())
+    assert "StateOwnedEntity" in {q.qualification for q in after}
+
+
+async def test_indirect_resellers_of_the_provider(indirect_client: PartnerCenterClient) -> None:
+    resellers = await indirect_client.list_indirect_resellers(correlation_id=corr())
+    expected = next(p for p in seed()["partners"] if p["key"] == "indirect")["resellers"]
+    assert {r.mpn_id for r in resellers} == {r["mpnId"] for r in expected}
+    assert {r.id for r in resellers} == {r["partnerId"] for r in expected}
+
+
+async def test_catalog_products_skus_availabilities(client: PartnerCenterClient) -> None:
+    products = await client.list_products(correlation_id=corr())
+    assert {"CFQ7TTC0LH18", "CFQ7TTC0LDPB", "CFQ7TTC0LCHC", "CFQ7TTC0LFLX"} <= {
+        p.id for p in products
+    }
+    skus = await client.list_skus(BASIC, correlation_id=corr())
+    assert skus
+    assert skus[0].id
+    availabilities = await client.list_availabilities(BASIC, skus[0].id, correlation_id=corr())
+    assert availabilities
+    item = availabilities[0]
+    assert item.catalog_item_id == f"{BASIC}:{skus[0].id}:{item.id}"
+    assert {t.duration for t in item.terms} >= {"P1M", "P1Y"}
+
+
+async def test_cart_checkout_order_and_provisioning(client: PartnerCenterClient) -> None:
+    cart = await client.create_cart(CONTOSO, await basic_cart(client), correlation_id=corr())
+    assert cart.id
+    assert cart.status == "Active"
+    assert cart.creation_timestamp is not None
+    assert cart.expiration_timestamp is not None
+    assert (cart.expiration_timestamp - cart.creation_timestamp).days == 7
+    result = await client.checkout_cart(CONTOSO, cart.id, correlation_id=corr())
+    assert result.order_errors == []
+    (order,) = result.orders
+    assert (await client.get_cart(CONTOSO, cart.id, correlation_id=corr())).is_ordered
+    fetched = await client.get_order(CONTOSO, order.id, correlation_id=corr())
+    assert fetched.id == order.id
+    assert fetched.status in ("pending", "completed")
+    assert fetched.line_items[0].quantity == 3
+    statuses = await client.get_provisioning_status(CONTOSO, order.id, correlation_id=corr())
+    assert statuses
+    assert order.id in {o.id for o in await client.list_orders(CONTOSO, correlation_id=corr())}
+    # Checking out the same cart again repeats the result instead of buying twice.
+    again = await client.checkout_cart(CONTOSO, cart.id, correlation_id=corr())
+    assert [o.id for o in again.orders] == [order.id]
+
+
+async def test_indirect_sale_needs_reseller_participant(
+    indirect_client: PartnerCenterClient,
+) -> None:
+    reseller = next(p for p in seed()["partners"] if p["key"] == "indirect")["resellers"][0]
+    plain = await basic_cart(indirect_client)
+    # Microsoft may refuse at cart creation or at checkout; either must be 900206.
+    with pytest.raises(PartnerCenterError) as info:
+        await create_and_checkout(indirect_client, CONTOSO, plain)
+    assert is_indirect_participant_missing(info.value)
+    good = await indirect_client.create_cart(
+        CONTOSO, await basic_cart(indirect_client, reseller["mpnId"]), correlation_id=corr()
+    )
+    assert good.id
+    result = await indirect_client.checkout_cart(CONTOSO, good.id, correlation_id=corr())
+    assert len(result.orders) == 1
+
+
+async def test_refusals_are_classified(client: PartnerCenterClient, sim: SimControl) -> None:
+    with pytest.raises(PartnerCenterForbiddenError) as mca:
+        await create_and_checkout(client, FABRIKAM, await basic_cart(client))
+    assert is_mca_not_accepted(mca.value)
+    with pytest.raises(PartnerCenterForbiddenError) as relationship:
+        await create_and_checkout(client, NORTHWIND, await basic_cart(client))
+    assert is_relationship_missing(relationship.value)
+
+
+async def test_bad_credentials_fail_without_leaking_the_secret(sim: SimControl) -> None:
+    settings = partner_settings(sim.base_url, "direct", client_secret="wrong-secret-value")
+    async with PartnerCenterClient(settings) as client:
+        with pytest.raises(PartnerCenterAuthenticationError) as info:
+            await client.get_customer(CONTOSO, correlation_id=corr())
+    assert "wrong-secret-value" not in str(info.value)
+    assert "wrong-secret-value" not in repr(info.value)
+
+
+# ---------------------------------------------------------------------------- failures
+
+
+async def test_retries_reuse_the_ms_request_id(
+    client: PartnerCenterClient, sim: SimControl, clock: FakeClock
+) -> None:
+    path = f"/v1/customers/{CONTOSO}"
+    await sim.fault(kind="500", path=path, method="GET", count=1)
+    await sim.fault(kind="503", path=path, method="GET", count=1, retryAfterSeconds=0)
+    correlation_id = corr()
+    customer = await client.get_customer(CONTOSO, correlation_id=correlation_id)
+    assert customer.id == CONTOSO
+    seen = await sim.requests(path=path, correlationId=correlation_id)
+    assert [r["status"] for r in seen] == [500, 503, 200]
+    assert len({r["ms_request_id"] for r in seen}) == 1
+    assert len(clock.sleeps) == 2
+
+
+async def test_dropped_connection_is_retried_with_the_same_request_id(
+    client: PartnerCenterClient, sim: SimControl
+) -> None:
+    path = f"/v1/customers/{CONTOSO}"
+    await sim.fault(kind="drop", path=path, method="GET", count=1)
+    correlation_id = corr()
+    assert (await client.get_customer(CONTOSO, correlation_id=correlation_id)).id == CONTOSO
+    seen = await sim.requests(path=path, correlationId=correlation_id)
+    assert len(seen) == 2
+    assert len({r["ms_request_id"] for r in seen}) == 1
+
+
+async def test_retry_after_is_honoured_on_the_fake_clock(
+    client: PartnerCenterClient, sim: SimControl, clock: FakeClock
+) -> None:
+    path = f"/v1/customers/{CONTOSO}"
+    await sim.fault(kind="429", path=path, method="GET", count=2, retryAfterSeconds=7)
+    started = clock()
+    assert (await client.get_customer(CONTOSO, correlation_id=corr())).id == CONTOSO
+    assert clock.sleeps == [7, 7]
+    assert clock() - started == 14
+
+
+async def test_throttling_beyond_the_budget_surfaces_as_throttled(
+    sim: SimControl, clock: FakeClock
+) -> None:
+    settings = partner_settings(sim.base_url, "direct", retry_budget_seconds=10)
+    path = f"/v1/customers/{CONTOSO}"
+    await sim.fault(kind="429", path=path, method="GET", count=5, retryAfterSeconds=30)
+    async with PartnerCenterClient(settings, clock=clock, sleep=clock.sleep) as client:
+        with pytest.raises(PartnerCenterThrottledError) as info:
+            await client.get_customer(CONTOSO, correlation_id=corr())
+    assert info.value.retry_after == 30
+    assert clock.sleeps == []
+
+
+@pytest.mark.parametrize("case", ["400", "403", "404"])
+async def test_other_4xx_are_not_retried(
+    client: PartnerCenterClient, sim: SimControl, clock: FakeClock, case: str
+) -> None:
+    correlation_id = corr()
+    call: Callable[[], Awaitable[object]]
+    if case == "404":
+        call = partial(client.get_customer, str(uuid.uuid4()), correlation_id=correlation_id)
+    elif case == "403":
+        cart = await client.create_cart(FABRIKAM, await basic_cart(client), correlation_id=corr())
+        assert cart.id
+        call = partial(client.checkout_cart, FABRIKAM, cart.id, correlation_id=correlation_id)
+    else:
+        line = CartLineItem(id=0, catalog_item_id="nonsense", quantity=1, billing_cycle="x")
+        bad = Cart(line_items=[line])
+        call = partial(client.create_cart, CONTOSO, bad, correlation_id=correlation_id)
+    with pytest.raises(PartnerCenterError) as info:
+        await call()
+    assert info.value.status == int(case)
+    assert not info.value.retryable
+    assert len(await sim.requests(correlationId=correlation_id)) == 1
+    assert clock.sleeps == []
+
+
+async def test_checkout_is_not_blindly_retried_after_a_server_error(
+    client: PartnerCenterClient, sim: SimControl
+) -> None:
+    cart = await client.create_cart(CONTOSO, await basic_cart(client), correlation_id=corr())
+    assert cart.id
+    await sim.fault(kind="500", path=f"/v1/customers/{CONTOSO}/carts/*/checkout", count=1)
+    correlation_id = corr()
+    with pytest.raises(PartnerCenterServerError):
+        await client.checkout_cart(CONTOSO, cart.id, correlation_id=correlation_id)
+    assert len(await sim.requests(correlationId=correlation_id)) == 1
+
+
+@pytest.mark.parametrize("hang_seconds", [0, 3])
+async def test_lost_checkout_response_places_one_order_with_checkout_cart_safely(
+    sim: SimControl, clock: FakeClock, hang_seconds: float
+) -> None:
+    # hang 0: the connection is cut right after the order is placed; hang 3: the client's
+    # 1 s read timeout fires first. Either way the order exists and the response is lost.
+    settings = partner_settings(sim.base_url, "direct", read_timeout_seconds=1)
+    async with PartnerCenterClient(settings, clock=clock, sleep=clock.sleep) as client:
+        cart = await client.create_cart(CONTOSO, await basic_cart(client), correlation_id=corr())
+        assert cart.id
+        checkout_path = f"/v1/customers/{CONTOSO}/carts/{cart.id}/checkout"
+        await sim.fault(kind="lost_response", path=checkout_path, count=1, hangSeconds=hang_seconds)
+        request_id = new_request_id()
+        correlation_id = corr()
+        with pytest.raises((PartnerCenterTimeoutError, PartnerCenterConnectionError)):
+            await client.checkout_cart(
+                CONTOSO, cart.id, correlation_id=correlation_id, request_id=request_id
+            )
+        # What the saga does after the crash: same cart, same request id, the safe path.
+        result = await client.checkout_cart_safely(
+            CONTOSO, cart.id, correlation_id=correlation_id, request_id=request_id
+        )
+    (order,) = result.orders
+    orders: list[dict[str, Any]] = await sim.orders(CONTOSO)
+    assert [o["id"] for o in orders] == [order.id]
+    sent = await sim.requests(path=checkout_path)
+    assert len(sent) == 2
+    assert {r["ms_request_id"] for r in sent} == {request_id}
+
+
+async def test_checkout_cart_safely_survives_a_lost_response_in_one_call(
+    client: PartnerCenterClient, sim: SimControl
+) -> None:
+    cart = await client.create_cart(CONTOSO, await basic_cart(client), correlation_id=corr())
+    assert cart.id
+    checkout_path = f"/v1/customers/{CONTOSO}/carts/{cart.id}/checkout"
+    await sim.fault(kind="lost_response", path=checkout_path, count=1, hangSeconds=0)
+    result = await client.checkout_cart_safely(CONTOSO, cart.id, correlation_id=corr())
+    (order,) = result.orders
+    assert [o["id"] for o in await sim.orders(CONTOSO)] == [order.id]
+    first, second = await sim.requests(path=checkout_path)
+    assert first["ms_request_id"] == second["ms_request_id"]
+    # The rule: the cart was read (and found Ordered) between the two checkouts.
+    reads = await sim.requests(path=f"/v1/customers/{CONTOSO}/carts/{cart.id}", method="GET")
+    assert any(first["seq"] < r["seq"] < second["seq"] for r in reads)
+
+
+async def test_server_errors_exhaust_the_attempts(
+    client: PartnerCenterClient, sim: SimControl, clock: FakeClock
+) -> None:
+    path = f"/v1/customers/{CONTOSO}"
+    await sim.fault(kind="500", path=path, method="GET", count=50)
+    with pytest.raises(PartnerCenterServerError):
+        await client.get_customer(CONTOSO, correlation_id=corr())
+    assert len(clock.sleeps) == 4  # five attempts by default
+
+
+async def test_not_found_is_typed(client: PartnerCenterClient) -> None:
+    with pytest.raises(PartnerCenterNotFoundError):
+        await client.get_cart(CONTOSO, str(uuid.uuid4()), correlation_id=corr())
