@@ -1,16 +1,122 @@
-"""The fulfilment service's FastAPI application factory."""
+"""The fulfilment service's FastAPI application factory.
+
+HTTP serves only `/healthz`, `/readyz` and `/metrics`; the work is the Kafka subscriber and the
+saga worker, both started and stopped by the app's lifespan (no work at import time).
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 
+from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.asyncio import Redis
+
+from nceflow.fulfilment.adapters.kafka_publisher import KafkaPublisher
+from nceflow.fulfilment.adapters.partner_center_steps import PartnerCenterSteps, PartnerClients
+from nceflow.fulfilment.adapters.saga_store import SagaStore
+from nceflow.fulfilment.consumer import OrderEventConsumer, build_broker
+from nceflow.fulfilment.metrics import Metrics
+from nceflow.fulfilment.service import FulfilmentService, SagaTiming, utcnow
 from nceflow.fulfilment.settings import Settings
+from nceflow.fulfilment.worker import SagaWorker
 from nceflow.runtime.health import health_router
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """What the lifespan built, for tests and the readiness checks."""
+
+    settings: Settings
+    store: SagaStore
+    service: FulfilmentService
+    worker: SagaWorker
+    metrics: Metrics
+
+
+def saga_timing(settings: Settings) -> SagaTiming:
+    """The saga's waits, from settings."""
+    return SagaTiming(
+        retry=settings.retry_policy,
+        relationship_wait=settings.relationship_wait,
+        relationship_recheck=timedelta(seconds=settings.relationship_recheck_seconds),
+        follow_order_for=settings.follow_order_for,
+        follow_poll=timedelta(seconds=settings.follow_poll_seconds),
+    )
+
+
+def build_store(settings: Settings, redis: Redis) -> SagaStore:
+    """The saga store for these settings."""
+    return SagaStore(
+        redis,
+        settings.redis,
+        lease_ttl=timedelta(seconds=settings.lease_ttl_seconds),
+        retention=settings.retention,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app from `settings` (read from the environment when omitted)."""
     settings = settings or Settings()
-    app = FastAPI(title="nceflow fulfilment service")
-    app.include_router(health_router("fulfilment"))
+    holder: dict[str, AppContext] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics = Metrics()
+        redis = Redis.from_url(settings.redis.url)
+        store = build_store(settings, redis)
+        publisher = KafkaPublisher(settings.kafka)
+        clients = PartnerClients.from_settings(settings.partner_center, settings.partners)
+        service = FulfilmentService(
+            store, PartnerCenterSteps(clients), publisher, saga_timing(settings), metrics
+        )
+        worker = SagaWorker(
+            service,
+            store,
+            metrics,
+            max_in_flight=settings.max_in_flight,
+            poll_interval=settings.poll_interval_seconds,
+            lease_ttl=settings.lease_ttl_seconds,
+            visibility=timedelta(seconds=settings.visibility_timeout_seconds),
+            clock=utcnow,
+        )
+        consumer = OrderEventConsumer(service, publisher, metrics, on_accepted=worker.wake)
+        broker = build_broker(settings, consumer)
+        await publisher.start()
+        try:
+            worker.start()
+            await broker.start()
+            holder["context"] = app.state.context = AppContext(
+                settings, store, service, worker, metrics
+            )
+            try:
+                yield
+            finally:
+                await broker.stop()
+                await worker.stop()
+        finally:
+            await publisher.stop()
+            await clients.aclose()
+            await redis.aclose()
+
+    async def redis_ready() -> None:
+        await holder["context"].store.redis.ping()
+
+    async def worker_ready() -> None:
+        if not holder["context"].worker.healthy:
+            raise RuntimeError("the saga worker cannot read the schedule")
+
+    app = FastAPI(title="nceflow fulfilment service", lifespan=lifespan)
+    app.include_router(health_router("fulfilment", {"redis": redis_ready, "worker": worker_ready}))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        context = holder.get("context")
+        body = generate_latest(context.metrics.registry) if context else b""
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
     return app

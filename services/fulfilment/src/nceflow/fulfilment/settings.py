@@ -1,10 +1,19 @@
-"""Settings of the fulfilment service, read from `NCEFLOW_FULFILMENT_*` environment variables."""
+"""Settings of the fulfilment service, read from `NCEFLOW_FULFILMENT_*` environment variables.
+
+Connections shared by every service keep their shared names (`NCEFLOW_KAFKA_*`,
+`NCEFLOW_REDIS_*`, `NCEFLOW_TOPIC_PREFIX`, `NCEFLOW_PARTNER_CENTER_*`).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from nceflow.runtime.settings import HttpServerSettings
+from nceflow.fulfilment.domain.saga import RetryPolicy
+from nceflow.partner_center import PartnerCenterSettings
+from nceflow.runtime.settings import HttpServerSettings, KafkaSettings, RedisSettings
 
 
 class Settings(HttpServerSettings):
@@ -13,3 +22,50 @@ class Settings(HttpServerSettings):
     model_config = SettingsConfigDict(env_prefix="NCEFLOW_FULFILMENT_", extra="ignore")
 
     port: int = 8003
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    partner_center: PartnerCenterSettings = Field(default_factory=PartnerCenterSettings)
+    partners: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="More partner tenants that place orders, as JSON: tenant id → overrides of "
+        "the Partner Center settings (client_id, client_secret, refresh_token). The tenant of "
+        "NCEFLOW_PARTNER_CENTER_TENANT_ID is always included.",
+    )
+
+    group_id: str = Field(default="nceflow-fulfilment", description="Kafka consumer group")
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=1000)
+    max_in_flight: int = Field(default=32, ge=1, description="Orders worked at once per process")
+
+    # Parking and crash recovery.
+    poll_interval_seconds: float = Field(default=0.5, gt=0, description="Schedule poll period")
+    lease_ttl_seconds: float = Field(
+        default=15.0, gt=0, description="A crashed worker's orders are taken over after this"
+    )
+    visibility_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="A claimed order comes due again after this unless saved"
+    )
+    retention: timedelta = Field(
+        default=timedelta(days=30), description="Finished sagas are kept (dedupe) this long"
+    )
+
+    # Retries of parked orders (each Partner Center call also retries inside its own budget).
+    retry_initial_seconds: float = Field(default=1.0, gt=0)
+    retry_max_seconds: float = Field(default=300.0, gt=0)
+    give_up_after: timedelta = Field(default=timedelta(hours=24))
+
+    # A relationship the customer confirmed may take a while to show in Partner Center.
+    relationship_wait: timedelta = Field(default=timedelta(minutes=15))
+    relationship_recheck_seconds: float = Field(default=30.0, gt=0)
+
+    # After checkout: follow the order until Partner Center completes it.
+    follow_order_for: timedelta = Field(default=timedelta(hours=1))
+    follow_poll_seconds: float = Field(default=5.0, gt=0)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            initial_delay=timedelta(seconds=self.retry_initial_seconds),
+            max_delay=timedelta(seconds=self.retry_max_seconds),
+            give_up_after=self.give_up_after,
+        )

@@ -1,0 +1,89 @@
+"""Publishing to Kafka: fulfilment events (from the outbox) and dead letters.
+
+A plain aiokafka producer rather than the subscriber's FastStream broker: dead letters must keep
+the original headers byte for byte (repeated keys included), which FastStream's `dict` headers
+cannot. `acks="all"` so a record counts as published only once the in-sync replicas have it;
+the idempotent producer is on where the broker supports it (the embedded dev broker does not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaProducer
+
+from nceflow.fulfilment.adapters.saga_store import OutboxRecord
+from nceflow.runtime.settings import KafkaSettings
+from nceflow.schemas import topics
+from nceflow.schemas.dead_letter import dead_letter_headers
+
+
+class KafkaPublisher:
+    """Sends fulfilment events and dead letters; key = order id."""
+
+    def __init__(self, settings: KafkaSettings, *, client_id: str = "nceflow-fulfilment") -> None:
+        self._settings = settings
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap_servers,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=settings.enable_idempotence,
+            linger_ms=2,
+        )
+        self.events_topic = settings.topic(topics.FULFILMENT_ORDER_EVENTS)
+        self.dead_letter_topic = settings.topic(topics.FULFILMENT_DEAD_LETTER)
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def publish_events(self, records: Sequence[OutboxRecord]) -> None:
+        """Publish in order and wait for every acknowledgement."""
+        futures = [
+            await self._producer.send(
+                self.events_topic, value=r.value, key=r.key, headers=list(r.headers)
+            )
+            for r in records
+        ]
+        for future in futures:
+            await future
+
+    async def dead_letter(
+        self,
+        *,
+        value: bytes | None,
+        key: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+        reason: str,
+        detail: str,
+        topic: str,
+        partition: int,
+        offset: int,
+    ) -> None:
+        """Copy a record to the dead-letter topic with why it could not be handled."""
+        await self._producer.send_and_wait(
+            self.dead_letter_topic,
+            value=value,
+            key=key,
+            headers=dead_letter_headers(
+                headers,
+                reason=reason,
+                detail=detail,
+                topic=topic,
+                partition=partition,
+                offset=offset,
+            ),
+        )
+
+    async def send_raw(
+        self,
+        topic: str,
+        *,
+        value: bytes | None,
+        key: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+    ) -> None:
+        """Send a record as is (replaying a dead letter to its original topic)."""
+        await self._producer.send_and_wait(topic, value=value, key=key, headers=list(headers))

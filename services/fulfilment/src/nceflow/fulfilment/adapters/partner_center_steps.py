@@ -1,0 +1,470 @@
+"""The saga's steps as Partner Center calls, and Microsoft's errors as saga signals.
+
+Every step checks before it writes ("Rules that shape our design"): the relationship, the MCA and
+the SOE qualification are facts about the customer tenant, so an existing fact is reported as
+`already_done` instead of written twice. The calls that create something (customer, cart,
+checkout) carry the `MS-RequestId` the saga stored before the call, so Partner Center answers a
+repeat after a crash with the original result instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, time, timedelta
+
+import structlog
+
+from nceflow.fulfilment.domain import failures
+from nceflow.fulfilment.domain.outcomes import (
+    CartExpired,
+    RelationshipNotVisible,
+    StepFailed,
+    StepRetryable,
+)
+from nceflow.fulfilment.domain.saga import Saga
+from nceflow.partner_center import Address as PcAddress
+from nceflow.partner_center import (
+    BillingProfile,
+    Cart,
+    CartLineItem,
+    CartLineItemParticipant,
+    CheckoutOutcomeUnknownError,
+    CompanyProfile,
+    Contact,
+    Customer,
+    ErrorKind,
+    ParticipantKey,
+    PartnerCenterClient,
+    PartnerCenterError,
+    PartnerCenterNotFoundError,
+    PartnerCenterSettings,
+    PartnerCenterThrottledError,
+)
+from nceflow.schemas import ExistingTenant, FulfilmentStep, NewTenant, SalesModel
+
+_log = structlog.get_logger(__name__)
+
+STATE_OWNED_ENTITY = "StateOwnedEntity"
+
+MarkAttempted = Callable[[], Awaitable[None]]
+"""Persists that a creating call is about to be sent (see `Saga.mark_*_attempted`)."""
+
+
+class PartnerClients:
+    """One `PartnerCenterClient` per partner tenant that places orders (each has its own
+    credentials and its own rate limit, as Microsoft throttles per partner tenant)."""
+
+    def __init__(self, clients: dict[str, PartnerCenterClient]) -> None:
+        self._clients = {partner_id.lower(): client for partner_id, client in clients.items()}
+
+    @classmethod
+    def from_settings(
+        cls, base: PartnerCenterSettings, partners: dict[str, dict[str, str]]
+    ) -> PartnerClients:
+        """A client for `base`'s own tenant, plus one per entry of `partners`
+        (tenant id → overrides such as `client_id`, `client_secret`, `refresh_token`)."""
+        settings = {base.tenant_id: base}
+        for tenant_id, overrides in partners.items():
+            settings[tenant_id] = PartnerCenterSettings.model_validate(
+                {**base.model_dump(), **overrides, "tenant_id": tenant_id}
+            )
+        return cls({tenant: PartnerCenterClient(s) for tenant, s in settings.items()})
+
+    def for_partner(self, partner_id: str) -> PartnerCenterClient | None:
+        """The client of the partner that transacts, if this deployment has its credentials."""
+        return self._clients.get(partner_id.lower())
+
+    async def aclose(self) -> None:
+        """Close every client's connection pool."""
+        for client in self._clients.values():
+            await client.aclose()
+
+
+def _retryable_or(error: PartnerCenterError) -> StepRetryable | None:
+    if not error.retryable:
+        return None
+    retry_after = None
+    if isinstance(error, PartnerCenterThrottledError) and error.retry_after is not None:
+        retry_after = timedelta(seconds=error.retry_after)
+    return StepRetryable(str(error), retry_after=retry_after)
+
+
+def _generic(error: PartnerCenterError, step: FulfilmentStep) -> Exception:
+    """Signals that mean the same whatever the step."""
+    retry = _retryable_or(error)
+    if retry is not None:
+        return retry
+    if error.kind is ErrorKind.LIMIT_EXCEEDED:
+        return StepFailed(failures.limit_exceeded(error.code, error.description, step))
+    if error.kind is ErrorKind.AVAILABILITY_GONE:
+        return StepFailed(failures.plan_changed(error.code, error.description))
+    return StepFailed(failures.order_rejected(error.code, error.description, step))
+
+
+class PartnerCenterSteps:
+    """Runs one saga step against Partner Center for the order's transacting partner."""
+
+    def __init__(self, clients: PartnerClients) -> None:
+        self._clients = clients
+        self._mca_templates: dict[str, str] = {}
+
+    def _client(self, saga: Saga) -> PartnerCenterClient:
+        partner_id = saga.order.reseller.transacting_partner_id
+        client = self._clients.for_partner(partner_id)
+        if client is None:
+            raise StepFailed(failures.partner_not_configured(partner_id))
+        return client
+
+    async def _relationship_link(self, client: PartnerCenterClient, saga: Saga) -> str | None:
+        try:
+            request = await client.relationship_request_link(
+                correlation_id=saga.order.correlation_id
+            )
+        except PartnerCenterError as exc:
+            _log.warning("fulfilment.relationship_link_unavailable", error=repr(exc))
+            return None
+        return request.url
+
+    # ------------------------------------------------------------------ tenant
+
+    async def find_customer(self, saga: Saga) -> str:
+        """The existing tenant's customer id, by its primary domain (exact match after
+        Microsoft's prefix filter)."""
+        tenant = saga.order.tenant
+        if not isinstance(tenant, ExistingTenant):
+            raise TypeError("find_customer needs an existing tenant")
+        client = self._client(saga)
+        try:
+            found = await client.find_customers_by_domain(
+                tenant.primary_domain, correlation_id=saga.order.correlation_id
+            )
+        except PartnerCenterError as exc:
+            raise _generic(exc, FulfilmentStep.CUSTOMER_RESOLVED) from exc
+        if len(found) == 1 and found[0].id:
+            return found[0].id
+        if found:
+            raise StepFailed(
+                failures.order_rejected(
+                    None,
+                    f"{len(found)} customers share the domain {tenant.primary_domain}",
+                    FulfilmentStep.CUSTOMER_RESOLVED,
+                )
+            )
+        # A tenant that has not accepted any relationship is not among our customers at all.
+        link = await self._relationship_link(client, saga)
+        failure = failures.customer_not_found(tenant.primary_domain, link)
+        if tenant.relationship.status == "confirmed_by_customer":
+            raise RelationshipNotVisible(failure)
+        raise StepFailed(failure)
+
+    async def verify_relationship(self, saga: Saga) -> None:
+        """Raise `RelationshipNotVisible` unless the customer shows a reseller relationship."""
+        client = self._client(saga)
+        customer_id = _require(saga.customer_id)
+        try:
+            customer = await client.get_customer(
+                customer_id, correlation_id=saga.order.correlation_id
+            )
+        except PartnerCenterError as exc:
+            raise _generic(exc, FulfilmentStep.RELATIONSHIP_VERIFIED) from exc
+        if customer.has_reseller_relationship:
+            return
+        link = await self._relationship_link(client, saga)
+        raise RelationshipNotVisible(failures.relationship_not_accepted(link))
+
+    async def create_customer(self, saga: Saga, mark_attempted: MarkAttempted) -> tuple[str, bool]:
+        """Create the new tenant; returns `(customer_id, already_done)`.
+
+        A customer with the domain among *our* customers after an attempt is ours (the domain
+        was free when we checked, and a stranger's tenant is not in our list). A domain taken
+        by anybody else fails the order: the customer must choose another."""
+        tenant = saga.order.tenant
+        if not isinstance(tenant, NewTenant):
+            raise TypeError("create_customer needs a new tenant")
+        client = self._client(saga)
+        domain = tenant.company.domain
+        correlation_id = saga.order.correlation_id
+        try:
+            if saga.customer_create_attempted:
+                earlier = await self._mine(client, domain, correlation_id)
+                if earlier is not None:
+                    return earlier, True
+            if await client.domain_exists(domain, correlation_id=correlation_id):
+                raise StepFailed(failures.domain_taken(domain))
+            await mark_attempted()
+            created = await client.create_customer(
+                _customer_body(saga),
+                correlation_id=correlation_id,
+                request_id=saga.customer_request_id,
+            )
+        except PartnerCenterError as exc:
+            if exc.retryable:
+                raise _generic(exc, FulfilmentStep.CUSTOMER_CREATED) from exc
+            # A conflict after our own attempt: look for the customer before blaming the domain.
+            mine = await self._mine(client, domain, correlation_id)
+            if mine is not None:
+                return mine, True
+            if exc.status == 409:
+                raise StepFailed(failures.domain_taken(domain)) from exc
+            raise StepFailed(failures.customer_rejected(exc.code, exc.description)) from exc
+        return _require(created.id), False
+
+    async def _mine(
+        self, client: PartnerCenterClient, domain: str, correlation_id: str
+    ) -> str | None:
+        try:
+            found = await client.find_customers_by_domain(domain, correlation_id=correlation_id)
+        except PartnerCenterError as exc:
+            raise _generic(exc, FulfilmentStep.CUSTOMER_CREATED) from exc
+        return found[0].id if found and found[0].id else None
+
+    # ------------------------------------------------------------------ agreements
+
+    async def attest_mca(self, saga: Saga) -> bool:
+        """Attest the MCA unless on record; returns `already_done`."""
+        client = self._client(saga)
+        customer_id = _require(saga.customer_id)
+        correlation_id = saga.order.correlation_id
+        try:
+            if await client.list_customer_agreements(customer_id, correlation_id=correlation_id):
+                return True
+            template_id = await self._mca_template(client, saga)
+            mca = saga.order.mca
+            await client.attest_mca(
+                customer_id,
+                contact=Contact(
+                    first_name=mca.accepted_by.first_name,
+                    last_name=mca.accepted_by.last_name,
+                    email=mca.accepted_by.email,
+                    phone_number=mca.accepted_by.phone,
+                ),
+                template_id=template_id,
+                date_agreed=datetime.combine(mca.date_agreed, time(), tzinfo=UTC),
+                correlation_id=correlation_id,
+            )
+        except PartnerCenterError as exc:
+            retry = _retryable_or(exc)
+            if retry is not None:
+                raise retry from exc
+            raise StepFailed(failures.mca_refused(exc.code, exc.description)) from exc
+        return False
+
+    async def _mca_template(self, client: PartnerCenterClient, saga: Saga) -> str:
+        partner = saga.order.reseller.transacting_partner_id
+        if partner not in self._mca_templates:
+            self._mca_templates[partner] = await client.mca_template_id(
+                correlation_id=saga.order.correlation_id
+            )
+        return self._mca_templates[partner]
+
+    async def add_qualification(self, saga: Saga) -> bool:
+        """Add the State Owned Entity qualification unless present; returns `already_done`."""
+        client = self._client(saga)
+        customer_id = _require(saga.customer_id)
+        correlation_id = saga.order.correlation_id
+        try:
+            if await self._has_soe(client, customer_id, correlation_id):
+                return True
+            await client.add_qualification(
+                customer_id, STATE_OWNED_ENTITY, correlation_id=correlation_id
+            )
+        except PartnerCenterError as exc:
+            retry = _retryable_or(exc)
+            if retry is not None:
+                raise retry from exc
+            # A lost answer to our own add comes back as "already has it" (409).
+            if await self._has_soe(client, customer_id, correlation_id):
+                return True
+            raise StepFailed(failures.qualification_refused(exc.code, exc.description)) from exc
+        return False
+
+    async def _has_soe(
+        self, client: PartnerCenterClient, customer_id: str, correlation_id: str
+    ) -> bool:
+        qualifications = await client.list_qualifications(
+            customer_id, correlation_id=correlation_id
+        )
+        return any(q.qualification.lower() == STATE_OWNED_ENTITY.lower() for q in qualifications)
+
+    # ------------------------------------------------------------------ cart and checkout
+
+    async def create_cart(self, saga: Saga) -> tuple[str, datetime | None]:
+        """One cart with every item; returns `(cart_id, expires_at)`."""
+        client = self._client(saga)
+        try:
+            cart = await client.create_cart(
+                _require(saga.customer_id),
+                _cart_body(saga),
+                correlation_id=saga.order.correlation_id,
+                request_id=saga.cart_request_id,
+            )
+        except PartnerCenterError as exc:
+            raise await self._order_error(client, saga, exc, FulfilmentStep.CART_CREATED) from exc
+        expires = cart.expiration_timestamp
+        if expires is not None and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        return _require(cart.id), expires
+
+    async def check_out(
+        self, saga: Saga, mark_attempted: MarkAttempted, now: datetime
+    ) -> tuple[list[str], bool]:
+        """Check the stored cart out; returns `(order_ids, already_done)`.
+
+        After an earlier attempt (a crash or a lost answer) or once the cart may have expired,
+        read the cart first: `Ordered` means the checkout went through, and the same checkout
+        with the same `MS-RequestId` returns its orders. An expired cart that was never ordered
+        raises `CartExpired` (the saga makes a new one)."""
+        client = self._client(saga)
+        cart = saga.cart
+        if cart is None:
+            raise ValueError("check_out before create_cart")
+        customer_id = _require(saga.customer_id)
+        correlation_id = saga.order.correlation_id
+        already_done = False
+        try:
+            if saga.checkout_attempted or saga.cart_expired(now):
+                try:
+                    current = await client.get_cart(
+                        customer_id, cart.cart_id, correlation_id=correlation_id
+                    )
+                except PartnerCenterNotFoundError:
+                    # Microsoft drops an Active cart once it expires: no order came from it.
+                    raise CartExpired(cart.cart_id, cart.expires_at) from None
+                already_done = current.is_ordered
+                if not already_done and saga.cart_expired(now):
+                    raise CartExpired(cart.cart_id, cart.expires_at)
+            if not saga.checkout_attempted:
+                await mark_attempted()
+            result = await client.checkout_cart_safely(
+                customer_id,
+                cart.cart_id,
+                correlation_id=correlation_id,
+                request_id=saga.checkout_request_id,
+                poll_interval_seconds=0.5,
+            )
+        except CheckoutOutcomeUnknownError as exc:
+            raise StepRetryable(f"checkout outcome unknown: {exc}") from exc
+        except PartnerCenterError as exc:
+            raise await self._order_error(client, saga, exc, FulfilmentStep.CHECKED_OUT) from exc
+        order_ids = [order.id for order in result.orders]
+        if not order_ids:
+            first = result.order_errors[0] if result.order_errors else None
+            code = first.code if first else None
+            description = (first.description if first else None) or "no order was created"
+            raise StepFailed(failures.order_rejected(code, description, FulfilmentStep.CHECKED_OUT))
+        if result.order_errors:
+            # Partner Center placed part of the cart; the placed orders stand (never re-bought).
+            _log.warning(
+                "fulfilment.partial_checkout",
+                order_id=saga.order_id,
+                errors=[(e.order_group_id, e.code) for e in result.order_errors],
+            )
+        return order_ids, already_done
+
+    async def _order_error(
+        self, client: PartnerCenterClient, saga: Saga, exc: PartnerCenterError, step: FulfilmentStep
+    ) -> Exception:
+        if exc.kind is ErrorKind.NO_RELATIONSHIP:
+            link = await self._relationship_link(client, saga)
+            return StepFailed(failures.relationship_not_accepted(link, exc.code))
+        if exc.kind is ErrorKind.MCA_NOT_ACCEPTED:
+            return StepFailed(failures.mca_refused(exc.code, exc.description))
+        if exc.kind is ErrorKind.INDIRECT_PARTICIPANT_MISSING:
+            _log.error("fulfilment.indirect_participant_missing", order_id=saga.order_id)
+        if step is FulfilmentStep.CART_CREATED and isinstance(exc, PartnerCenterNotFoundError):
+            # 400013/400018/400019: a product, SKU or availability the catalogue no longer has.
+            return StepFailed(failures.plan_changed(exc.code, exc.description))
+        return _generic(exc, step)
+
+    # ------------------------------------------------------------------ after the order
+
+    async def follow_order(self, saga: Saga) -> tuple[list[str], bool]:
+        """Read the placed orders; returns `(subscription_ids, all_completed)`."""
+        client = self._client(saga)
+        customer_id = _require(saga.customer_id)
+        subscriptions: list[str] = []
+        completed = True
+        try:
+            for order_id in saga.order_ids:
+                order = await client.get_order(
+                    customer_id, order_id, correlation_id=saga.order.correlation_id
+                )
+                status = (order.status or "").lower()
+                completed = completed and status in ("completed", "cancelled")
+                subscriptions += [
+                    line.subscription_id for line in order.line_items if line.subscription_id
+                ]
+        except PartnerCenterError as exc:
+            retry = _retryable_or(exc)
+            if retry is not None:
+                raise retry from exc
+            _log.warning("fulfilment.follow_order_failed", order_id=saga.order_id, error=repr(exc))
+            return subscriptions, False
+        return subscriptions, completed
+
+
+def _require(value: str | None) -> str:
+    if value is None:
+        raise ValueError("Partner Center returned no id")
+    return value
+
+
+def _customer_body(saga: Saga) -> Customer:
+    tenant = saga.order.tenant
+    if not isinstance(tenant, NewTenant):
+        raise TypeError("a new tenant is needed")
+    company = tenant.company
+    contact = company.primary_contact
+    address = company.address
+    reseller = saga.order.reseller
+    return Customer(
+        company_profile=CompanyProfile(domain=company.domain, company_name=company.company_name),
+        billing_profile=BillingProfile(
+            culture="EN-US",
+            language="En",
+            email=contact.email,
+            company_name=company.company_name,
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            default_address=PcAddress(
+                first_name=contact.first_name,
+                last_name=contact.last_name,
+                address_line1=address.address_line1,
+                address_line2=address.address_line2,
+                address_line3=address.address_line3,
+                city=address.city,
+                state=address.state,
+                postal_code=address.postal_code,
+                country=address.country,
+                phone_number=contact.phone,
+            ),
+        ),
+        associated_partner_id=(
+            reseller.partner_id if reseller.sales_model is SalesModel.INDIRECT else None
+        ),
+    )
+
+
+def _cart_body(saga: Saga) -> Cart:
+    reseller = saga.order.reseller
+    indirect = reseller.sales_model is SalesModel.INDIRECT
+    participants = (
+        [CartLineItemParticipant(key=ParticipantKey.TRANSACTION_RESELLER, value=reseller.mpn_id)]
+        if indirect and reseller.mpn_id
+        else None
+    )
+    return Cart(
+        partner_on_record_attestation_accepted=True if indirect else None,
+        line_items=[
+            CartLineItem(
+                id=index,
+                catalog_item_id=item.catalog_item_id,
+                quantity=item.quantity,
+                billing_cycle=item.billing_cycle.value,
+                term_duration=item.term.value,
+                friendly_name=item.title[:100],
+                participants=participants,
+            )
+            for index, item in enumerate(saga.order.items)
+        ],
+    )

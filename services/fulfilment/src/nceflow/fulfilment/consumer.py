@@ -1,0 +1,184 @@
+"""The Kafka subscriber of checkout's order events (FastStream, manual acknowledgement).
+
+For each record of `nce.checkout.order-events.v1`:
+- other checkout events (`OrderDrafted`, `StepCompleted`, `OrderAbandoned`) are skipped on the
+  `ce_type` header alone, without parsing the value;
+- a record that is not a valid event of the contract (bad JSON, not a CloudEvent, an unknown
+  type, invalid data) is copied to the dead-letter topic with the reason, the original value and
+  headers, and skipped: one poison message never stops the partition;
+- an `OrderConfirmed` is recorded (`FulfilmentService.accept`, idempotent by event id and order
+  id) and the worker is woken.
+
+The offset is committed (`message.ack()`) only after that effect is stored in Redis or the dead
+letter is acknowledged by the broker. If storing fails (Redis down), the message is nacked: the
+consumer seeks back and the record is delivered again, so nothing is lost (at least once, made
+exactly once by the idempotent `accept`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+import structlog
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from nceflow.fulfilment.metrics import Metrics
+from nceflow.fulfilment.service import FulfilmentService
+from nceflow.fulfilment.settings import Settings
+from nceflow.schemas import OrderAbandoned, OrderConfirmed, OrderDrafted, StepCompleted, topics
+from nceflow.schemas.envelope import CE_TYPE_HEADER, InvalidEventError, from_kafka, header_value
+
+_log = structlog.get_logger(__name__)
+
+SKIPPED_TYPES = frozenset(cls.event_type() for cls in (OrderDrafted, StepCompleted, OrderAbandoned))
+"""Checkout events fulfilment has no use for (it needs `OrderConfirmed` only)."""
+
+
+class Outcome(StrEnum):
+    """What happened to one record."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    SKIPPED = "skipped"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """The parts of a Kafka record the consumer uses."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+class DeadLetters(Protocol):
+    async def dead_letter(
+        self,
+        *,
+        value: bytes | None,
+        key: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+        reason: str,
+        detail: str,
+        topic: str,
+        partition: int,
+        offset: int,
+    ) -> None: ...
+
+
+class OrderEventConsumer:
+    """Decides what to do with one record; the FastStream glue acknowledges."""
+
+    def __init__(
+        self,
+        service: FulfilmentService,
+        dead_letters: DeadLetters,
+        metrics: Metrics,
+        on_accepted: Callable[[], None],
+    ) -> None:
+        self._service = service
+        self._dead_letters = dead_letters
+        self._metrics = metrics
+        self._on_accepted = on_accepted
+
+    async def handle(self, record: Record) -> Outcome:
+        """Handle one record; raises only when it must be delivered again."""
+        outcome = await self._handle(record)
+        self._metrics.messages.labels(outcome.value).inc()
+        return outcome
+
+    async def _handle(self, record: Record) -> Outcome:
+        if header_value(record.headers, CE_TYPE_HEADER) in SKIPPED_TYPES:
+            return Outcome.SKIPPED
+        try:
+            received = from_kafka(record.value or b"")
+        except InvalidEventError as exc:
+            await self._dead_letter(record, exc.reason.value, exc.detail)
+            return Outcome.DEAD_LETTERED
+        event = received.data
+        if not isinstance(event, OrderConfirmed):
+            if received.type in SKIPPED_TYPES:
+                return Outcome.SKIPPED
+            # A valid event that does not belong on this topic (e.g. a fulfilment event).
+            await self._dead_letter(
+                record, "unexpected_type", f"{received.type} is not published on this topic"
+            )
+            return Outcome.DEAD_LETTERED
+        accepted = await self._service.accept(event, event_id=received.id)
+        if accepted.value == "started":
+            self._on_accepted()
+            return Outcome.ACCEPTED
+        return Outcome.DUPLICATE
+
+    async def _dead_letter(self, record: Record, reason: str, detail: str) -> None:
+        _log.warning(
+            "fulfilment.dead_letter",
+            reason=reason,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+        await self._dead_letters.dead_letter(
+            value=record.value,
+            key=record.key,
+            headers=record.headers,
+            reason=reason,
+            detail=detail,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+        self._metrics.dead_letters.labels(reason).inc()
+
+
+def build_broker(settings: Settings, consumer: OrderEventConsumer) -> KafkaBroker:
+    """A FastStream broker with the order-events subscriber (started by the app's lifespan)."""
+    broker = KafkaBroker(
+        settings.kafka.bootstrap_servers,
+        client_id="nceflow-fulfilment",
+        logger=None,
+    )
+
+    @broker.subscriber(
+        settings.kafka.topic(topics.CHECKOUT_ORDER_EVENTS),
+        group_id=settings.group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        session_timeout_ms=settings.consumer_session_timeout_ms,
+        heartbeat_interval_ms=max(300, settings.consumer_session_timeout_ms // 4),
+    )
+    async def on_order_event(message: KafkaMessage) -> None:
+        raw: Any = message.raw_message
+        record = Record(
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+            key=raw.key,
+            value=raw.value,
+            headers=list(raw.headers or ()),
+        )
+        try:
+            await consumer.handle(record)
+        except Exception:
+            _log.exception(
+                "fulfilment.message_not_stored",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+            )
+            await asyncio.sleep(1.0)  # do not spin on a Redis or broker outage
+            await message.nack()  # seek back: the record comes again
+            return
+        await message.ack()
+
+    return broker

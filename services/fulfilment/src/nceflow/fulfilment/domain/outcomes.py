@@ -1,0 +1,50 @@
+"""What a saga step can report besides success: the signals the service layer acts on.
+
+Adapters translate Partner Center's errors into these, so the saga rules never see HTTP.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from nceflow.fulfilment.domain.failures import Failure
+
+
+class StepError(Exception):
+    """Base of the signals a step raises instead of returning."""
+
+
+class StepFailed(StepError):
+    """A permanent failure: the order ends with `OrderFailed`."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(f"{failure.code}: {failure.reason}")
+        self.failure = failure
+
+
+class StepRetryable(StepError):
+    """A transient failure (throttling, 5xx, timeouts, checkout outcome unknown): park the order
+    and come back later. `retry_after` is Microsoft's `Retry-After`, when it gave one."""
+
+    def __init__(self, description: str, *, retry_after: timedelta | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.retry_after = retry_after
+
+
+class RelationshipNotVisible(StepError):
+    """The customer says it accepted the reseller relationship but Partner Center does not show
+    it (yet): re-check for a while before failing. `failure` is what to report when time is up."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure
+
+
+class CartExpired(StepError):
+    """The stored cart is past its 7-day life and no order came from it: replace it."""
+
+    def __init__(self, cart_id: str, expired_at: datetime | None) -> None:
+        super().__init__(f"cart {cart_id} expired at {expired_at}")
+        self.cart_id = cart_id
+        self.expired_at = expired_at

@@ -1,0 +1,353 @@
+"""Use cases of the fulfilment service: record a confirmed order, run its saga, re-drive it.
+
+How an order moves (and why the Kafka partition never waits for Partner Center):
+
+1. `accept` records the saga, its `FulfilmentStarted` and a due time of *now* in one Redis
+   transaction. Only then is the Kafka offset committed: the order is durable before the message
+   is gone, and the consumer is free for the next message at once.
+2. `SagaRunner` (the worker, `worker.py`) claims due orders from the Redis schedule and runs
+   each saga step by step, saving state and events after every step. A retryable failure
+   (429, 5xx, timeouts, an unknown checkout outcome) parks the order: the saga gets a due time
+   with backoff (at least Microsoft's `Retry-After`) and the worker moves on to other orders.
+3. Any process of the consumer group may pick a due order up; a lease in Redis makes sure only
+   one runs it at a time, and a crashed worker's orders come due again after the visibility
+   timeout. A retry topic would also work, but a sorted set gives exact due times, re-checks
+   without re-publishing the order, and one place that `status` and `replay` read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+import structlog
+
+from nceflow.fulfilment.adapters.saga_store import Lease, LeaseLostError, OutboxRecord, SagaStore
+from nceflow.fulfilment.domain import failures
+from nceflow.fulfilment.domain.outcomes import (
+    CartExpired,
+    RelationshipNotVisible,
+    StepFailed,
+    StepRetryable,
+)
+from nceflow.fulfilment.domain.saga import EVENT_STEP, RetryPolicy, Saga, SagaStep
+from nceflow.fulfilment.metrics import Metrics
+from nceflow.schemas import FulfilmentEvent, OrderConfirmed
+from nceflow.schemas.envelope import FULFILMENT_SOURCE, to_kafka
+
+_log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+MarkAttempted = Callable[[], Awaitable[None]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+class EventPublisher(Protocol):
+    """Publishes encoded events in order, returning once the broker has them all."""
+
+    async def publish_events(self, records: Sequence[OutboxRecord]) -> None: ...
+
+
+class Steps(Protocol):
+    """The saga's steps against Partner Center (`adapters.partner_center_steps`)."""
+
+    async def find_customer(self, saga: Saga) -> str: ...
+
+    async def verify_relationship(self, saga: Saga) -> None: ...
+
+    async def create_customer(
+        self, saga: Saga, mark_attempted: MarkAttempted
+    ) -> tuple[str, bool]: ...
+
+    async def attest_mca(self, saga: Saga) -> bool: ...
+
+    async def add_qualification(self, saga: Saga) -> bool: ...
+
+    async def create_cart(self, saga: Saga) -> tuple[str, datetime | None]: ...
+
+    async def check_out(
+        self, saga: Saga, mark_attempted: MarkAttempted, now: datetime
+    ) -> tuple[list[str], bool]: ...
+
+    async def follow_order(self, saga: Saga) -> tuple[list[str], bool]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SagaTiming:
+    """The waits of the saga (from settings)."""
+
+    retry: RetryPolicy
+    relationship_wait: timedelta
+    relationship_recheck: timedelta
+    follow_order_for: timedelta
+    follow_poll: timedelta
+
+
+class Accepted(StrEnum):
+    """What `accept` did with an `OrderConfirmed`."""
+
+    STARTED = "started"
+    DUPLICATE_EVENT = "duplicate_event"
+    DUPLICATE_ORDER = "duplicate_order"
+
+
+def encode(events: Sequence[FulfilmentEvent]) -> list[OutboxRecord]:
+    """Encode events once, with their CloudEvents ids fixed, so a re-publish repeats the id."""
+    records = []
+    for event in events:
+        record = to_kafka(event, source=FULFILMENT_SOURCE)
+        records.append(OutboxRecord(key=record.key, value=record.value, headers=record.headers))
+    return records
+
+
+class FulfilmentService:
+    """Records confirmed orders and runs their sagas."""
+
+    def __init__(
+        self,
+        store: SagaStore,
+        steps: Steps,
+        publisher: EventPublisher,
+        timing: SagaTiming,
+        metrics: Metrics,
+        *,
+        clock: Clock = utcnow,
+        new_id: Callable[[], str] = new_request_id,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._store = store
+        self._steps = steps
+        self._publisher = publisher
+        self._timing = timing
+        self._metrics = metrics
+        self._clock = clock
+        self._new_id = new_id
+        self._jitter = jitter
+
+    # ------------------------------------------------------------------ intake
+
+    async def accept(self, order: OrderConfirmed, *, event_id: str) -> Accepted:
+        """Record a confirmed order (idempotent by event id and by order id)."""
+        if await self._store.event_seen(event_id):
+            self._metrics.duplicates.inc()
+            return Accepted.DUPLICATE_EVENT
+        now = self._clock()
+        saga, events = Saga.start(order, event_id=event_id, now=now, new_id=self._new_id)
+        if not await self._store.create(saga, encode(events), due=now):
+            await self._store.remember_event(event_id, order.order_id)
+            self._metrics.duplicates.inc()
+            _log.info("fulfilment.duplicate_order", order_id=order.order_id, event_id=event_id)
+            return Accepted.DUPLICATE_ORDER
+        self._metrics.accepted.inc()
+        _log.info("fulfilment.order_accepted", order_id=order.order_id)
+        return Accepted.STARTED
+
+    # ------------------------------------------------------------------ running
+
+    async def run(self, order_id: str, lease: Lease) -> None:
+        """Run the saga from where it stands until it parks or finishes (lease held)."""
+        await self.flush_events(order_id)
+        saga = await self._store.load(order_id)
+        if saga is None:
+            await self._store.unschedule(order_id)
+            return
+        structlog.contextvars.bind_contextvars(
+            order_id=order_id, correlation_id=saga.order.correlation_id
+        )
+        try:
+            await self._run(saga, lease)
+        finally:
+            structlog.contextvars.unbind_contextvars("order_id", "correlation_id")
+
+    async def _run(self, saga: Saga, lease: Lease) -> None:
+        while True:
+            step = saga.next_step()
+            if step is None:
+                await self.flush_events(saga.order_id)
+                await self._store.unschedule(saga.order_id)
+                return
+            now = self._clock()
+            early = saga.next_attempt_at is not None and saga.next_attempt_at > now
+            if step is SagaStep.FOLLOW_ORDER and early and saga.next_attempt_at is not None:
+                # Claimed early (an operator's wake-up): follow the order at its own pace.
+                await self._store.save(saga, [], lease, due=saga.next_attempt_at)
+                return
+            started = asyncio.get_running_loop().time()
+            try:
+                events = await self._run_step(saga, step, lease)
+            except StepRetryable as exc:
+                await self._park(saga, lease, step, exc)
+                return
+            except RelationshipNotVisible as exc:
+                await self._wait_for_relationship(saga, lease, exc)
+                return
+            except StepFailed as exc:
+                await self._finish_failed(saga, lease, exc.failure)
+                return
+            except CartExpired as exc:
+                _log.warning("fulfilment.cart_expired", cart_id=exc.cart_id)
+                saga.replace_expired_cart(now=self._clock(), new_id=self._new_id)
+                await self._save(saga, [], lease, due=None)
+                continue
+            finally:
+                self._metrics.step_seconds.labels(step.value).observe(
+                    asyncio.get_running_loop().time() - started
+                )
+            if step is SagaStep.FOLLOW_ORDER and not saga.is_finished:
+                due = self._clock() + self._timing.follow_poll
+                saga.come_back_at(due, self._clock())
+                await self._save(saga, events, lease, due=due)
+                return
+            await self._save(saga, events, lease, due=None)
+
+    async def _run_step(self, saga: Saga, step: SagaStep, lease: Lease) -> list[FulfilmentEvent]:
+        steps = self._steps
+
+        async def mark_customer() -> None:
+            saga.mark_customer_create_attempted(self._clock())
+            await self._save(saga, [], lease, due=None)
+
+        async def mark_checkout() -> None:
+            saga.mark_checkout_attempted(self._clock())
+            await self._save(saga, [], lease, due=None)
+
+        if step is SagaStep.FIND_CUSTOMER:
+            customer_id = await steps.find_customer(saga)
+            return saga.record_customer(
+                customer_id, created=False, already_done=True, now=self._clock()
+            )
+        if step is SagaStep.CREATE_CUSTOMER:
+            customer_id, already = await steps.create_customer(saga, mark_customer)
+            return saga.record_customer(
+                customer_id, created=True, already_done=already, now=self._clock()
+            )
+        if step is SagaStep.VERIFY_RELATIONSHIP:
+            await steps.verify_relationship(saga)
+            return saga.record_relationship_verified(self._clock())
+        if step is SagaStep.ATTEST_MCA:
+            already = await steps.attest_mca(saga)
+            return saga.record_mca(already_done=already, now=self._clock())
+        if step is SagaStep.ADD_QUALIFICATION:
+            already = await steps.add_qualification(saga)
+            return saga.record_qualification(already_done=already, now=self._clock())
+        if step is SagaStep.CREATE_CART:
+            cart_id, expires_at = await steps.create_cart(saga)
+            return saga.record_cart(cart_id, expires_at=expires_at, now=self._clock())
+        if step is SagaStep.CHECK_OUT:
+            order_ids, already = await steps.check_out(saga, mark_checkout, self._clock())
+            events = saga.record_checkout(
+                order_ids,
+                already_done=already,
+                now=self._clock(),
+                follow_for=self._timing.follow_order_for,
+            )
+            self._metrics.placed.inc()
+            self._metrics.confirmed_to_placed.observe(
+                (self._clock() - saga.started_at).total_seconds()
+            )
+            return events
+        subscription_ids, completed = await steps.follow_order(saga)
+        return saga.record_provisioning(subscription_ids, completed=completed, now=self._clock())
+
+    async def _park(self, saga: Saga, lease: Lease, step: SagaStep, exc: StepRetryable) -> None:
+        now = self._clock()
+        due = saga.defer(
+            exc.description,
+            now=now,
+            policy=self._timing.retry,
+            retry_after=exc.retry_after,
+            jitter=self._jitter(),
+        )
+        if due is None:
+            failure = failures.partner_center_unavailable(EVENT_STEP.get(step), exc.description)
+            await self._finish_failed(saga, lease, failure)
+            return
+        self._metrics.parked.labels(step.value).inc()
+        _log.info("fulfilment.parked", step=step.value, due=due.isoformat(), error=exc.description)
+        await self._save(saga, [], lease, due=due)
+
+    async def _wait_for_relationship(
+        self, saga: Saga, lease: Lease, exc: RelationshipNotVisible
+    ) -> None:
+        now = self._clock()
+        left = saga.relationship_wait(now, self._timing.relationship_wait)
+        if left is None:
+            await self._finish_failed(saga, lease, exc.failure)
+            return
+        due = now + min(self._timing.relationship_recheck, left)
+        saga.come_back_at(due, now)
+        _log.info("fulfilment.relationship_not_visible", recheck_at=due.isoformat())
+        await self._save(saga, [], lease, due=due)
+
+    async def _finish_failed(self, saga: Saga, lease: Lease, failure: failures.Failure) -> None:
+        events = saga.fail(failure, now=self._clock())
+        self._metrics.failed.labels(failure.code).inc()
+        _log.warning("fulfilment.order_failed", code=failure.code, step=failure.step)
+        await self._save(saga, events, lease, due=None)
+        await self._store.unschedule(saga.order_id)
+
+    async def _save(
+        self,
+        saga: Saga,
+        events: Sequence[FulfilmentEvent],
+        lease: Lease,
+        *,
+        due: datetime | None,
+    ) -> None:
+        await self._store.save(saga, encode(events), lease, due=due)
+        if events:
+            await self.flush_events(saga.order_id)
+
+    async def flush_events(self, order_id: str) -> None:
+        """Publish the order's outbox, oldest first, then drop what was published."""
+        pending = await self._store.pending_events(order_id)
+        if pending:
+            await self._publisher.publish_events(pending)
+            await self._store.events_published(order_id, len(pending))
+            self._metrics.events_published.inc(len(pending))
+
+    # ------------------------------------------------------------------ operations
+
+    async def redrive(self, order_id: str) -> bool:
+        """Make a failed (retryable or not) or stuck order run again now."""
+        saga = await self._store.load(order_id)
+        if saga is None:
+            return False
+        lease = await self._store.acquire(order_id)
+        if lease is None:
+            return False
+        try:
+            now = self._clock()
+            if saga.redrive(now=now):
+                await self._store.save(saga, [], lease, due=now)
+                return True
+            if not saga.is_finished:
+                await self._store.schedule(order_id, now)
+                return True
+            return False
+        finally:
+            await self._store.release(lease)
+
+
+__all__ = [
+    "Accepted",
+    "EventPublisher",
+    "FulfilmentService",
+    "LeaseLostError",
+    "SagaTiming",
+    "Steps",
+    "encode",
+]

@@ -1,0 +1,131 @@
+"""The worker that runs due sagas from the Redis schedule, a bounded number at a time.
+
+One per process. It claims due orders (pushing their due time out by the visibility timeout),
+takes each saga's lease and runs it as its own task. At most `max_in_flight` sagas run at once;
+the rest wait in the schedule, where any process of the group can pick them up. A lease is
+renewed while its saga runs; a runner that loses it stops before its next write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import structlog
+
+from nceflow.fulfilment.adapters.saga_store import Lease, LeaseLostError, SagaStore
+from nceflow.fulfilment.metrics import Metrics
+from nceflow.fulfilment.service import FulfilmentService
+
+_log = structlog.get_logger(__name__)
+
+
+class SagaWorker:
+    """Polls the schedule and runs due sagas with bounded concurrency."""
+
+    def __init__(
+        self,
+        service: FulfilmentService,
+        store: SagaStore,
+        metrics: Metrics,
+        *,
+        max_in_flight: int,
+        poll_interval: float,
+        lease_ttl: float,
+        visibility: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._service = service
+        self._store = store
+        self._metrics = metrics
+        self._max = max_in_flight
+        self._poll = poll_interval
+        self._lease_ttl = lease_ttl
+        self._visibility = visibility
+        self._clock = clock
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.healthy = True
+
+    def wake(self) -> None:
+        """Look at the schedule now (a new order was accepted)."""
+        self._wake.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="fulfilment-worker")
+
+    async def stop(self) -> None:
+        """Stop claiming, cancel running sagas (their leases expire; they resume elsewhere)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self._claim_and_start()
+                self.healthy = True
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis unreachable: keep trying, report unready meanwhile
+                self.healthy = False
+                _log.exception("fulfilment.worker_poll_failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+
+    async def _claim_and_start(self) -> None:
+        free = self._max - len(self._running)
+        if free <= 0:
+            return
+        claimed = await self._store.claim_due(self._clock(), free, self._visibility)
+        for order_id in claimed:
+            if order_id in self._running:
+                continue
+            lease = await self._store.acquire(order_id)
+            if lease is None:
+                continue  # another worker runs it; it re-schedules the order when it stops
+            task = asyncio.create_task(self._run(order_id, lease), name=f"saga-{order_id}")
+            self._running[order_id] = task
+            self._metrics.in_flight.set(len(self._running))
+        if len(claimed) == free:
+            self._wake.set()  # more may be due: do not wait a poll period
+
+    async def _run(self, order_id: str, lease: Lease) -> None:
+        keeper = asyncio.create_task(self._keep(lease))
+        try:
+            await self._service.run(order_id, lease)
+        except LeaseLostError:
+            _log.warning("fulfilment.lease_lost", order_id=order_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A bug or an infrastructure failure: the claim's visibility timeout brings it back.
+            _log.exception("fulfilment.saga_run_failed", order_id=order_id)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await keeper
+            with contextlib.suppress(Exception):
+                await self._store.release(lease)
+            self._running.pop(order_id, None)
+            self._metrics.in_flight.set(len(self._running))
+            self._wake.set()
+
+    async def _keep(self, lease: Lease) -> None:
+        while True:
+            await asyncio.sleep(self._lease_ttl / 3)
+            if not await self._store.renew(lease):
+                return
