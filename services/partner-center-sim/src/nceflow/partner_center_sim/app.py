@@ -3,14 +3,61 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
+from nceflow.partner_center_sim.context import SimContext, build_context
+from nceflow.partner_center_sim.entra import router as entra_router
+from nceflow.partner_center_sim.errors import install_error_handlers
+from nceflow.partner_center_sim.faults import FaultMiddleware
+from nceflow.partner_center_sim.headers import PartnerCenterHeadersMiddleware
+from nceflow.partner_center_sim.requestlog import RequestLogMiddleware
+from nceflow.partner_center_sim.routes import (
+    agreements,
+    carts,
+    catalog,
+    control,
+    customers,
+    orders,
+    partners,
+)
+from nceflow.partner_center_sim.seed import load_seed
 from nceflow.partner_center_sim.settings import Settings
 from nceflow.runtime.health import health_router
+
+
+class SimulatorApp(FastAPI):
+    """FastAPI with the request log and fault injection as the outermost ASGI layers.
+
+    They sit outside Starlette's own middleware so that the fault layer receives the server's
+    raw `send` (needed to drop a connection) and the log sees every request, even one a fault
+    answered or dropped.
+    """
+
+    sim: SimContext
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Wrap Starlette's stack in the fault layer, then the request log."""
+        inner = super().build_middleware_stack()
+        return RequestLogMiddleware(
+            FaultMiddleware(inner, self.sim.faults, self.sim.config), self.sim.requests
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app from `settings` (read from the environment when omitted)."""
     settings = settings or Settings()
-    app = FastAPI(title="nceflow Partner Center simulator")
+    app = SimulatorApp(
+        title="nceflow Partner Center simulator",
+        description="Microsoft Partner Center REST (the subset nceflow uses), Entra ID's token "
+        "endpoint, and a control API under /_sim/.",
+    )
+    app.sim = build_context(settings, load_seed(settings.seed_path))
+    app.state.sim = app.sim
+    install_error_handlers(app)
+    app.add_middleware(PartnerCenterHeadersMiddleware)
     app.include_router(health_router("partner_center_sim"))
+    app.include_router(entra_router)
+    for module in (customers, agreements, partners, catalog, carts, orders):
+        app.include_router(module.router)
+    app.include_router(control.router)
     return app

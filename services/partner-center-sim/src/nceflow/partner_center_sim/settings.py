@@ -33,6 +33,12 @@ class Settings(HttpServerSettings):
         default=None, description="Seed of the fault-injection RNG, for reproducible runs"
     )
     request_log_size: int = Field(default=10_000, ge=1, description="Requests kept for /_sim/")
+    checkout_processing_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="How long a checkout keeps its cart busy (a concurrent checkout gets 409 / "
+        "800064 meanwhile)",
+    )
     lost_response_hang_seconds: float = Field(
         default=30.0,
         ge=0,

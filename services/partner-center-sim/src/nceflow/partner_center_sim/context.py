@@ -1,0 +1,63 @@
+"""Everything a running simulator holds, built once per app by `create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from nceflow.partner_center_sim.faults import FaultRegistry
+from nceflow.partner_center_sim.ratelimit import PartnerRateLimiter
+from nceflow.partner_center_sim.requestlog import RequestLog
+from nceflow.partner_center_sim.runtime_config import RuntimeConfig
+from nceflow.partner_center_sim.seed import Seed
+from nceflow.partner_center_sim.settings import Settings
+from nceflow.partner_center_sim.state import SimState
+from nceflow.partner_center_sim.tokens import TokenStore
+
+
+@dataclass(frozen=True, slots=True)
+class SimContext:
+    """The simulator's state and machinery (one per app instance)."""
+
+    settings: Settings
+    seed: Seed
+    config: RuntimeConfig
+    state: SimState
+    tokens: TokenStore
+    faults: FaultRegistry
+    requests: RequestLog
+    limiter: PartnerRateLimiter
+
+    def reset(self) -> None:
+        """Back to the seed: data, faults, request log, throttling and runtime configuration.
+
+        Issued tokens stay valid so that clients with a cached token keep working.
+        """
+        self.state.reset()
+        self.faults.reset()
+        self.requests.clear()
+        self.limiter.reset()
+        defaults = RuntimeConfig.from_settings(self.settings)
+        for name in RuntimeConfig.model_fields:
+            setattr(self.config, name, getattr(defaults, name))
+
+
+def build_context(settings: Settings, seed: Seed) -> SimContext:
+    """A fresh simulator from `seed`."""
+    return SimContext(
+        settings=settings,
+        seed=seed,
+        config=RuntimeConfig.from_settings(settings),
+        state=SimState(seed),
+        tokens=TokenStore(),
+        faults=FaultRegistry(settings.random_seed),
+        requests=RequestLog(settings.request_log_size),
+        limiter=PartnerRateLimiter(),
+    )
+
+
+def get_context(request: Request) -> SimContext:
+    """FastAPI dependency: the app's simulator context."""
+    context: SimContext = request.app.state.sim
+    return context

@@ -1,0 +1,122 @@
+"""The simulator's mutable records of customers, carts and orders (plain data, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class PartnerLink:
+    """A customer's relationship with one partner tenant."""
+
+    relationship: str  # Microsoft's relationshipToPartner: "none" or "reseller"
+    associated_partner_id: str | None = None
+
+
+@dataclass(slots=True)
+class AgreementRecord:
+    """A confirmation that the customer accepted an agreement (the MCA)."""
+
+    user_id: str
+    primary_contact: dict[str, Any]
+    template_id: str
+    date_agreed: str
+    type: str
+    agreement_link: str
+
+
+@dataclass(slots=True)
+class QualificationRecord:
+    """A customer qualification such as StateOwnedEntity."""
+
+    qualification: str
+    vetting_status: str
+    vetting_create_date: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CustomerRecord:
+    """A customer tenant as Partner Center knows it."""
+
+    id: str
+    commerce_id: str
+    domain: str
+    company_name: str
+    email: str
+    culture: str
+    language: str
+    address: dict[str, Any]
+    billing_profile_id: str
+    partners: dict[str, PartnerLink]
+    agreements: list[AgreementRecord] = field(default_factory=list)
+    qualifications: list[QualificationRecord] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CartLine:
+    """A line of a cart."""
+
+    id: int
+    catalog_item_id: str
+    quantity: int
+    billing_cycle: str
+    term_duration: str
+    participants: list[dict[str, str]]
+    provisioning_context: dict[str, str]
+    friendly_name: str | None
+    order_group: str = "0"
+
+
+@dataclass(slots=True)
+class CartRecord:
+    """A cart: Active until checked out, then Ordered."""
+
+    id: str
+    customer_id: str
+    partner_key: str
+    creation: datetime
+    last_modified: datetime
+    expiration: datetime
+    last_modified_user: str
+    attestation_accepted: bool
+    lines: list[CartLine]
+    status: str = "Active"
+    checking_out: bool = False
+    checkout_result: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class OrderLine:
+    """A line of an order; its subscription id is shown once the order is provisioned."""
+
+    line_item_number: int
+    offer_id: str
+    term_duration: str
+    quantity: int
+    friendly_name: str
+    subscription_id: str
+    partner_id_on_record: str | None
+    additional_partner_ids: list[str]
+
+
+@dataclass(slots=True)
+class OrderRecord:
+    """An order placed by a checkout."""
+
+    id: str
+    customer_id: str
+    partner_key: str
+    cart_id: str
+    billing_cycle: str
+    currency_code: str
+    currency_symbol: str
+    lines: list[OrderLine]
+    creation: datetime
+    completes_at: datetime
+
+    def status(self, now: datetime) -> str:
+        """`pending` until provisioning is done, then `completed`."""
+        return "completed" if now >= self.completes_at else "pending"

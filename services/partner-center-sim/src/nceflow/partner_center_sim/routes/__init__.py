@@ -1,0 +1,1 @@
+"""HTTP routes of the simulator, one module per Partner Center resource plus `/_sim/`."""

@@ -1,0 +1,47 @@
+"""Orders: read one, list a customer's, and their provisioning status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from nceflow.partner_center_sim import render
+from nceflow.partner_center_sim.auth import CallerDep, ContextDep
+from nceflow.partner_center_sim.state import utcnow
+from nceflow.partner_center_sim.wire import collection, link
+
+router = APIRouter(tags=["orders"])
+
+
+@router.get("/v1/customers/{customer_id}/orders", summary="Get all of a customer's orders")
+async def list_orders(customer_id: str, caller: CallerDep, ctx: ContextDep) -> dict[str, Any]:
+    """The customer's orders placed by this partner."""
+    customer = ctx.state.customer(caller.partner, customer_id)
+    now = utcnow()
+    orders = [
+        render.order(o, now)
+        for o in ctx.state.customer_orders(customer.id)
+        if o.partner_key == caller.partner.key
+    ]
+    return collection(orders, links={"self": link(f"/customers/{customer.id}/orders")})
+
+
+@router.get("/v1/customers/{customer_id}/orders/{order_id}", summary="Get an order by ID")
+async def get_order(
+    customer_id: str, order_id: str, caller: CallerDep, ctx: ContextDep
+) -> dict[str, Any]:
+    """An order: `pending` until provisioned, then `completed` with subscription ids."""
+    return render.order(ctx.state.order(caller.partner, customer_id, order_id), utcnow())
+
+
+@router.get(
+    "/v1/customers/{customer_id}/orders/{order_id}/provisioningstatus",
+    summary="Get order provisioning status",
+)
+async def provisioning_status(
+    customer_id: str, order_id: str, caller: CallerDep, ctx: ContextDep
+) -> dict[str, Any]:
+    """Each line's provisioning status."""
+    order = ctx.state.order(caller.partner, customer_id, order_id)
+    return collection(render.provisioning_status(order, utcnow()))
