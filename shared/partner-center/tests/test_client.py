@@ -7,6 +7,7 @@ and a checkout whose response is lost places exactly one order.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -448,3 +449,24 @@ async def test_server_errors_exhaust_the_attempts(
 async def test_not_found_is_typed(client: PartnerCenterClient) -> None:
     with pytest.raises(PartnerCenterNotFoundError):
         await client.get_cart(CONTOSO, str(uuid.uuid4()), correlation_id=corr())
+
+
+async def test_client_rate_limiter_queues_a_burst_instead_of_collecting_429s(
+    sim: SimControl, clock: FakeClock
+) -> None:
+    settings = partner_settings(
+        sim.base_url, "direct", rate_limit_per_minute=60, rate_limit_burst=2
+    )
+    started = clock()
+    async with PartnerCenterClient(settings, clock=clock, sleep=clock.sleep) as client:
+        correlation_id = corr()
+        customers = await asyncio.gather(
+            *(client.get_customer(CONTOSO, correlation_id=correlation_id) for _ in range(5))
+        )
+    assert {c.id for c in customers} == {CONTOSO}
+    # Two go at once; the other three had to wait: five calls at 60/min with a burst of two
+    # take at least 3 s. (Each fake sleep advances the shared fake time.)
+    assert len(clock.sleeps) == 3
+    assert clock() - started >= 3
+    seen = await sim.requests(correlationId=correlation_id)
+    assert [r["status"] for r in seen] == [200] * 5

@@ -273,3 +273,36 @@ async def test_checkout_result_sample_is_read_completely(
     assert order.line_items[1].additional_partner_ids_on_record == ["5357564", "5357563"]
     assert order.links is not None
     assert order.links["provisioningStatus"].uri.endswith("/provisioningstatus")
+
+
+def test_cart_expiry_follows_its_expiration_timestamp() -> None:
+    doc = sample("create-a-cart")
+    cart = Cart.model_validate(doc["response"])
+    assert not cart.is_expired(datetime(2021, 8, 25, 17, 30, tzinfo=UTC))
+    assert cart.is_expired(datetime(2021, 8, 25, 17, 31, tzinfo=UTC))
+    ordered = cart.model_copy(update={"status": "Ordered"})
+    assert not ordered.is_expired(datetime(2030, 1, 1, tzinfo=UTC))
+
+
+async def test_a_refused_token_is_refreshed_once_and_the_call_repeated() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth2/token"):
+            calls.append("token")
+            return httpx.Response(
+                200, json={"access_token": f"t{len(calls)}", "expires_in": "3600"}
+            )
+        calls.append(request.headers["Authorization"])
+        if request.headers["Authorization"] == "Bearer t1":
+            return httpx.Response(401, json={"code": 401, "description": "token revoked"})
+        return httpx.Response(200, json={"id": "c-1"})
+
+    settings = PartnerCenterSettings(
+        base_url=PC, authority_url="https://login.example", rate_limit_per_minute=0
+    )
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with http, PartnerCenterClient(settings, http=http) as client:
+        customer = await client.get_customer("c-1", correlation_id="corr-1")
+    assert customer.id == "c-1"
+    assert calls == ["token", "Bearer t1", "token", "Bearer t3"]

@@ -351,6 +351,15 @@ class Cart(PartnerCenterModel):
         """Whether the cart was checked out (an order exists for it)."""
         return (self.status or "").lower() == CartStatus.ORDERED.lower()
 
+    def is_expired(self, now: datetime) -> bool:
+        """Whether an unordered cart can no longer be checked out (7 days after creation).
+
+        Only then may a retried order create a new cart (with a new `MS-RequestId`).
+        """
+        if self.is_ordered or self.expiration_timestamp is None:
+            return False
+        return now >= self.expiration_timestamp
+
 
 class OrderLineItem(PartnerCenterModel):
     """A line of an order; `subscription_id` appears once provisioned."""
