@@ -79,6 +79,11 @@ def test_event_id_and_time_default_to_fresh_values() -> None:
     assert first.time.tzinfo is not None
 
 
+def test_naive_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        to_kafka(order_confirmed_new_direct(), source="/t", time=datetime(2026, 11, 25, 12, 0))
+
+
 def test_reader_ignores_unknown_fields_added_by_a_newer_producer() -> None:
     envelope = _envelope()
     envelope["data"]["gift_message"] = "added in v1.1"

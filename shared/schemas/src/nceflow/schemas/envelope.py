@@ -142,6 +142,8 @@ def to_kafka(
     same event twice (an outbox relay) must pass the id it stored with the event, so consumers
     can deduplicate.
     """
+    if time is not None and time.utcoffset() is None:
+        raise ValueError("time must be timezone-aware (CloudEvents times are RFC 3339)")
     event_type = event.event_type()
     attributes: dict[str, object] = {
         "type": event_type,

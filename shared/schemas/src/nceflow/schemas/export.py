@@ -97,7 +97,8 @@ def asyncapi_document() -> dict[str, Any]:
         ref_template="#/components/schemas/{model}",
     )
     schemas: dict[str, Any] = {
-        name: _open_for_extension(schema) for name, schema in shared.get("$defs", {}).items()
+        name: _without_openapi_discriminator(_open_for_extension(schema))
+        for name, schema in shared.get("$defs", {}).items()
     }
     messages: dict[str, Any] = {}
     examples = _wire_examples()
@@ -263,6 +264,24 @@ def _open_for_extension(schema: Any) -> Any:
         }
     if isinstance(schema, list):
         return [_open_for_extension(item) for item in schema]
+    return schema
+
+
+def _without_openapi_discriminator(schema: Any) -> Any:
+    """Drop pydantic's OpenAPI-style `discriminator` objects from an AsyncAPI schema.
+
+    AsyncAPI's `discriminator` is a plain property name with inheritance semantics, so the
+    OpenAPI object would make the document invalid; the `oneOf` branches already tell themselves
+    apart by their `const` discriminator property.
+    """
+    if isinstance(schema, dict):
+        return {
+            key: _without_openapi_discriminator(value)
+            for key, value in schema.items()
+            if not (key == "discriminator" and isinstance(value, dict))
+        }
+    if isinstance(schema, list):
+        return [_without_openapi_discriminator(item) for item in schema]
     return schema
 
 
