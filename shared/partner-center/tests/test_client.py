@@ -13,7 +13,9 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+import httpx
 import pytest
+from structlog.testing import capture_logs
 
 from nceflow.partner_center import (
     Address,
@@ -24,6 +26,7 @@ from nceflow.partner_center import (
     CompanyProfile,
     Contact,
     Customer,
+    EntraIdTokenProvider,
     PartnerCenterAuthenticationError,
     PartnerCenterClient,
     PartnerCenterConnectionError,
@@ -33,6 +36,7 @@ from nceflow.partner_center import (
     PartnerCenterServerError,
     PartnerCenterThrottledError,
     PartnerCenterTimeoutError,
+    TokenKind,
     is_indirect_participant_missing,
     is_mca_not_accepted,
     is_relationship_missing,
@@ -470,3 +474,28 @@ async def test_client_rate_limiter_queues_a_burst_instead_of_collecting_429s(
     assert clock() - started >= 3
     seen = await sim.requests(correlationId=correlation_id)
     assert [r["status"] for r in seen] == [200] * 5
+
+
+async def test_logs_of_token_fetches_and_retries_carry_no_secrets(
+    sim: SimControl, clock: FakeClock
+) -> None:
+    settings = partner_settings(sim.base_url, "direct")
+    await sim.fault(kind="500", path=f"/v1/customers/{CONTOSO}", method="GET", count=1)
+    with capture_logs() as logs:
+        async with httpx.AsyncClient() as http:
+            tokens = EntraIdTokenProvider.from_settings(settings, http, clock=clock)
+            async with PartnerCenterClient(
+                settings, http=http, token_provider=tokens, clock=clock, sleep=clock.sleep
+            ) as client:
+                await client.get_customer(CONTOSO, correlation_id=corr())
+            access_token = (await tokens.get_token(TokenKind.APP_ONLY)).get_secret_value()
+    events = {entry["event"] for entry in logs}
+    assert {"partner_center.token_acquired", "partner_center.retry"} <= events
+    text = repr(logs)
+    assert settings.refresh_token is not None
+    for secret in (
+        settings.client_secret.get_secret_value(),
+        settings.refresh_token.get_secret_value(),
+        access_token,
+    ):
+        assert secret not in text

@@ -395,7 +395,15 @@ class PartnerCenterClient:
             mode="json",
             by_alias=True,
             exclude_none=True,
-            include={"address_line1", "address_line2", "city", "state", "postal_code", "country"},
+            include={
+                "address_line1",
+                "address_line2",
+                "address_line3",
+                "city",
+                "state",
+                "postal_code",
+                "country",
+            },
         )
         response = await self._call(
             "POST",
