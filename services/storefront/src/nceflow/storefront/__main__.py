@@ -1,0 +1,16 @@
+"""`python -m nceflow.storefront` runs the storefront."""
+
+from __future__ import annotations
+
+from nceflow.runtime.serve import serve
+from nceflow.storefront.app import create_app
+from nceflow.storefront.settings import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    serve(create_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The storefront's FastAPI application factory."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import structlog
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from nceflow.runtime.health import health_router
+from nceflow.storefront.catalog_client import CatalogClient
+from nceflow.storefront.checkout_client import CheckoutClient
+from nceflow.storefront.dev_sign_in import DevSignIn
+from nceflow.storefront.errors import install_error_pages
+from nceflow.storefront.pages import STATIC_DIR, Pages, build_templates
+from nceflow.storefront.routes.cart import cart_router
+from nceflow.storefront.routes.catalogue import catalogue_router
+from nceflow.storefront.routes.orders import orders_router
+from nceflow.storefront.routes.sign_in import sign_in_router
+from nceflow.storefront.routes.wizard import wizard_router
+from nceflow.storefront.settings import Settings
+
+_log = structlog.get_logger("nceflow.storefront")
+
+SESSION_COOKIE = "nceflow_session"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    catalog_transport: httpx.AsyncBaseTransport | None = None,
+    checkout_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """Build the app from `settings` (read from the environment when omitted).
+
+    The transports let a test serve catalog or checkout in-process; by default both are reached
+    over HTTP at their configured URLs.
+    """
+    settings = settings or Settings()
+    timeout = httpx.Timeout(settings.upstream_timeout_seconds)
+    catalog_http = httpx.AsyncClient(
+        base_url=settings.catalog_url, timeout=timeout, transport=catalog_transport
+    )
+    checkout_http = httpx.AsyncClient(
+        base_url=settings.checkout_url, timeout=timeout, transport=checkout_transport
+    )
+    catalog = CatalogClient(catalog_http, settings.market)
+    checkout = CheckoutClient(checkout_http)
+    pages = Pages(build_templates())
+
+    if settings.session_secret is None:
+        session_key = secrets.token_urlsafe(32)
+        _log.warning("no NCEFLOW_STOREFRONT_SESSION_SECRET: sessions end when this process does")
+    else:
+        session_key = settings.session_secret.get_secret_value()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _log.info(
+            "storefront ready",
+            catalog=settings.catalog_url,
+            checkout=settings.checkout_url,
+            sign_in=settings.sign_in.value,
+        )
+        try:
+            yield
+        finally:
+            await catalog_http.aclose()
+            await checkout_http.aclose()
+
+    app = FastAPI(
+        title="nceflow storefront",
+        description="The customer's pages: catalogue, cart, checkout wizard, orders.",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    # Signed (itsdangerous), HttpOnly and SameSite=Lax; `Secure` when served over HTTPS.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    install_error_pages(app, pages)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(health_router("storefront"))
+    app.include_router(sign_in_router(pages, checkout, settings.sign_in, DevSignIn()))
+    app.include_router(catalogue_router(pages, catalog))
+    app.include_router(cart_router(pages, catalog, checkout))
+    app.include_router(wizard_router(pages, checkout))
+    app.include_router(orders_router(pages, checkout, settings.order_poll_interval_ms))
+    return app

@@ -1,0 +1,73 @@
+"""The customer's orders; an order's page follows its status from confirmed to placed or failed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from nceflow.storefront.checkout_client import CheckoutClient, Order
+from nceflow.storefront.pages import Pages
+from nceflow.storefront.session import Customer, signed_in
+
+SignedIn = Annotated[Customer, Depends(signed_in)]
+
+FINAL_STATUSES = frozenset({"placed", "failed"})
+STATUS_LABELS = {
+    "confirmed": "Confirmed",
+    "processing": "Being placed with Microsoft",
+    "placed": "Placed",
+    "failed": "Failed",
+}
+
+
+def orders_router(pages: Pages, checkout: CheckoutClient, poll_interval_ms: int) -> APIRouter:
+    """`GET /orders`, `GET /orders/{id}` and its status fragment `GET /orders/{id}/status`."""
+    router = APIRouter()
+    status_fragment = pages.templates.get_template("_order_status.html")
+
+    def fragment(order: Order) -> str:
+        return status_fragment.render(order=order, status_labels=STATUS_LABELS)
+
+    @router.get("/orders", response_class=HTMLResponse)
+    async def orders(request: Request, customer: SignedIn) -> HTMLResponse:
+        """Every order of the customer, newest first."""
+        items = await checkout.list_orders(customer.token)
+        return pages.render(
+            request,
+            "orders.html",
+            {"title": "Orders", "nav": "orders", "orders": items, "status_labels": STATUS_LABELS},
+        )
+
+    @router.get("/orders/{order_id}", response_class=HTMLResponse)
+    async def order(request: Request, order_id: str, customer: SignedIn) -> HTMLResponse:
+        """One order; its status section refreshes itself until the order is placed or failed."""
+        found = await checkout.get_order(customer.token, order_id)
+        return pages.render(
+            request,
+            "order.html",
+            {
+                "title": "Order",
+                "nav": "orders",
+                "order": found,
+                "status_html": fragment(found),
+                "final": found.status in FINAL_STATUSES,
+                "poll_ms": poll_interval_ms,
+            },
+        )
+
+    @router.get("/orders/{order_id}/status")
+    async def order_status(order_id: str, customer: SignedIn) -> JSONResponse:
+        """The order's status and its rendered section, for the page's polling script."""
+        found = await checkout.get_order(customer.token, order_id)
+        return JSONResponse(
+            {
+                "status": found.status,
+                "final": found.status in FINAL_STATUSES,
+                "html": fragment(found),
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    return router

@@ -1,0 +1,57 @@
+"""Settings of the storefront, read from `NCEFLOW_STOREFRONT_*` environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from nceflow.runtime.settings import HttpServerSettings
+
+
+class SignInMode(StrEnum):
+    """How a customer signs in."""
+
+    DEV = "dev"
+    """Pick an account and a reseller from the directory; the storefront signs a dev token."""
+    TOKEN = "token"  # noqa: S105 - a mode's name, not a secret
+    """The platform hands over the customer's bearer token (production)."""
+
+
+class Settings(HttpServerSettings):
+    """Everything the storefront reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="NCEFLOW_STOREFRONT_", extra="ignore")
+
+    port: int = 8000
+    catalog_url: str = Field(
+        default="http://127.0.0.1:8001",
+        validation_alias=AliasChoices("NCEFLOW_CATALOG_URL", "catalog_url"),
+        description="Base URL of the catalog service",
+    )
+    checkout_url: str = Field(
+        default="http://127.0.0.1:8002",
+        validation_alias=AliasChoices("NCEFLOW_CHECKOUT_URL", "checkout_url"),
+        description="Base URL of the checkout service",
+    )
+    sign_in: SignInMode = Field(
+        default=SignInMode.DEV,
+        description="`dev`: pick an account and reseller; `token`: the platform's bearer token",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the session cookie. None: a random key per process (dev "
+        "only: a restart signs everyone out); set it, and the same on every replica, in production",
+    )
+    session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
+    cookie_secure: bool = Field(
+        default=False, description="Send the session cookie over HTTPS only (on in production)"
+    )
+    market: str = Field(
+        default="US", pattern=r"^[A-Z]{2}$", description="Country whose plans are shown"
+    )
+    upstream_timeout_seconds: float = Field(default=10.0, gt=0)
+    order_poll_interval_ms: int = Field(
+        default=1000, ge=100, description="How often the order page asks for a new status"
+    )
