@@ -641,6 +641,7 @@ class PartnerCenterClient:
         `MS-RequestId`, which returns the original result. `Active`: post the checkout again
         with the same `MS-RequestId`. Gives up with `CheckoutOutcomeUnknownError` when the
         retry budget is spent; the caller keeps the cart and request id and tries later.
+        A result with `order_errors` (a partial failure, HTTP 200/201) is returned as it is.
         """
         request_id = request_id or new_request_id()
         deadline = self._clock() + self._policy.budget_seconds
