@@ -1,16 +1,176 @@
-"""The checkout service's FastAPI application factory."""
+"""The checkout service's FastAPI application factory.
+
+The lifespan builds one `AppContext` (Redis clients, the store, the catalog and Partner Center
+clients, the service, the token verifier) and starts the background work that runs in every
+replica: the outbox relay, the draft-expiry sweep and the fulfilment-event consumer.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
-from nceflow.checkout.settings import Settings
+import httpx
+import structlog
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from redis.asyncio import Redis
+
+from nceflow.checkout.adapters.catalog_client import CatalogClient
+from nceflow.checkout.adapters.fulfilment_consumer import fulfilment_broker
+from nceflow.checkout.adapters.kafka import KafkaPublisher
+from nceflow.checkout.adapters.outbox_relay import OutboxRelay, RelaySettings
+from nceflow.checkout.adapters.partner_center import PartnerCenterChecks
+from nceflow.checkout.adapters.redis_store import DraftStore, Keys
+from nceflow.checkout.api.errors import BodySizeLimit, install_error_handlers
+from nceflow.checkout.api.routes import build_router
+from nceflow.checkout.auth import TokenVerifier
+from nceflow.checkout.resellers import ResellerDirectory, load_directory
+from nceflow.checkout.service import CheckoutService
+from nceflow.checkout.settings import Settings, TenantDomainCheck
 from nceflow.runtime.health import health_router
 
+_log = structlog.get_logger("nceflow.checkout")
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+
+@dataclass(frozen=True)
+class AppContext:
+    """Everything the request handlers use, built once per app."""
+
+    service: CheckoutService
+    verifier: TokenVerifier
+    store: DraftStore
+    redis: Redis
+
+
+def redis_client(settings: Settings, *, blocking_ms: int = 0) -> Redis:
+    """A Redis client that fails fast (socket timeouts) instead of hanging when Redis is down."""
+    return Redis.from_url(
+        settings.redis.url,
+        socket_timeout=settings.redis_socket_timeout_seconds + blocking_ms / 1000,
+        socket_connect_timeout=settings.redis_socket_timeout_seconds,
+        max_connections=settings.redis_max_connections,
+        health_check_interval=30,
+    )
+
+
+def relay_settings(settings: Settings) -> RelaySettings:
+    """The relay's tuning from the service settings."""
+    return RelaySettings(
+        batch_size=settings.relay_batch_size,
+        block_ms=settings.relay_block_ms,
+        claim_idle_ms=settings.relay_claim_idle_ms,
+        claim_interval_seconds=settings.relay_claim_interval_seconds,
+    )
+
+
+async def _every(interval: float, work: Callable[[], Awaitable[object]], name: str) -> None:
+    while True:
+        try:
+            await work()
+        except Exception as exc:  # a failed round is retried on the next one
+            _log.warning(f"{name} failed", error=f"{type(exc).__name__}: {exc}")
+        await asyncio.sleep(interval)
+
+
+def create_app(
+    settings: Settings | None = None, directory: ResellerDirectory | None = None
+) -> FastAPI:
     """Build the app from `settings` (read from the environment when omitted)."""
     settings = settings or Settings()
-    app = FastAPI(title="nceflow checkout service")
-    app.include_router(health_router("checkout"))
+    directory = directory or load_directory(settings.resellers_file)
+    verifier = TokenVerifier(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redis = redis_client(settings)
+        keys = Keys(settings.redis.key_prefix)
+        store = DraftStore(redis, keys, retention=settings.closed_draft_retention)
+        catalog_http = httpx.AsyncClient(
+            base_url=settings.catalog_url, timeout=settings.catalog_timeout_seconds
+        )
+        partner_center = PartnerCenterChecks(
+            directory,
+            base_url=settings.partner_center_base_url,
+            authority_url=settings.partner_center_authority_url,
+        )
+        service = CheckoutService(
+            store,
+            directory,
+            CatalogClient(catalog_http),
+            partner_center,
+            idle_timeout=settings.draft_idle_timeout,
+            require_tenant_match=settings.tenant_domain_check is TenantDomainCheck.REQUIRE,
+        )
+        app.state.context = AppContext(service=service, verifier=verifier, store=store, redis=redis)
+        tasks: list[asyncio.Task[None]] = []
+        relay_redis: Redis | None = None
+        publisher: KafkaPublisher | None = None
+        broker: KafkaBroker | None = None
+        if settings.relay_enabled:
+            relay_redis = redis_client(settings, blocking_ms=settings.relay_block_ms)
+            publisher = KafkaPublisher(settings.kafka, client_id="nceflow-checkout-relay")
+            relay = OutboxRelay(relay_redis, keys, publisher, relay_settings(settings))
+            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        tasks.append(
+            asyncio.create_task(
+                _every(settings.expiry_interval_seconds, service.expire_due, "draft expiry"),
+                name="draft-expiry",
+            )
+        )
+        if settings.consumer_enabled:
+            broker = fulfilment_broker(settings.kafka, service, group_id=settings.consumer_group)
+            tasks.append(asyncio.create_task(_start_broker(broker), name="fulfilment-consumer"))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if broker is not None:
+                with contextlib.suppress(Exception):
+                    await broker.stop()
+            if publisher is not None:
+                await publisher.stop()
+            if relay_redis is not None:
+                await relay_redis.aclose()
+            await partner_center.aclose()
+            await catalog_http.aclose()
+            await redis.aclose()
+
+    async def redis_ready() -> None:
+        context: AppContext = app.state.context
+        await context.redis.ping()
+
+    app = FastAPI(
+        title="nceflow checkout service",
+        description="The NCE purchase wizard: drafts, steps, Buy, and the customer's orders.",
+        version="1.0.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health_router("checkout", {"redis": redis_ready}))
+    app.include_router(build_router())
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+async def _start_broker(broker: KafkaBroker) -> None:
+    """Start the consumer, retrying while the cluster is unreachable; then keep it running."""
+    delay = 0.5
+    while True:
+        try:
+            await broker.start()
+            break
+        except Exception as exc:
+            _log.warning(
+                "fulfilment consumer cannot start yet", error=f"{type(exc).__name__}: {exc}"
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+    await asyncio.Event().wait()

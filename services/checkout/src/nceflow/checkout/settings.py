@@ -1,10 +1,31 @@
-"""Settings of the checkout service, read from `NCEFLOW_CHECKOUT_*` environment variables."""
+"""Settings of the checkout service, read from `NCEFLOW_CHECKOUT_*` environment variables.
+
+Connections shared by every service keep their shared names (`NCEFLOW_REDIS_URL`,
+`NCEFLOW_KAFKA_BOOTSTRAP_SERVERS`, `NCEFLOW_CATALOG_URL`, `NCEFLOW_PARTNER_CENTER_*`).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from nceflow.runtime.settings import HttpServerSettings
+from nceflow.runtime.settings import HttpServerSettings, KafkaSettings, RedisSettings
+
+# A well-known key, on purpose: dev only. A JWKS URL (production) turns HS256 off entirely.
+DEV_JWT_SECRET = "nceflow-dev-only-signing-key-never-use-in-production"  # noqa: S105
+
+
+class TenantDomainCheck(StrEnum):
+    """What the `tenant_domain` step does when Partner Center finds no customer with the domain."""
+
+    REQUIRE = "require"
+    """Refuse the step (422 with the relationship link)."""
+    WARN = "warn"
+    """Save it with a warning; fulfilment checks again (a new relationship can take minutes)."""
 
 
 class Settings(HttpServerSettings):
@@ -13,3 +34,63 @@ class Settings(HttpServerSettings):
     model_config = SettingsConfigDict(env_prefix="NCEFLOW_CHECKOUT_", extra="ignore")
 
     port: int = 8002
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    catalog_url: str = Field(
+        default="http://127.0.0.1:8001",
+        validation_alias=AliasChoices("NCEFLOW_CATALOG_URL", "catalog_url"),
+    )
+    catalog_timeout_seconds: float = Field(default=5.0, gt=0)
+    partner_center_base_url: str = Field(
+        default="http://127.0.0.1:8090",
+        validation_alias=AliasChoices("NCEFLOW_PARTNER_CENTER_BASE_URL", "partner_center_base_url"),
+    )
+    partner_center_authority_url: str = Field(
+        default="http://127.0.0.1:8090",
+        validation_alias=AliasChoices(
+            "NCEFLOW_PARTNER_CENTER_AUTHORITY_URL", "partner_center_authority_url"
+        ),
+    )
+    resellers_file: Path | None = Field(
+        default=None, description="Reseller directory (JSON); default: the dev directory shipped"
+    )
+
+    # Authentication: production verifies the platform's tokens with its JWKS; dev signs locally.
+    jwt_issuer: str = "https://marketplace.nceflow.dev"
+    jwt_audience: str = "nceflow-checkout"
+    jwt_jwks_url: str | None = Field(
+        default=None, description="When set, tokens are verified with these keys only"
+    )
+    jwt_algorithm: str = Field(default="RS256", description="The one algorithm accepted with JWKS")
+    jwt_dev_secret: SecretStr | None = Field(
+        default=SecretStr(DEV_JWT_SECRET),
+        description="HS256 key for dev tokens; ignored when a JWKS URL is set",
+    )
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    dev_token_lifetime: timedelta = timedelta(hours=8)
+
+    # The wizard.
+    draft_idle_timeout: timedelta = Field(
+        default=timedelta(days=7), description="An untouched draft is abandoned after this long"
+    )
+    closed_draft_retention: timedelta = Field(
+        default=timedelta(days=30), description="How long ended drafts stay readable"
+    )
+    expiry_interval_seconds: float = Field(default=30.0, gt=0)
+    tenant_domain_check: TenantDomainCheck = TenantDomainCheck.REQUIRE
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    # Outbox relay and fulfilment-event consumer; both run inside the service unless disabled.
+    relay_enabled: bool = True
+    relay_batch_size: int = Field(default=200, ge=1, le=10_000)
+    relay_block_ms: int = Field(default=1000, ge=1)
+    relay_claim_idle_ms: int = Field(
+        default=30_000, ge=1, description="An entry pending this long belongs to a dead relay"
+    )
+    relay_claim_interval_seconds: float = Field(default=5.0, gt=0)
+    consumer_enabled: bool = True
+    consumer_group: str = "nceflow-checkout-orders"
+
+    redis_socket_timeout_seconds: float = Field(default=2.0, gt=0)
+    redis_max_connections: int = Field(default=64, ge=8)

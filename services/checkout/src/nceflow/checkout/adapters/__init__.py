@@ -1,0 +1,1 @@
+"""Adapters: Redis, Kafka, the catalog and Partner Center behind small interfaces."""

@@ -1,0 +1,299 @@
+"""Drafts, orders and the outbox in Redis, laid out for Redis Cluster.
+
+Every key of one marketplace account carries the same hash tag: the account's shard
+(`{s<n>}`, n = crc32(account) mod the shard count). A draft, its outbox stream, the expiry
+index and the account's orders therefore live in one slot, so each change is one `MULTI`/`EXEC`
+(guarded by `WATCH` on the draft) that writes the new state and the event together: the
+transactional outbox. The relay reads every shard's stream.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Final
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import WatchError
+
+from nceflow.checkout.domain.draft import CustomerRecord, Draft
+from nceflow.checkout.domain.order import Order
+
+SHARDS: Final = 16
+"""Outbox shards. Part of the key layout: changing it strands drafts in their old shard."""
+_MAX_ATTEMPTS = 8
+
+
+class ConcurrentUpdate(Exception):
+    """The draft kept changing under us; the caller may try again."""
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An event ready for Kafka, stored with the state change that caused it."""
+
+    topic: str
+    """The logical topic name (`nceflow.schemas.topics`); the relay adds the deployment prefix."""
+    key: bytes
+    value: bytes
+    headers: Sequence[tuple[str, bytes]]
+    event_id: str
+    event_type: str
+
+    def fields(self, committed_ms: int) -> dict[str, str | bytes]:
+        """The stream entry's fields."""
+        return {
+            "topic": self.topic,
+            "key": self.key,
+            "value": self.value,
+            "headers": json.dumps([[name, value.decode()] for name, value in self.headers]),
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "committed_ms": str(committed_ms),
+        }
+
+    @classmethod
+    def from_fields(cls, fields: dict[bytes, bytes]) -> OutboxEntry:
+        """Read a stream entry back."""
+        headers = [(name, value.encode()) for name, value in json.loads(fields[b"headers"])]
+        return cls(
+            topic=fields[b"topic"].decode(),
+            key=fields[b"key"],
+            value=fields[b"value"],
+            headers=headers,
+            event_id=fields[b"event_id"].decode(),
+            event_type=fields[b"event_type"].decode(),
+        )
+
+
+class Keys:
+    """Key names: `<prefix>:checkout:<kind>:{s<shard>}:<id>`."""
+
+    def __init__(self, prefix: str, shards: int = SHARDS) -> None:
+        self.base = f"{prefix}:checkout"
+        self.shards = shards
+
+    def shard_of(self, account_id: str) -> int:
+        """The shard of every key of `account_id`."""
+        return zlib.crc32(account_id.encode()) % self.shards
+
+    @staticmethod
+    def tag(shard: int) -> str:
+        """The hash tag that puts a shard's keys in one Redis Cluster slot."""
+        return f"{{s{shard}}}"
+
+    def draft(self, shard: int, draft_id: str) -> str:
+        return f"{self.base}:draft:{self.tag(shard)}:{draft_id}"
+
+    def outbox(self, shard: int) -> str:
+        return f"{self.base}:outbox:{self.tag(shard)}"
+
+    def expiry(self, shard: int) -> str:
+        return f"{self.base}:expiry:{self.tag(shard)}"
+
+    def order(self, shard: int, order_id: str) -> str:
+        return f"{self.base}:order:{self.tag(shard)}:{order_id}"
+
+    def account_orders(self, shard: int, account_id: str) -> str:
+        return f"{self.base}:account-orders:{self.tag(shard)}:{account_id}"
+
+    def customer_record(self, shard: int, reseller_id: str, account_id: str) -> str:
+        return f"{self.base}:customer:{self.tag(shard)}:{reseller_id}:{account_id}"
+
+
+@dataclass
+class Mutation:
+    """What one change writes: the new draft (None: nothing to write), its events, an order."""
+
+    draft: Draft | None
+    events: list[OutboxEntry] = field(default_factory=list)
+    order: Order | None = None
+
+
+def _text(raw: object) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class DraftStore:
+    """Reads and writes drafts, orders and customer records; every write with its events."""
+
+    def __init__(self, redis: Redis, keys: Keys, *, retention: timedelta) -> None:
+        self._redis = redis
+        self.keys = keys
+        self._retention = retention
+
+    # ------------------------------------------------------------------------------ drafts
+
+    async def insert(self, draft: Draft, events: Sequence[OutboxEntry], now: datetime) -> None:
+        """Store a new draft and its events in one transaction."""
+        shard = self.keys.shard_of(draft.account_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            self._queue_draft(pipe, shard, draft)
+            self._queue_events(pipe, shard, events, now)
+            await pipe.execute()
+
+    async def get(self, account_id: str, draft_id: str) -> Draft | None:
+        """The account's draft with that id; None if missing or another account's."""
+        shard = self.keys.shard_of(account_id)
+        raw = await self._redis.get(self.keys.draft(shard, draft_id))
+        if raw is None:
+            return None
+        draft = Draft.model_validate_json(raw)
+        return draft if draft.account_id == account_id else None
+
+    async def get_any(self, shard: int, draft_id: str) -> Draft | None:
+        """A draft by shard and id, whoever owns it (for background work such as expiry)."""
+        raw = await self._redis.get(self.keys.draft(shard, draft_id))
+        return Draft.model_validate_json(raw) if raw is not None else None
+
+    async def update(
+        self,
+        shard: int,
+        draft_id: str,
+        change: Callable[[Draft | None], Mutation],
+        now: datetime,
+    ) -> Mutation:
+        """Apply `change` to the stored draft and write its result atomically.
+
+        `change` gets the current draft (None if missing) and may raise to abort; it is called
+        again on a fresh read when another writer got in first (optimistic concurrency).
+        """
+        key = self.keys.draft(shard, draft_id)
+        for _ in range(_MAX_ATTEMPTS):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.get(key)
+                    current = Draft.model_validate_json(raw) if raw is not None else None
+                    mutation = change(current)
+                    if mutation.draft is None:
+                        await pipe.unwatch()  # type: ignore[no-untyped-call]
+                        return mutation
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    self._queue_draft(pipe, shard, mutation.draft)
+                    self._queue_events(pipe, shard, mutation.events, now)
+                    if mutation.order is not None:
+                        self._queue_order(pipe, shard, mutation.order)
+                    await pipe.execute()
+                    return mutation
+                except WatchError:
+                    continue
+        raise ConcurrentUpdate(f"draft {draft_id} changed {_MAX_ATTEMPTS} times while saving")
+
+    def _queue_draft(self, pipe: Pipeline, shard: int, draft: Draft) -> None:
+        until = draft.closed_at if draft.closed_at is not None else draft.expires_at
+        pipe.set(
+            self.keys.draft(shard, draft.id),
+            draft.model_dump_json(),
+            pxat=_ms(until + self._retention),
+        )
+        if draft.closed_at is None:
+            pipe.zadd(self.keys.expiry(shard), {draft.id: _ms(draft.expires_at)})
+        else:
+            pipe.zrem(self.keys.expiry(shard), draft.id)
+
+    def _queue_events(
+        self, pipe: Pipeline, shard: int, events: Sequence[OutboxEntry], now: datetime
+    ) -> None:
+        for event in events:
+            pipe.xadd(self.keys.outbox(shard), event.fields(_ms(now)))  # type: ignore[arg-type]
+
+    def _queue_order(self, pipe: Pipeline, shard: int, order: Order) -> None:
+        pipe.set(self.keys.order(shard, order.order_id), order.model_dump_json())
+        pipe.zadd(
+            self.keys.account_orders(shard, order.account_id),
+            {order.order_id: _ms(order.confirmed_at)},
+        )
+
+    async def due_for_expiry(self, shard: int, now: datetime, limit: int) -> list[str]:
+        """Ids of drafts in `shard` whose idle time ran out."""
+        ids = await self._redis.zrangebyscore(
+            self.keys.expiry(shard), "-inf", _ms(now), start=0, num=limit
+        )
+        return [_text(raw) for raw in ids]
+
+    async def forget_expiry(self, shard: int, draft_id: str) -> None:
+        """Drop an expiry entry whose draft is gone (its TTL ran out)."""
+        await self._redis.zrem(self.keys.expiry(shard), draft_id)
+
+    # ------------------------------------------------------------------------------ orders
+
+    async def get_order(self, account_id: str, order_id: str) -> Order | None:
+        """The account's order with that id; None if missing or another account's."""
+        shard = self.keys.shard_of(account_id)
+        raw = await self._redis.get(self.keys.order(shard, order_id))
+        if raw is None:
+            return None
+        order = Order.model_validate_json(raw)
+        return order if order.account_id == account_id else None
+
+    async def list_orders(
+        self, account_id: str, *, limit: int, before_ms: int | None
+    ) -> list[Order]:
+        """The account's orders, newest first, confirmed before `before_ms` when given."""
+        shard = self.keys.shard_of(account_id)
+        top = f"({before_ms}" if before_ms is not None else "+inf"
+        ids = await self._redis.zrevrangebyscore(
+            self.keys.account_orders(shard, account_id), top, "-inf", start=0, num=limit
+        )
+        if not ids:
+            return []
+        raws = await self._redis.mget([self.keys.order(shard, _text(raw)) for raw in ids])
+        return [Order.model_validate_json(raw) for raw in raws if raw is not None]
+
+    async def order_shard(self, order_id: str) -> int | None:
+        """The shard holding `order_id` (fulfilment's events name the order, not the account)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for shard in range(self.keys.shards):
+                pipe.exists(self.keys.order(shard, order_id))
+            found = await pipe.execute()
+        return next((shard for shard, hit in enumerate(found) if hit), None)
+
+    async def update_order(
+        self, shard: int, order_id: str, change: Callable[[Order], Order | None]
+    ) -> Order | None:
+        """Apply `change` to a stored order atomically; None from `change` means no write."""
+        key = self.keys.order(shard, order_id)
+        for _ in range(_MAX_ATTEMPTS):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.get(key)
+                    if raw is None:
+                        await pipe.unwatch()  # type: ignore[no-untyped-call]
+                        return None
+                    updated = change(Order.model_validate_json(raw))
+                    if updated is None:
+                        await pipe.unwatch()  # type: ignore[no-untyped-call]
+                        return None
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.set(key, updated.model_dump_json())
+                    await pipe.execute()
+                    return updated
+                except WatchError:
+                    continue
+        raise ConcurrentUpdate(f"order {order_id} changed {_MAX_ATTEMPTS} times while saving")
+
+    # -------------------------------------------------------------------- customer records
+
+    async def customer_record(self, account_id: str, reseller_id: str) -> CustomerRecord | None:
+        """What is on record about the account's tenant for this reseller."""
+        shard = self.keys.shard_of(account_id)
+        raw = await self._redis.get(self.keys.customer_record(shard, reseller_id, account_id))
+        return CustomerRecord.model_validate_json(raw) if raw is not None else None
+
+    async def put_customer_record(
+        self, account_id: str, reseller_id: str, record: CustomerRecord
+    ) -> None:
+        """Record the account's tenant (e.g. after an order was placed in it)."""
+        shard = self.keys.shard_of(account_id)
+        key = self.keys.customer_record(shard, reseller_id, account_id)
+        await self._redis.set(key, record.model_dump_json())

@@ -1,0 +1,1 @@
+"""The checkout HTTP API: routes, request/response shapes, problem+json errors."""

@@ -1,0 +1,253 @@
+"""Every error as RFC 9457 problem+json, mapped once from domain, service and adapter errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
+from nceflow.checkout.adapters.redis_store import ConcurrentUpdate
+from nceflow.checkout.api.schemas import FieldError, Problem
+from nceflow.checkout.auth import AuthenticationError
+from nceflow.checkout.domain.errors import (
+    AlreadyConfirmed,
+    DraftClosed,
+    DraftIncomplete,
+    InvalidStepData,
+    PricesChanged,
+    StepOutOfOrder,
+    WizardError,
+)
+from nceflow.checkout.service import NotFound, PreconditionFailed, UnknownReseller
+
+_log = structlog.get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE = "urn:nceflow:problem:"
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json response."""
+    body = Problem(
+        type=_TYPE + slug, title=title, status=status, detail=detail, errors=errors or [], **extra
+    )
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=status, headers=headers, media_type=PROBLEM_JSON
+    )
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        where, rest = parts[0], parts[1:]
+        return ".".join(rest) if where == "body" and rest else ".".join([where, *rest])
+    return ".".join(parts)
+
+
+def _wizard_problem(exc: WizardError) -> JSONResponse:
+    errors = [FieldError.of(p) for p in exc.errors]
+    match exc:
+        case InvalidStepData():
+            return problem(422, "invalid-step-data", "Invalid step data", exc.detail, errors)
+        case StepOutOfOrder():
+            return problem(
+                409,
+                "step-out-of-order",
+                "Step out of order",
+                exc.detail,
+                errors,
+                current_step=exc.current_step,
+            )
+        case DraftIncomplete():
+            return problem(
+                409,
+                "draft-incomplete",
+                "Draft not complete",
+                exc.detail,
+                errors,
+                current_step=exc.current_step,
+            )
+        case DraftClosed():
+            return problem(
+                409, "draft-closed", "Draft closed", exc.detail, errors, status_of_draft=exc.status
+            )
+        case AlreadyConfirmed():
+            return problem(
+                409,
+                "already-confirmed",
+                "Already bought",
+                exc.detail,
+                errors,
+                order_id=exc.order_id,
+            )
+        case PricesChanged():
+            return problem(409, "prices-changed", "Prices changed", exc.detail, errors)
+    return problem(409, "conflict", "Conflict", exc.detail, errors)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error the service can raise to problem+json."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(field=_field(error.get("loc", ())), reason=str(error.get("msg", "invalid")))
+            for error in exc.errors()
+        ]
+        return problem(
+            422, "invalid-request", "Invalid request", "The request is not valid.", errors
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "HTTP error"
+        return problem(
+            exc.status_code, f"http-{exc.status_code}", detail, detail, headers=exc.headers
+        )
+
+    @app.exception_handler(AuthenticationError)
+    async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
+        return problem(
+            401,
+            "unauthenticated",
+            "Not authenticated",
+            "Send a valid bearer token of the marketplace.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+
+    @app.exception_handler(UnknownReseller)
+    async def _unknown_reseller(_: Request, exc: UnknownReseller) -> JSONResponse:
+        return problem(
+            403, "unknown-reseller", "Unknown reseller", f"No reseller {exc} sells here."
+        )
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return problem(404, "not-found", "Not found", f"No draft or order {exc} for this account.")
+
+    @app.exception_handler(PreconditionFailed)
+    async def _stale(_: Request, exc: PreconditionFailed) -> JSONResponse:
+        return problem(
+            412,
+            "stale-version",
+            "Precondition failed",
+            f"If-Match is stale: {exc}; read the draft again.",
+            headers={"ETag": etag(exc.current_version)},
+        )
+
+    @app.exception_handler(WizardError)
+    async def _wizard(_: Request, exc: WizardError) -> JSONResponse:
+        return _wizard_problem(exc)
+
+    @app.exception_handler(ConcurrentUpdate)
+    async def _busy(_: Request, exc: ConcurrentUpdate) -> JSONResponse:
+        return problem(409, "concurrent-update", "Changed meanwhile", f"{exc}; try again.")
+
+    @app.exception_handler(DependencyUnavailable)
+    async def _dependency(_: Request, exc: DependencyUnavailable) -> JSONResponse:
+        _log.warning("dependency unavailable", dependency=exc.dependency, error=exc.detail)
+        return problem(
+            503,
+            "dependency-unavailable",
+            "Service unavailable",
+            f"{exc.dependency} is not answering; try again shortly.",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(RedisError)
+    async def _redis(_: Request, exc: RedisError) -> JSONResponse:
+        _log.warning("redis unavailable", error=f"{type(exc).__name__}: {exc}")
+        return problem(
+            503,
+            "storage-unavailable",
+            "Service unavailable",
+            "Drafts cannot be read or saved right now; try again shortly.",
+            headers={"Retry-After": "2"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _bug(_: Request, exc: Exception) -> JSONResponse:
+        _log.exception("unhandled error")
+        return problem(500, "internal", "Internal error", "Something went wrong on our side.")
+
+
+def etag(version: int) -> str:
+    """The ETag of a draft version."""
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The version `If-Match` names; None for absent or `*`; -1 (never current) if unreadable."""
+    if value is None or value.strip() == "*":
+        return None
+    first = value.split(",")[0].strip().removeprefix("W/").strip('"')
+    return int(first) if first.isdigit() and len(first) < 12 else -1
+
+
+class BodySizeLimit:
+    """Refuses request bodies over `max_bytes` with 413, whether announced or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                await self._refuse(scope, receive, send)
+                return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            413,
+            "body-too-large",
+            "Request body too large",
+            f"Request bodies are limited to {self.max_bytes} bytes.",
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass

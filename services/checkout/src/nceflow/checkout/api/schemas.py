@@ -1,0 +1,250 @@
+"""Request and response bodies of the checkout API (step bodies are `domain.steps` inputs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nceflow.checkout.domain.draft import Draft, DraftStatus, SalesModel, StepStatus
+from nceflow.checkout.domain.errors import FieldProblem
+from nceflow.checkout.domain.forms import STEP_TITLES, Form, form_for
+from nceflow.checkout.domain.order import Order, OrderStatus
+from nceflow.checkout.domain.pricing import PricedCart
+from nceflow.checkout.domain.steps import MAX_CART_ITEMS, CartItemInput, StepId
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateDraftRequest(_Request):
+    """`POST /v1/drafts`: optionally with the cart's items (seed step 3, Add to Cart)."""
+
+    items: Annotated[list[CartItemInput], Field(min_length=1, max_length=MAX_CART_ITEMS)] | None = (
+        None
+    )
+
+
+class ConfirmRequest(_Request):
+    """`POST /v1/drafts/{id}/confirm` (Buy)."""
+
+    terms_accepted: bool
+
+
+class FieldError(BaseModel):
+    """One reason a request was refused, or a warning about a saved step."""
+
+    field: str
+    reason: str
+
+    @classmethod
+    def of(cls, problem: FieldProblem) -> FieldError:
+        return cls(field=problem.field, reason=problem.reason)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (`application/problem+json`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class StepView(BaseModel):
+    """One step in the wizard's progress."""
+
+    id: StepId
+    title: str
+    status: StepStatus
+
+
+class LineView(BaseModel):
+    """One priced line."""
+
+    plan_id: str
+    title: str
+    catalog_item_id: str
+    term: str
+    billing_cycle: str
+    quantity: int
+    unit_price: Decimal
+    currency: str
+    amount: Decimal
+
+
+class TotalView(BaseModel):
+    """The lines billed on one cycle, summed."""
+
+    billing_cycle: str
+    currency: str
+    amount: Decimal
+
+
+class CartView(BaseModel):
+    """The priced cart."""
+
+    lines: list[LineView]
+    totals: list[TotalView]
+
+    @classmethod
+    def of(cls, cart: PricedCart) -> CartView:
+        return cls(
+            lines=[
+                LineView(**line.model_dump(include=set(LineView.model_fields)), amount=line.amount)
+                for line in cart.lines
+            ],
+            totals=[TotalView(**total.model_dump()) for total in cart.totals],
+        )
+
+
+class ResellerView(BaseModel):
+    """Who sells to the customer."""
+
+    id: str
+    name: str
+    sales_model: SalesModel
+
+
+class DraftView(BaseModel):
+    """A draft, server-driven: progress, saved data, and the form of the current step."""
+
+    id: str
+    order_id: str = Field(description="The id the order keeps once bought")
+    status: DraftStatus
+    version: int = Field(description="Also the ETag; send it back in If-Match")
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    reseller: ResellerView
+    current_step: StepId | None = Field(description="None when the draft can be bought or ended")
+    steps: list[StepView]
+    data: dict[str, dict[str, Any]] = Field(description="Saved data, per step id")
+    cart: CartView | None
+    form: Form | None = Field(description="The current step's form")
+    warnings: list[FieldError] = Field(default_factory=list)
+    links: dict[str, str]
+
+    @classmethod
+    def of(cls, draft: Draft, warnings: tuple[FieldProblem, ...] = ()) -> DraftView:
+        current = draft.current_step
+        data: dict[str, dict[str, Any]] = {}
+        for step in StepId:
+            saved = draft.data_of(step)
+            if saved is None or step is StepId.CART:
+                continue
+            data[step.value] = saved.model_dump(mode="json")
+        if draft.cart is not None:
+            data[StepId.CART.value] = {
+                "items": [
+                    {"plan_id": li.plan_id, "quantity": li.quantity} for li in draft.cart.lines
+                ]
+            }
+        links = {"self": f"/v1/drafts/{draft.id}"}
+        if draft.status is DraftStatus.OPEN:
+            links["confirm"] = f"/v1/drafts/{draft.id}/confirm"
+        if draft.status is DraftStatus.CONFIRMED:
+            links["order"] = f"/v1/orders/{draft.id}"
+        return cls(
+            id=draft.id,
+            order_id=draft.id,
+            status=draft.status,
+            version=draft.version,
+            created_at=draft.created_at,
+            updated_at=draft.updated_at,
+            expires_at=draft.expires_at,
+            reseller=ResellerView(
+                id=draft.reseller.reseller_id,
+                name=draft.reseller.name,
+                sales_model=draft.reseller.sales_model,
+            ),
+            current_step=current,
+            steps=[
+                StepView(id=state.step, title=STEP_TITLES[state.step], status=state.status)
+                for state in draft.step_states()
+            ],
+            data=data,
+            cart=CartView.of(draft.cart) if draft.cart is not None else None,
+            form=form_for(draft, current) if current is not None else None,
+            warnings=[FieldError.of(problem) for problem in warnings],
+            links=links,
+        )
+
+
+class ConfirmResponse(BaseModel):
+    """Buy's answer (the same for every retry with the same Idempotency-Key)."""
+
+    order_id: str
+    status: OrderStatus
+
+
+class PartnerCenterView(BaseModel):
+    """Where the order is in Partner Center, once placed."""
+
+    customer_id: str | None
+    order_ids: list[str]
+    subscription_ids: list[str]
+    provisioning: str | None
+
+
+class FailureView(BaseModel):
+    """Why the order failed, in words for the customer, and where to act."""
+
+    code: str
+    reason: str
+    action_url: str | None
+    retryable: bool
+
+
+class OrderView(BaseModel):
+    """An order as the customer sees it."""
+
+    order_id: str
+    status: OrderStatus
+    confirmed_at: datetime
+    updated_at: datetime
+    reseller_id: str
+    tenant_domain: str | None
+    lines: list[LineView]
+    totals: list[TotalView]
+    partner_center: PartnerCenterView | None
+    failure: FailureView | None
+
+    @classmethod
+    def of(cls, order: Order) -> OrderView:
+        cart = CartView.of(PricedCart(lines=order.lines))
+        placed = order.customer_id is not None
+        return cls(
+            order_id=order.order_id,
+            status=order.status,
+            confirmed_at=order.confirmed_at,
+            updated_at=order.updated_at,
+            reseller_id=order.reseller_id,
+            tenant_domain=order.tenant_domain,
+            lines=cart.lines,
+            totals=cart.totals,
+            partner_center=PartnerCenterView(
+                customer_id=order.customer_id,
+                order_ids=list(order.partner_center_order_ids),
+                subscription_ids=list(order.subscription_ids),
+                provisioning=order.provisioning,
+            )
+            if placed
+            else None,
+            failure=FailureView(**order.failure.model_dump()) if order.failure else None,
+        )
+
+
+class OrderList(BaseModel):
+    """A page of the customer's orders, newest first."""
+
+    items: list[OrderView]
+    next_before: int | None = Field(
+        description="Pass as `before` for the next page; null at the end"
+    )

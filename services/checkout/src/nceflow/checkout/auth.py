@@ -1,0 +1,101 @@
+"""Who is asking: the marketplace's bearer JWT (`sub` = account id, `reseller` claim).
+
+Production verifies the platform's tokens with keys from its JWKS URL and one pinned asymmetric
+algorithm; dev signs and verifies HS256 tokens with a local key (`mint_dev_token`). A token signed
+with any other algorithm (including `none`) is refused, and HS256 is never accepted once a JWKS
+URL is set, so the dev key cannot open production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+
+from nceflow.checkout.settings import Settings
+
+DEV_ALGORITHM = "HS256"
+# Ids end up in Redis keys, Kafka events and logs: keep them to safe, bounded characters.
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+
+
+class AuthenticationError(Exception):
+    """The request carries no valid bearer token."""
+
+
+@dataclass(frozen=True)
+class Customer:
+    """The authenticated marketplace account and the reseller that sells to it."""
+
+    account_id: str
+    reseller_id: str
+
+
+class TokenVerifier:
+    """Verifies bearer tokens as the settings say (JWKS in production, local key in dev)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._leeway = settings.jwt_leeway_seconds
+        self._jwks: jwt.PyJWKClient | None = None
+        self._key: str | None = None
+        if settings.jwt_jwks_url:
+            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, timeout=5)
+            self._algorithm = settings.jwt_algorithm
+        elif settings.jwt_dev_secret is not None:
+            self._key = settings.jwt_dev_secret.get_secret_value()
+            self._algorithm = DEV_ALGORITHM
+        else:
+            raise ValueError("set NCEFLOW_CHECKOUT_JWT_JWKS_URL (or a dev secret for development)")
+
+    async def verify(self, token: str) -> Customer:
+        """The customer a token names; raises `AuthenticationError` for anything not valid."""
+        try:
+            key: Any
+            if self._jwks is not None:
+                # PyJWKClient fetches with blocking urllib (then caches): keep it off the loop.
+                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+                key = signing_key.key
+            else:
+                key = self._key
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise AuthenticationError(str(exc)) from exc
+        account, reseller = claims.get("sub"), claims.get("reseller")
+        if not isinstance(account, str) or not _ID_PATTERN.match(account):
+            raise AuthenticationError("the token's sub is not a valid account id")
+        if not isinstance(reseller, str) or not _ID_PATTERN.match(reseller):
+            raise AuthenticationError("the token has no valid reseller claim")
+        return Customer(account_id=account, reseller_id=reseller)
+
+
+def mint_dev_token(account: str, reseller: str, settings: Settings) -> str:
+    """A dev token for `account` bought through `reseller`, signed with the local dev key."""
+    if settings.jwt_dev_secret is None:
+        raise ValueError("no dev signing key configured")
+    now = datetime.now(UTC)
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": account,
+        "reseller": reseller,
+        "iat": now,
+        "nbf": now,
+        "exp": now + settings.dev_token_lifetime,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, settings.jwt_dev_secret.get_secret_value(), algorithm=DEV_ALGORITHM)

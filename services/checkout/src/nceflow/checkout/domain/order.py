@@ -1,0 +1,128 @@
+"""The customer's view of a bought order, kept up to date from fulfilment's events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from nceflow.checkout.domain.draft import Draft
+from nceflow.checkout.domain.pricing import CartLine, CartTotal
+
+# Enough to recognise a redelivery: fulfilment emits a handful of events per order.
+_REMEMBERED_EVENTS = 64
+
+
+class OrderStatus(StrEnum):
+    """Where the order is, as the customer sees it."""
+
+    CONFIRMED = "confirmed"
+    PROCESSING = "processing"
+    PLACED = "placed"
+    FAILED = "failed"
+
+
+class OrderFailure(BaseModel):
+    """Why fulfilment could not place the order and what the customer can do."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    reason: str
+    action_url: str | None = None
+    retryable: bool
+
+
+class Order(BaseModel):
+    """One bought draft. Its id is the draft's id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    account_id: str
+    reseller_id: str
+    status: OrderStatus = OrderStatus.CONFIRMED
+    confirmed_at: datetime
+    updated_at: datetime
+    lines: tuple[CartLine, ...]
+    totals: tuple[CartTotal, ...]
+    tenant_domain: str | None = None
+    customer_id: str | None = None
+    partner_center_order_ids: tuple[str, ...] = ()
+    subscription_ids: tuple[str, ...] = ()
+    provisioning: str | None = None
+    failure: OrderFailure | None = None
+    applied_event_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def from_confirmed(cls, draft: Draft) -> Order:
+        """The order a confirmed draft becomes."""
+        assert draft.cart is not None
+        assert draft.confirmation is not None
+        domain = (
+            draft.company_profile.domain
+            if draft.company_profile is not None
+            else draft.tenant_domain.primary_domain
+            if draft.tenant_domain is not None
+            else None
+        )
+        return cls(
+            order_id=draft.id,
+            account_id=draft.account_id,
+            reseller_id=draft.reseller.reseller_id,
+            confirmed_at=draft.confirmation.confirmed_at,
+            updated_at=draft.confirmation.confirmed_at,
+            lines=draft.cart.lines,
+            totals=draft.cart.totals,
+            tenant_domain=domain,
+        )
+
+    def has_applied(self, event_id: str) -> bool:
+        """Whether the event with this id was applied already (a redelivery)."""
+        return event_id in self.applied_event_ids
+
+    def _with(self, event_id: str, at: datetime, **update: object) -> Order:
+        remembered = (*self.applied_event_ids, event_id)[-_REMEMBERED_EVENTS:]
+        return self.model_copy(
+            update={
+                **update,
+                "applied_event_ids": remembered,
+                "updated_at": max(at, self.updated_at),
+            }
+        )
+
+    def processing(self, event_id: str, at: datetime) -> Order:
+        """Fulfilment started or progressed. A placed order stays placed (events may be late)."""
+        if self.status is OrderStatus.PLACED:
+            return self._with(event_id, at)
+        # After a failure, a new start means the order is being re-driven: the failure is history.
+        return self._with(event_id, at, status=OrderStatus.PROCESSING, failure=None)
+
+    def placed(
+        self,
+        event_id: str,
+        at: datetime,
+        *,
+        customer_id: str,
+        order_ids: tuple[str, ...],
+        subscription_ids: tuple[str, ...],
+        provisioning: str,
+    ) -> Order:
+        """Partner Center accepted the order (again later, with subscription ids)."""
+        return self._with(
+            event_id,
+            at,
+            status=OrderStatus.PLACED,
+            customer_id=customer_id,
+            partner_center_order_ids=order_ids or self.partner_center_order_ids,
+            subscription_ids=subscription_ids or self.subscription_ids,
+            provisioning=provisioning,
+            failure=None,
+        )
+
+    def failed(self, event_id: str, at: datetime, failure: OrderFailure) -> Order:
+        """Fulfilment gave up; a placed order is never turned back into a failure."""
+        if self.status is OrderStatus.PLACED:
+            return self._with(event_id, at)
+        return self._with(event_id, at, status=OrderStatus.FAILED, failure=failure)

@@ -1,0 +1,416 @@
+"""Use cases of the checkout service: start a draft, save a step, Buy, cancel, expire, orders.
+
+Each use case gathers the outside facts a step needs (catalog prices, Partner Center answers),
+then applies the domain change to a freshly read draft inside one Redis transaction that also
+writes the change's events to the outbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import structlog
+
+from nceflow.checkout.adapters.redis_store import DraftStore, Mutation
+from nceflow.checkout.auth import Customer
+from nceflow.checkout.domain.draft import (
+    CustomerRecord,
+    Draft,
+    DraftStatus,
+    StepChange,
+    TenantLookup,
+)
+from nceflow.checkout.domain.errors import FieldProblem, PricesChanged
+from nceflow.checkout.domain.order import Order, OrderFailure
+from nceflow.checkout.domain.pricing import PlanQuote
+from nceflow.checkout.domain.steps import (
+    AccountInput,
+    AccountKind,
+    CartInput,
+    CartItemInput,
+    CompanyProfileInput,
+    McaInput,
+    PartnerOfRecordInput,
+    PartnerRelationshipInput,
+    QualificationInput,
+    ReviewInput,
+    StepId,
+    StepInput,
+    TenantDomainInput,
+)
+from nceflow.checkout.events import (
+    order_abandoned,
+    order_confirmed,
+    order_drafted,
+    outbox_entry,
+    step_completed,
+)
+from nceflow.checkout.resellers import Reseller, ResellerDirectory
+from nceflow.schemas import FulfilmentStarted, FulfilmentStepCompleted, OrderFailed, OrderPlaced
+from nceflow.schemas.envelope import ReceivedEvent
+
+_log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time, in UTC."""
+    return datetime.now(UTC)
+
+
+class NotFound(Exception):
+    """No such draft or order for this account (another account's ids are not found either)."""
+
+
+class UnknownReseller(Exception):
+    """The token names a reseller the directory does not list."""
+
+
+class PreconditionFailed(Exception):
+    """`If-Match` named another version than the draft's current one."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(f"the draft is at version {current_version}")
+        self.current_version = current_version
+
+
+class Catalog(Protocol):
+    """What the service needs from the catalog (see `adapters.catalog_client`)."""
+
+    async def quotes(self, plan_ids: Sequence[str]) -> dict[str, PlanQuote]: ...
+
+
+class PartnerCenter(Protocol):
+    """What the service needs from Partner Center (see `adapters.partner_center`)."""
+
+    async def domain_available(
+        self, reseller: Reseller, domain: str, correlation_id: str
+    ) -> bool: ...
+
+    async def find_tenant(
+        self, reseller: Reseller, domain: str, correlation_id: str
+    ) -> TenantLookup: ...
+
+
+@dataclass(frozen=True)
+class SavedStep:
+    """A step's outcome as the API answers it."""
+
+    draft: Draft
+    warnings: tuple[FieldProblem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """Buy's answer: the order id and its status; `replayed` when the key was seen before."""
+
+    order_id: str
+    status: str
+    replayed: bool
+
+
+# A step's domain change, given the facts gathered before the transaction.
+Apply = Callable[[Draft, datetime], StepChange]
+
+
+class CheckoutService:
+    """Checkout use cases over a store, the reseller directory, the catalog and Partner Center."""
+
+    def __init__(
+        self,
+        store: DraftStore,
+        directory: ResellerDirectory,
+        catalog: Catalog,
+        partner_center: PartnerCenter,
+        *,
+        idle_timeout: timedelta,
+        require_tenant_match: bool = True,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._store = store
+        self._directory = directory
+        self._catalog = catalog
+        self._partner_center = partner_center
+        self._idle_timeout = idle_timeout
+        self._require_tenant_match = require_tenant_match
+        self._clock = clock
+
+    def reseller_of(self, customer: Customer) -> Reseller:
+        """The reseller the customer's token names."""
+        reseller = self._directory.get(customer.reseller_id)
+        if reseller is None:
+            raise UnknownReseller(customer.reseller_id)
+        return reseller
+
+    # --------------------------------------------------------------------------- drafts
+
+    async def start_draft(self, customer: Customer, items: Sequence[CartItemInput] | None) -> Draft:
+        """A new draft, with its cart when items are given (`OrderDrafted`, `StepCompleted`)."""
+        reseller = self.reseller_of(customer)
+        quotes = await self._catalog.quotes([item.plan_id for item in items]) if items else {}
+        now = self._clock()
+        draft = Draft.start(
+            draft_id=str(uuid.uuid4()),
+            account_id=customer.account_id,
+            correlation_id=str(uuid.uuid4()),
+            reseller=reseller.terms(),
+            now=now,
+            idle_timeout=self._idle_timeout,
+        )
+        events = [outbox_entry(order_drafted(draft), now)]
+        if items:
+            draft = draft.with_cart(items, quotes, now).draft
+            events.append(outbox_entry(step_completed(draft, StepId.CART), now))
+        await self._store.insert(draft, events, now)
+        return draft
+
+    async def get_draft(self, customer: Customer, draft_id: str) -> Draft:
+        """The customer's draft."""
+        draft = await self._store.get(customer.account_id, draft_id)
+        if draft is None:
+            raise NotFound(draft_id)
+        return draft
+
+    async def save_step(
+        self,
+        customer: Customer,
+        draft_id: str,
+        step: StepId,
+        data: StepInput,
+        *,
+        if_match: int | None,
+    ) -> SavedStep:
+        """Save one step's data (`StepCompleted` when it changed anything)."""
+        draft = await self.get_draft(customer, draft_id)
+        _check_version(draft, if_match)
+        # Refuse out-of-order steps before asking the catalog or Partner Center anything.
+        draft.ensure_editable(step)
+        apply = await self._prepare(customer, draft, step, data)
+        warnings: tuple[FieldProblem, ...] = ()
+
+        def change(current: Draft | None) -> Mutation:
+            nonlocal warnings
+            current = _owned(current, customer, draft_id)
+            _check_version(current, if_match)
+            outcome = apply(current, self._clock())
+            warnings = outcome.warnings
+            if not outcome.changed:
+                return Mutation(None)
+            event = outbox_entry(step_completed(outcome.draft, step), outcome.draft.updated_at)
+            return Mutation(outcome.draft, [event])
+
+        mutation = await self._store.update(self._shard(customer), draft_id, change, self._clock())
+        saved = (
+            mutation.draft
+            if mutation.draft is not None
+            else await self.get_draft(customer, draft_id)
+        )
+        return SavedStep(saved, warnings)
+
+    async def _prepare(
+        self, customer: Customer, draft: Draft, step: StepId, data: StepInput
+    ) -> Apply:
+        """Gather what `step` needs from outside, and return the domain change to apply."""
+        reseller = self.reseller_of(customer)
+        match data:
+            case CartInput(items=items):
+                quotes = await self._catalog.quotes([item.plan_id for item in items])
+                return lambda d, now: d.with_cart(items, quotes, now)
+            case AccountInput(kind=kind):
+                record = (
+                    await self._store.customer_record(customer.account_id, reseller.id)
+                    if kind is AccountKind.EXISTING
+                    else None
+                )
+                return lambda d, now: d.with_account(data, record or CustomerRecord(), now)
+            case CompanyProfileInput():
+                domain = f"{data.domain_prefix}.onmicrosoft.com"
+                free = await self._partner_center.domain_available(
+                    reseller, domain, draft.correlation_id
+                )
+                return lambda d, now: d.with_company_profile(data, domain_available=free, now=now)
+            case PartnerRelationshipInput():
+                return lambda d, now: d.with_partner_relationship(data, now)
+            case PartnerOfRecordInput():
+                return lambda d, now: d.with_partner_of_record(data, now)
+            case TenantDomainInput(primary_domain=domain):
+                lookup = await self._partner_center.find_tenant(
+                    reseller, domain, draft.correlation_id
+                )
+                require = self._require_tenant_match
+                return lambda d, now: d.with_tenant_domain(
+                    data, lookup, require_match=require, now=now
+                )
+            case McaInput():
+                return lambda d, now: d.with_mca(data, now)
+            case QualificationInput():
+                return lambda d, now: d.with_qualification(data, now)
+            case ReviewInput():
+                return lambda d, now: d.with_review(data, now)
+        raise TypeError(f"no step takes {type(data).__name__}")
+
+    async def confirm(
+        self, customer: Customer, draft_id: str, *, idempotency_key: str, terms_accepted: bool
+    ) -> Confirmed:
+        """Buy: re-price, confirm, create the order (`OrderConfirmed`); idempotent per key."""
+        draft = await self.get_draft(customer, draft_id)
+        if draft.replays_confirmation(idempotency_key):
+            return Confirmed(draft.id, "confirmed", replayed=True)
+        plan_ids = [line.plan_id for line in draft.cart.lines] if draft.cart else []
+        quotes = await self._catalog.quotes(plan_ids)
+        outcome: Confirmed | None = None
+        repricing: tuple[FieldProblem, ...] | None = None
+
+        def change(current: Draft | None) -> Mutation:
+            nonlocal outcome, repricing
+            current = _owned(current, customer, draft_id)
+            now = self._clock()
+            if current.replays_confirmation(idempotency_key):
+                outcome = Confirmed(current.id, "confirmed", replayed=True)
+                return Mutation(None)
+            if current.cart is not None and current.status is DraftStatus.OPEN:
+                priced = current.repriced(quotes, now)
+                if priced.changed:
+                    repricing = priced.warnings
+                    return Mutation(priced.draft)
+            confirmed = current.confirmed(
+                idempotency_key=idempotency_key, terms_accepted=terms_accepted, now=now
+            )
+            event = outbox_entry(order_confirmed(confirmed, customer.account_id), now)
+            outcome = Confirmed(confirmed.id, "confirmed", replayed=False)
+            return Mutation(confirmed, [event], Order.from_confirmed(confirmed))
+
+        await self._store.update(self._shard(customer), draft_id, change, self._clock())
+        if repricing is not None:
+            raise PricesChanged(
+                "The prices or plans of the cart changed since the review; review the order again.",
+                repricing,
+            )
+        assert outcome is not None
+        return outcome
+
+    async def cancel(self, customer: Customer, draft_id: str) -> None:
+        """Cancel an open draft (`OrderAbandoned`); cancelling again changes nothing."""
+
+        def change(current: Draft | None) -> Mutation:
+            current = _owned(current, customer, draft_id)
+            last_step = current.current_step
+            cancelled = current.cancelled(self._clock())
+            if cancelled is None:
+                return Mutation(None)
+            event = outbox_entry(order_abandoned(cancelled, last_step), cancelled.updated_at)
+            return Mutation(cancelled, [event])
+
+        await self._store.update(self._shard(customer), draft_id, change, self._clock())
+
+    async def expire_due(self, *, limit: int = 100) -> int:
+        """Abandon every draft idle past its expiry (`OrderAbandoned`); returns how many.
+
+        Safe to run in every replica at once: each draft is closed in a guarded transaction.
+        """
+        expired = 0
+        now = self._clock()
+        for shard in range(self._store.keys.shards):
+            for draft_id in await self._store.due_for_expiry(shard, now, limit):
+                ended = False
+
+                def change(current: Draft | None) -> Mutation:
+                    nonlocal ended
+                    if current is None:
+                        return Mutation(None)
+                    last_step = current.current_step
+                    gone = current.expired(self._clock())
+                    if gone is None:
+                        return Mutation(None)
+                    ended = True
+                    return Mutation(gone, [outbox_entry(order_abandoned(gone, last_step), now)])
+
+                mutation = await self._store.update(shard, draft_id, change, now)
+                if mutation.draft is None and not ended:
+                    current = await self._store.get_any(shard, draft_id)
+                    if current is None or current.closed_at is not None:
+                        await self._store.forget_expiry(shard, draft_id)
+                expired += int(ended)
+        return expired
+
+    def _shard(self, customer: Customer) -> int:
+        return self._store.keys.shard_of(customer.account_id)
+
+    # --------------------------------------------------------------------------- orders
+
+    async def list_orders(
+        self, customer: Customer, *, limit: int, before_ms: int | None
+    ) -> list[Order]:
+        """The customer's orders, newest first."""
+        return await self._store.list_orders(customer.account_id, limit=limit, before_ms=before_ms)
+
+    async def get_order(self, customer: Customer, order_id: str) -> Order:
+        """One of the customer's orders."""
+        order = await self._store.get_order(customer.account_id, order_id)
+        if order is None:
+            raise NotFound(order_id)
+        return order
+
+    async def apply_fulfilment_event(self, received: ReceivedEvent) -> Order | None:
+        """Update the order's status from one fulfilment event; a redelivery changes nothing."""
+        event = received.data
+        if not isinstance(
+            event, FulfilmentStarted | FulfilmentStepCompleted | OrderPlaced | OrderFailed
+        ):
+            return None
+        shard = await self._store.order_shard(event.order_id)
+        if shard is None:
+            _log.warning("fulfilment event for an unknown order", order_id=event.order_id)
+            return None
+        at = received.time or self._clock()
+
+        def change(order: Order) -> Order | None:
+            if order.has_applied(received.id):
+                return None
+            match event:
+                case OrderPlaced():
+                    return order.placed(
+                        received.id,
+                        at,
+                        customer_id=event.customer_id,
+                        order_ids=tuple(event.order_ids),
+                        subscription_ids=tuple(event.subscription_ids),
+                        provisioning=event.provisioning.value,
+                    )
+                case OrderFailed():
+                    failure = OrderFailure(
+                        code=event.code,
+                        reason=event.reason,
+                        action_url=event.action_url,
+                        retryable=event.retryable,
+                    )
+                    return order.failed(received.id, at, failure)
+                case _:
+                    return order.processing(received.id, at)
+
+        updated = await self._store.update_order(shard, event.order_id, change)
+        if updated is not None and isinstance(event, OrderPlaced):
+            # The tenant now has a relationship with this reseller: later drafts skip that step.
+            record = CustomerRecord(
+                relationship_on_record=True,
+                customer_tenant_id=event.customer_id,
+                primary_domain=updated.tenant_domain,
+            )
+            await self._store.put_customer_record(updated.account_id, updated.reseller_id, record)
+        return updated
+
+
+def _owned(current: Draft | None, customer: Customer, draft_id: str) -> Draft:
+    if current is None or current.account_id != customer.account_id:
+        raise NotFound(draft_id)
+    return current
+
+
+def _check_version(draft: Draft, if_match: int | None) -> None:
+    if if_match is not None and draft.version != if_match:
+        raise PreconditionFailed(draft.version)

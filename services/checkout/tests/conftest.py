@@ -1,0 +1,190 @@
+"""Fixtures of checkout's tests: the real catalog and simulator, Redis, Kafka, and the app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from fastapi import FastAPI
+
+from nceflow.checkout.app import create_app
+from nceflow.checkout.auth import mint_dev_token
+from nceflow.checkout.settings import Settings
+from nceflow.devstack.processes import free_port, start_service
+from nceflow.runtime.settings import KafkaSettings, RedisSettings
+from nceflow.schemas.envelope import ReceivedEvent, from_kafka
+
+
+@pytest.fixture(scope="session")
+def catalog_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real catalog service, as its own process."""
+    log: Path = tmp_path_factory.mktemp("catalog") / "catalog.log"
+    proc = start_service(
+        "nceflow.catalog", free_port(), {}, port_variable="NCEFLOW_CATALOG_PORT", log_path=log
+    )
+    try:
+        yield proc.url
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def settings(
+    redis_url: str,
+    redis_prefix: str,
+    kafka_server: Any,
+    kafka_topics: Any,
+    catalog_url: str,
+    partner_center_sim: str,
+) -> Settings:
+    """Checkout settings pointing at this test's servers, keys and topics."""
+    return Settings(
+        kafka=KafkaSettings(
+            bootstrap_servers=kafka_server.bootstrap_servers,
+            enable_idempotence=kafka_server.supports_idempotence,
+            topic_prefix=kafka_topics.prefix,
+        ),
+        redis=RedisSettings(url=redis_url, key_prefix=redis_prefix),
+        catalog_url=catalog_url,
+        partner_center_base_url=partner_center_sim,
+        partner_center_authority_url=partner_center_sim,
+        relay_block_ms=100,
+        relay_claim_interval_seconds=0.5,
+        expiry_interval_seconds=0.2,
+        draft_idle_timeout=timedelta(days=7),
+    )
+
+
+@pytest.fixture
+def reset_sim(partner_center_sim: str) -> None:
+    """Start from the simulator's seed."""
+    httpx.post(f"{partner_center_sim}/_sim/reset").raise_for_status()
+
+
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `app` with its lifespan (relay, consumer, expiry) running."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://checkout") as client:
+            yield client
+
+
+@pytest.fixture
+async def client(settings: Settings, reset_sim: None) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a running checkout app."""
+    async for client in running(create_app(settings)):
+        yield client
+
+
+class Customer:
+    """One marketplace account walking the wizard through the API."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: Settings, account: str, reseller: str):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {mint_dev_token(account, reseller, settings)}"}
+
+    async def start(self, items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        response = await self.client.post(
+            "/v1/drafts", json={"items": items} if items else None, headers=self.headers
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def get(self, draft_id: str) -> httpx.Response:
+        return await self.client.get(f"/v1/drafts/{draft_id}", headers=self.headers)
+
+    async def put(
+        self, draft_id: str, step: str, data: dict[str, Any], *, if_match: str | None = None
+    ) -> httpx.Response:
+        headers = dict(self.headers)
+        if if_match is not None:
+            headers["If-Match"] = if_match
+        return await self.client.put(
+            f"/v1/drafts/{draft_id}/steps/{step}", json=data, headers=headers
+        )
+
+    async def save(self, draft_id: str, step: str, data: dict[str, Any]) -> dict[str, Any]:
+        response = await self.put(draft_id, step, data)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def buy(self, draft_id: str, key: str, terms: bool = True) -> httpx.Response:
+        return await self.client.post(
+            f"/v1/drafts/{draft_id}/confirm",
+            json={"terms_accepted": terms},
+            headers={**self.headers, "Idempotency-Key": key},
+        )
+
+
+@pytest.fixture
+def customer(client: httpx.AsyncClient, settings: Settings) -> Any:
+    """`customer(account, reseller)` makes a `Customer` of the running app."""
+
+    def make(account: str = "acme", reseller: str = "adatum-direct") -> Customer:
+        return Customer(client, settings, account, reseller)
+
+    return make
+
+
+class TopicReader:
+    """Reads a topic from the start in the background; tests wait on what arrived."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        self.events: list[ReceivedEvent] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> TopicReader:
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._consumer.stop()
+
+    async def _read(self) -> None:
+        async for message in self._consumer:
+            assert message.value is not None
+            self.events.append(from_kafka(message.value))
+
+    def of_type(self, name: str, order_id: str | None = None) -> list[ReceivedEvent]:
+        """Events whose type contains `name` (e.g. `OrderConfirmed`), optionally of one order."""
+        return [
+            e
+            for e in self.events
+            if f".{name}." in e.type and (order_id is None or e.subject == order_id)
+        ]
+
+    async def wait_for(self, check: Callable[[TopicReader], bool], within: float = 15.0) -> None:
+        """Wait until `check` holds, failing after `within` seconds."""
+        deadline = asyncio.get_running_loop().time() + within
+        while not check(self):
+            if asyncio.get_running_loop().time() > deadline:
+                types = [e.type.split(".")[-2] for e in self.events]
+                raise AssertionError(f"timed out; {len(self.events)} events so far: {types}")
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def checkout_events(kafka_bootstrap: str, kafka_topics: Any) -> AsyncIterator[TopicReader]:
+    """Everything published on this test's checkout topic."""
+    async with TopicReader(kafka_bootstrap, kafka_topics.checkout_order_events) as reader:
+        yield reader
