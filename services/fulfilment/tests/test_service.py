@@ -1,0 +1,111 @@
+"""The service in-process against a real broker, Redis and the simulator: each wizard path
+places exactly one order, failures end with the right reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
+
+from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.fulfilment.app import AppContext
+from nceflow.fulfilment.settings import Settings
+from nceflow.fulfilment.testing import (
+    FulfilmentEvents,
+    existing_tenant_order,
+    new_tenant_order,
+    publish_orders,
+)
+from nceflow.schemas import (
+    FulfilmentStarted,
+    FulfilmentStep,
+    FulfilmentStepCompleted,
+    OrderFailed,
+    OrderPlaced,
+    ProvisioningStatus,
+)
+
+Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
+
+
+def placed(order_id: str, provisioning: ProvisioningStatus = ProvisioningStatus.PENDING) -> Any:
+    def check(seen: FulfilmentEvents) -> bool:
+        return any(
+            isinstance(e, OrderPlaced) and e.provisioning is provisioning for e in seen.of(order_id)
+        )
+
+    return check
+
+
+def failed(order_id: str) -> Any:
+    return lambda seen: any(isinstance(e, OrderFailed) for e in seen.of(order_id))
+
+
+async def sim_orders(sim: httpx.AsyncClient, customer_id: str) -> list[dict[str, Any]]:
+    response = await sim.get(f"/_sim/customers/{customer_id}/orders")
+    response.raise_for_status()
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_new_tenant_with_soe_is_created_attested_qualified_and_ordered_once(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    order = new_tenant_order("ord-new-1", "fulfilnew1", soe=True)
+    async with running(settings):
+        await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, [order])
+        await events.wait_for(placed("ord-new-1", ProvisioningStatus.COMPLETED), within=30)
+    mine = events.of("ord-new-1")
+    assert isinstance(mine[0], FulfilmentStarted)
+    steps = [e.step for e in mine if isinstance(e, FulfilmentStepCompleted)]
+    assert steps == [
+        FulfilmentStep.CUSTOMER_CREATED,
+        FulfilmentStep.MCA_ATTESTED,
+        FulfilmentStep.QUALIFICATION_ADDED,
+        FulfilmentStep.CART_CREATED,
+        FulfilmentStep.CHECKED_OUT,
+    ]
+    final = mine[-1]
+    assert isinstance(final, OrderPlaced)
+    assert final.subscription_ids
+    customers = (await sim.get("/_sim/customers")).json()["items"]
+    created = [c for c in customers if c["domain"] == "fulfilnew1.onmicrosoft.com"]
+    assert len(created) == 1
+    assert created[0]["mcaAccepted"] is True
+    assert created[0]["qualifications"] == ["StateOwnedEntity"]
+    orders = await sim_orders(sim, created[0]["id"])
+    assert len(orders) == 1
+    assert orders[0]["id"] in final.order_ids
+
+
+async def test_existing_indirect_tenant_orders_with_reseller_participant(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    order = existing_tenant_order("ord-ind-1", indirect=True)
+    async with running(settings):
+        await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, [order])
+        await events.wait_for(placed("ord-ind-1"), within=30)
+    steps = [e for e in events.of("ord-ind-1") if isinstance(e, FulfilmentStepCompleted)]
+    assert [s.step for s in steps][:3] == [
+        FulfilmentStep.CUSTOMER_RESOLVED,
+        FulfilmentStep.RELATIONSHIP_VERIFIED,
+        FulfilmentStep.MCA_ATTESTED,
+    ]
+    assert steps[2].already_done is True  # Contoso's MCA is on record
+    customer_id = steps[0].customer_id
+    assert customer_id is not None
+    orders = await sim_orders(sim, customer_id)
+    assert len(orders) == 1
+    assert orders[0]["lineItems"][0]["partnerIdOnRecord"] == order.reseller.mpn_id
