@@ -96,7 +96,7 @@ class InvalidEventReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    """One problem in an event's data: a dotted path from the envelope root and what is wrong."""
+    """One problem in a message: a dotted path (`data.items.0.quantity`, `type`), what is wrong."""
 
     field: str
     reason: str
