@@ -34,13 +34,28 @@ def dev_up(
 @schemas_app.command("export")
 def schemas_export(
     directory: Annotated[
-        Path | None, typer.Option(help="Where to write; defaults to the package's jsonschema/.")
+        Path | None,
+        typer.Option(help="Package root to write jsonschema/ and asyncapi.json under."),
     ] = None,
 ) -> None:
     """Write the JSON Schema of every event and the AsyncAPI document."""
     from nceflow.schemas.export import write_all
 
     for path in write_all(directory):
+        typer.echo(str(path))
+
+
+@schemas_app.command("publish")
+def schemas_publish() -> None:
+    """Record the current schemas as the published baseline; refuses a breaking change."""
+    from nceflow.schemas.export import ExportError, publish
+
+    try:
+        written = publish()
+    except ExportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    for path in written:
         typer.echo(str(path))
 
 
