@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from nceflow.catalog.api.admin import admin_router
 from nceflow.catalog.api.errors import install_problem_handlers
-from nceflow.catalog.api.routes import catalogue_router
+from nceflow.catalog.api.routes import add_catalogue_routes
 from nceflow.catalog.files import load_catalogue
 from nceflow.catalog.settings import Settings
 from nceflow.catalog.store import CatalogueStore
@@ -96,8 +96,9 @@ def create_app(
     )
     app.state.store = store
     install_problem_handlers(app)
+    # Registered first and on the app's router itself: these are the hot routes.
+    add_catalogue_routes(app.router, store, cache_max_age=settings.cache_max_age_seconds)
     app.include_router(health_router("catalog"))
-    app.include_router(catalogue_router(store, cache_max_age=settings.cache_max_age_seconds))
     if settings.admin_token is not None:
         app.include_router(
             admin_router(
