@@ -90,3 +90,12 @@ async def test_a_retry_after_beyond_the_budget_is_not_waited_for() -> None:
     with pytest.raises(PartnerCenterThrottledError):
         await _run(RetryPolicy(max_attempts=10, budget_seconds=30), clock, errors)
     assert clock.sleeps == [20]  # the second 20 s wait would end after the 30 s budget
+
+
+async def test_a_503_with_retry_after_waits_as_told() -> None:
+    clock = FakeClock()
+    errors: list[PartnerCenterError] = [
+        PartnerCenterServerError("busy", status=503, retry_after=4),
+    ]
+    assert await _run(RetryPolicy(), clock, errors) == 2
+    assert clock.sleeps == [4]

@@ -163,8 +163,9 @@ class EntraIdTokenProvider:
         except httpx.TimeoutException:
             raise PartnerCenterTimeoutError("token endpoint timed out") from None
         except httpx.TransportError as exc:
+            # Nothing reached Partner Center yet: safe to retry even before a checkout.
             raise PartnerCenterConnectionError(
-                f"token endpoint unreachable ({type(exc).__name__})"
+                f"token endpoint unreachable ({type(exc).__name__})", request_sent=False
             ) from None
         body: dict[str, Any]
         try:

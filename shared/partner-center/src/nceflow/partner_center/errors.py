@@ -62,8 +62,11 @@ class PartnerCenterError(Exception):
         request_id: str | None = None,
         data: list[Any] | None = None,
         source: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.description = description
+        # Seconds Microsoft asked us to wait (429, sometimes 503); None when it did not say.
+        self.retry_after = retry_after
         self.status = status
         self.code = code
         self.request_id = request_id
@@ -113,10 +116,6 @@ class PartnerCenterThrottledError(PartnerCenterError):
     """429: wait `retry_after` seconds before the next call."""
 
     retryable = True
-
-    def __init__(self, description: str, *, retry_after: float | None = None, **kw: Any) -> None:
-        self.retry_after = retry_after
-        super().__init__(description, **kw)
 
 
 class PartnerCenterServerError(PartnerCenterError):

@@ -1,7 +1,8 @@
 """When and how long to wait before retrying a Partner Center call (tenacity).
 
-Retried: 429 (after exactly `Retry-After` seconds when given), 5xx, timeouts and connection
-errors, with jittered exponential backoff otherwise. Never retried: any other 4xx. Every retry of
+Retried: 429, 5xx, timeouts and connection errors; after exactly `Retry-After` seconds when
+Microsoft sent one (429, some 503), else with jittered exponential backoff. Never retried: any
+other 4xx. Every retry of
 one logical call fits in a time budget measured on an injectable clock, so tests check the waits
 on a fake clock without sleeping. The same `MS-RequestId` goes out on every attempt: the caller
 builds the headers once per logical call, outside the retry loop.
@@ -17,7 +18,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_random_exponential
 
-from nceflow.partner_center.errors import PartnerCenterThrottledError, is_retryable
+from nceflow.partner_center.errors import PartnerCenterError, is_retryable
 from nceflow.partner_center.settings import PartnerCenterSettings
 from nceflow.partner_center.timing import Clock, Sleep
 
@@ -44,7 +45,7 @@ class RetryPolicy:
 
 
 class _WaitRetryAfterOrBackoff(wait_base):
-    """`Retry-After` when Microsoft gave one, else full-jitter exponential backoff."""
+    """`Retry-After` when Microsoft gave one (429, 503), else full-jitter exponential backoff."""
 
     def __init__(self, policy: RetryPolicy) -> None:
         self._backoff = wait_random_exponential(
@@ -54,7 +55,7 @@ class _WaitRetryAfterOrBackoff(wait_base):
     def __call__(self, retry_state: RetryCallState) -> float:
         outcome = retry_state.outcome
         error = outcome.exception() if outcome is not None else None
-        if isinstance(error, PartnerCenterThrottledError) and error.retry_after is not None:
+        if isinstance(error, PartnerCenterError) and error.retry_after is not None:
             return error.retry_after
         return float(self._backoff(retry_state))
 
