@@ -77,7 +77,10 @@ class FaultRuleSpec(BaseModel):
         if (self.path is None) == (self.path_regex is None):
             raise ValueError("give exactly one of path (glob) or pathRegex")
         if self.path_regex is not None:
-            re.compile(self.path_regex)
+            try:
+                re.compile(self.path_regex)
+            except re.error as exc:
+                raise ValueError(f"pathRegex is not a valid regex: {exc}") from exc
         return self
 
 
