@@ -319,28 +319,6 @@ class FulfilmentService:
             await self._store.events_published(order_id, len(pending))
             self._metrics.events_published.inc(len(pending))
 
-    # ------------------------------------------------------------------ operations
-
-    async def redrive(self, order_id: str) -> bool:
-        """Make a failed (retryable or not) or stuck order run again now."""
-        saga = await self._store.load(order_id)
-        if saga is None:
-            return False
-        lease = await self._store.acquire(order_id)
-        if lease is None:
-            return False
-        try:
-            now = self._clock()
-            if saga.redrive(now=now):
-                await self._store.save(saga, [], lease, due=now)
-                return True
-            if not saga.is_finished:
-                await self._store.schedule(order_id, now)
-                return True
-            return False
-        finally:
-            await self._store.release(lease)
-
 
 __all__ = [
     "Accepted",

@@ -45,6 +45,8 @@ from nceflow.schemas import ExistingTenant, FulfilmentStep, NewTenant, SalesMode
 _log = structlog.get_logger(__name__)
 
 STATE_OWNED_ENTITY = "StateOwnedEntity"
+# Order groups Microsoft is still working on (800060 order in progress, 800064 cart busy).
+_IN_PROGRESS_CODES = frozenset({"800060", "800064"})
 
 MarkAttempted = Callable[[], Awaitable[None]]
 """Persists that a creating call is about to be sent (see `Saga.mark_*_attempted`)."""
@@ -351,6 +353,9 @@ class PartnerCenterSteps:
             first = result.order_errors[0] if result.order_errors else None
             code = first.code if first else None
             description = (first.description if first else None) or "no order was created"
+            if str(code) in _IN_PROGRESS_CODES:
+                # The cart stays Active: check the same cart out again later, never a new one.
+                raise StepRetryable(f"checkout reported {code}: {description}")
             raise StepFailed(failures.order_rejected(code, description, FulfilmentStep.CHECKED_OUT))
         if result.order_errors:
             # Partner Center placed part of the cart; the placed orders stand (never re-bought).

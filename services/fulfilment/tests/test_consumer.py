@@ -1,0 +1,156 @@
+"""The Kafka side: duplicates place one order, poison goes to the dead-letter topic and the next
+message still flows, other checkout events are skipped, dead letters can be replayed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
+
+from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.fulfilment.app import AppContext
+from nceflow.fulfilment.ops import replay
+from nceflow.fulfilment.settings import Settings
+from nceflow.fulfilment.testing import (
+    FulfilmentEvents,
+    existing_tenant_order,
+    publish_orders,
+    publish_raw,
+)
+from nceflow.schemas import FulfilmentStarted, OrderDrafted, OrderPlaced
+from nceflow.schemas.dead_letter import DLQ_OFFSET, DLQ_REASON, DLQ_TOPIC
+from nceflow.schemas.envelope import CHECKOUT_SOURCE, to_kafka
+
+Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
+
+
+def placed(order_id: str) -> Callable[[FulfilmentEvents], bool]:
+    return lambda seen: any(isinstance(e, OrderPlaced) for e in seen.of(order_id))
+
+
+async def contoso_orders(sim: httpx.AsyncClient) -> list[dict[str, Any]]:
+    customers = (await sim.get("/_sim/customers")).json()["items"]
+    contoso = next(c for c in customers if c["domain"] == "contoso.onmicrosoft.com")
+    items: list[dict[str, Any]] = (await sim.get(f"/_sim/customers/{contoso['id']}/orders")).json()[
+        "items"
+    ]
+    return items
+
+
+async def test_same_order_confirmed_delivered_twice_places_one_order(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    order = existing_tenant_order("ord-dup-1")
+    topic = kafka_topics.checkout_order_events
+    async with running(settings) as context:
+        # The same event twice (a producer retry), then the same order under a new event id
+        # (checkout's outbox relay re-publishing after a crash).
+        await publish_orders(kafka_bootstrap, topic, [order], event_id="evt-dup-1")
+        await publish_orders(kafka_bootstrap, topic, [order], event_id="evt-dup-1")
+        await publish_orders(kafka_bootstrap, topic, [order], event_id="evt-dup-2")
+        await events.wait_for(placed("ord-dup-1"))
+        await events.wait_for(lambda _: context.metrics.duplicates._value.get() == 2, within=10)
+    starts = [e for e in events.of("ord-dup-1") if isinstance(e, FulfilmentStarted)]
+    assert len(starts) == 1
+    assert len([e for e in events.of("ord-dup-1") if isinstance(e, OrderPlaced)]) >= 1
+    assert len(await contoso_orders(sim)) == 1
+
+
+async def test_poison_message_is_dead_lettered_and_the_next_order_is_placed(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    topic = kafka_topics.checkout_order_events
+    poison = b'{"specversion": "1.0", "this is": "not an event"'
+    async with (
+        FulfilmentEvents(kafka_bootstrap, kafka_topics.dead_letter) as dead,
+        running(settings),
+    ):
+        # Same key as the good order: same partition, so the poison is in front of it.
+        await publish_raw(
+            kafka_bootstrap, topic, poison, key=b"ord-after-poison", headers=[("x-trace", b"42")]
+        )
+        await publish_orders(kafka_bootstrap, topic, [existing_tenant_order("ord-after-poison")])
+        await events.wait_for(placed("ord-after-poison"))
+        await dead.wait_for(lambda seen: len(seen.records) == 1, within=10)
+    (letter,) = dead.records
+    headers = dict(letter.headers)
+    assert letter.value == poison
+    assert letter.key == b"ord-after-poison"
+    assert headers["x-trace"] == b"42"
+    assert headers[DLQ_REASON] == b"not_json"
+    assert headers[DLQ_TOPIC] == topic.encode()
+    assert headers[DLQ_OFFSET] == b"0"
+
+
+async def test_other_checkout_events_are_skipped_without_dead_letters(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    from datetime import UTC, datetime
+
+    drafted = OrderDrafted(
+        order_id="ord-skip",
+        correlation_id="c-1",
+        marketplace_account_id="acct",
+        reseller_id="adatum",
+        expires_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    record = to_kafka(drafted, source=CHECKOUT_SOURCE)
+    async with running(settings) as context:
+        await publish_raw(
+            kafka_bootstrap,
+            kafka_topics.checkout_order_events,
+            record.value,
+            key=record.key,
+            headers=list(record.headers),
+        )
+        await publish_orders(
+            kafka_bootstrap, kafka_topics.checkout_order_events, [existing_tenant_order("ord-s2")]
+        )
+        await events.wait_for(placed("ord-s2"))
+        messages = context.metrics.messages
+        assert messages.labels("skipped")._value.get() == 1
+        assert messages.labels("dead_lettered")._value.get() == 0
+    assert events.of("ord-skip") == []
+
+
+async def test_replay_sends_dead_letters_back_once(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    """A valid order that was dead-lettered (e.g. by an older release) is placed on replay."""
+    order = existing_tenant_order("ord-replayed")
+    record = to_kafka(order, source=CHECKOUT_SOURCE)
+    headers = [*record.headers, (DLQ_REASON, b"handler_failed"), (DLQ_TOPIC, b"x")]
+    headers = [(k, v) for k, v in headers if k != DLQ_TOPIC]
+    headers.append((DLQ_TOPIC, kafka_topics.checkout_order_events.encode()))
+    await publish_raw(
+        kafka_bootstrap, kafka_topics.dead_letter, record.value, key=record.key, headers=headers
+    )
+    async with running(settings):
+        first = await replay(settings)
+        assert first.replayed_dead_letters == 1
+        await events.wait_for(placed("ord-replayed"))
+        second = await replay(settings)
+        assert second.replayed_dead_letters == 0
+    assert len(await contoso_orders(sim)) == 1
