@@ -1,0 +1,90 @@
+"""Exactly once under faults: with ~20 % of Partner Center calls throttled, failing with 503 or
+losing their response, every order ends placed with exactly one order in the simulator."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
+
+from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.fulfilment.app import AppContext
+from nceflow.fulfilment.settings import Settings
+from nceflow.fulfilment.testing import (
+    FulfilmentEvents,
+    existing_tenant_order,
+    new_tenant_order,
+    publish_orders,
+)
+from nceflow.schemas import OrderConfirmed, OrderFailed, OrderPlaced
+
+Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
+
+N_ORDERS = 200
+
+
+def _orders(n: int) -> list[OrderConfirmed]:
+    """Half new tenants (create, MCA, SOE for some), half the seeded Contoso (direct/indirect)."""
+    orders: list[OrderConfirmed] = []
+    for i in range(n):
+        order_id = f"ord-x1-{i:04d}"
+        if i % 2 == 0:
+            orders.append(new_tenant_order(order_id, f"xonce{i:04d}", soe=i % 4 == 0))
+        else:
+            orders.append(existing_tenant_order(order_id, indirect=i % 4 == 1))
+    return orders
+
+
+async def test_every_order_placed_exactly_once_under_injected_faults(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    for kind in ("429", "503", "lost_response"):
+        rule = {"kind": kind, "path": "/v1/*", "probability": 0.075, "retryAfterSeconds": 0}
+        if kind == "lost_response":
+            rule["hangSeconds"] = 2
+        (await sim.post("/_sim/faults", json=rule)).raise_for_status()
+    orders = _orders(N_ORDERS)
+    wanted = {o.order_id for o in orders}
+
+    def all_placed(seen: FulfilmentEvents) -> bool:
+        done = {e.order_id for e in seen.events if isinstance(e, OrderPlaced | OrderFailed)}
+        return wanted <= done
+
+    settings = settings.model_copy(update={"max_in_flight": 64})
+    started = time.monotonic()
+    async with running(settings):
+        await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, orders)
+        await events.wait_for(all_placed, within=90)
+    elapsed = time.monotonic() - started
+
+    failed = [e for e in events.events if isinstance(e, OrderFailed)]
+    assert failed == []
+    placed: dict[str, set[str]] = {}
+    for event in events.events:
+        if isinstance(event, OrderPlaced):
+            placed.setdefault(event.order_id, set()).update(event.order_ids)
+    assert set(placed) == wanted
+    our_orders = [pc_id for ids in placed.values() for pc_id in ids]
+    assert len(our_orders) == N_ORDERS  # one Partner Center order per confirmed order
+
+    sim_orders: list[dict[str, Any]] = (await sim.get("/_sim/orders")).json()["items"]
+    per_cart = Counter(o["cartId"] for o in sim_orders)
+    faults = (await sim.get("/_sim/faults")).json()
+    hits = {r["kind"]: r["hits"] for r in faults["items"]} if isinstance(faults, dict) else {}
+    print(
+        f"\n{N_ORDERS} orders in {elapsed:.1f}s; sim orders={len(sim_orders)}; "
+        f"carts ordered twice={sum(1 for c in per_cart.values() if c > 1)}; faults hit={hits}"
+    )
+    assert len(sim_orders) == N_ORDERS
+    assert {o["id"] for o in sim_orders} == set(our_orders)
+    assert max(per_cart.values()) == 1
+    assert sum(hits.values()) > 0
