@@ -147,3 +147,11 @@ def test_etag_changes_with_content_only(document: CatalogueDocument) -> None:
     assert other.tile(M365).etag == one.tile(M365).etag
     filters = PlanFilter()
     assert other.plans_of_tile(M365, filters).etag != one.plans_of_tile(M365, filters).etag
+
+
+def test_filtered_pages_are_computed_once_per_snapshot(document: CatalogueDocument) -> None:
+    snapshot = CatalogueSnapshot(document)
+    annual = PlanFilter(billing_cycle=BillingCycle.ANNUAL)
+    first = snapshot.plans_of_tile(M365, annual, limit=3)
+    assert snapshot.plans_of_tile(M365, annual, limit=3) is first
+    assert snapshot.plans_of_tile(M365, annual, limit=4) is not first

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -257,3 +260,19 @@ def test_service_serves_what_a_cli_sync_wrote(
     while _price(proc.url) != "5.99":
         assert time.monotonic() < deadline, "the service did not pick up the synced file"
         time.sleep(0.05)
+
+
+def test_cli_entry_point_reads_its_settings_from_the_environment(sim: str, tmp_path: Path) -> None:
+    target = tmp_path / "catalogue.json"
+    script = "from nceflow.catalog.sync import sync_from_environment as s; print(s().summary())"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, **_pc_env(sim), "NCEFLOW_CATALOG_CATALOGUE_FILE": str(target)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "51 plans on 6 tiles" in done.stdout
+    assert _same_plans(load_catalogue(target), load_catalogue())

@@ -26,6 +26,9 @@ from nceflow.catalog.domain.query import (
 )
 
 MAX_BATCH_IDS = 100
+# Pages computed for filtered queries are kept per snapshot (it never changes, so they never go
+# stale); the bound keeps a client walking random filters from growing memory without end.
+MAX_CACHED_PAGES = 2048
 
 
 class UnknownCatalogueError(LookupError):
@@ -93,6 +96,7 @@ class CatalogueSnapshot:
         plan_json = {plan.id: _plan_json(plan) for plan in document.plans}
         self._plan_json = MappingProxyType(plan_json)
         self._plans = MappingProxyType({pid: Body.of(raw) for pid, raw in plan_json.items()})
+        self._pages: dict[tuple[str, PlanFilter, int, str | None], Body] = {}
         self._tile_plans = MappingProxyType(
             {tile.id: self._index_tile(tile, document.plans, plan_json) for tile in document.tiles}
         )
@@ -153,9 +157,20 @@ class CatalogueSnapshot:
             indexed = self._tile_plans[tile_id]
         except KeyError:
             raise UnknownTileError(tile_id) from None
-        start = 0 if cursor is None else bisect_right(indexed.keys, decode_cursor(cursor))
-        if start == 0 and limit == DEFAULT_PAGE_SIZE and plan_filter.is_empty:
+        if cursor is None and limit == DEFAULT_PAGE_SIZE and plan_filter.is_empty:
             return indexed.first_page
+        key = (tile_id, plan_filter, limit, cursor)
+        cached = self._pages.get(key)
+        if cached is not None:
+            return cached
+        page = self._page(indexed, plan_filter, limit, cursor)
+        if len(self._pages) < MAX_CACHED_PAGES:
+            self._pages[key] = page
+        return page
+
+    @staticmethod
+    def _page(indexed: _TilePlans, plan_filter: PlanFilter, limit: int, cursor: str | None) -> Body:
+        start = 0 if cursor is None else bisect_right(indexed.keys, decode_cursor(cursor))
         picked: list[int] = []
         more = False
         for i in range(start, len(indexed.plans)):

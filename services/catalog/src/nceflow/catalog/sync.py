@@ -230,3 +230,8 @@ async def sync_catalogue(
         changed=len(report.changed),
     )
     return report
+
+
+def sync_from_environment() -> SyncReport:
+    """`nceflow catalog sync`: settings from `NCEFLOW_CATALOG_*` and `NCEFLOW_PARTNER_CENTER_*`."""
+    return asyncio.run(sync_catalogue(Settings(), PartnerCenterSettings()))
