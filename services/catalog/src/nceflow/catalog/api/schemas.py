@@ -3,11 +3,11 @@
 Plan JSON, as checkout and the storefront read it::
 
     {"id": "cfq7ttc0lh18-0001-p1y-monthly-us", "tile_id": "nce-microsoft-365-commercial",
-     "product_id": "CFQ7TTC0LH18", "sku_id": "0001", "availability_id": "…",
+     "product_id": "CFQ7TTC0LH18", "sku_id": "0001", "availability_id": "CFQ7TTC0K971",
      "title": "Microsoft 365 Business Basic", "description": "…", "term": "P1Y",
      "billing_cycle": "monthly", "unit_price": "6.00", "currency": "USD",
      "min_quantity": 1, "max_quantity": 300, "country": "US",
-     "catalog_item_id": "CFQ7TTC0LH18:0001:…"}
+     "catalog_item_id": "CFQ7TTC0LH18:0001:CFQ7TTC0K971"}
 """
 
 from __future__ import annotations

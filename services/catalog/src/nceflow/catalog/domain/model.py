@@ -104,7 +104,7 @@ class ServicePlan(_Frozen):
     tile_id: Annotated[str, Field(pattern=SLUG_PATTERN)]
     product_id: Annotated[str, Field(pattern=PC_ID_PATTERN, examples=["CFQ7TTC0LH18"])]
     sku_id: Annotated[str, Field(pattern=PC_ID_PATTERN, examples=["0001"])]
-    availability_id: Annotated[str, Field(pattern=PC_ID_PATTERN, examples=["CFQ7TTC0LH18"])]
+    availability_id: Annotated[str, Field(pattern=PC_ID_PATTERN, examples=["CFQ7TTC0K971"])]
     title: Annotated[str, Field(min_length=1, examples=["Microsoft 365 Business Basic"])]
     description: str = ""
     term: Term
@@ -126,7 +126,7 @@ class ServicePlan(_Frozen):
 
     @computed_field(  # type: ignore[prop-decorator]
         description="Partner Center catalog item id, `productId:skuId:availabilityId`",
-        examples=["CFQ7TTC0LH18:0001:CFQ7TTC0LH18"],
+        examples=["CFQ7TTC0LH18:0001:CFQ7TTC0K971"],
     )
     @property
     def catalog_item_id(self) -> str:
