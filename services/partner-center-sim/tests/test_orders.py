@@ -53,3 +53,15 @@ def test_orders_list_and_unknown_order(sim: Sim) -> None:
     assert missing.json()["code"] == 20000
     assert sim.http.post("/_sim/orders/000000000000/complete").status_code == 404
     assert [o["id"] for o in sim.http.get("/_sim/orders").json()["items"]] == [order_id]
+
+
+def test_new_orders_reach_the_order_list_only_after_the_configured_delay(sim: Sim) -> None:
+    sim.http.patch("/_sim/config", json={"order_list_delay_seconds": 900})
+    cid, order_id = _place(sim)
+    assert sim.pc("GET", f"/v1/customers/{cid}/orders").json()["items"] == []
+    # The order exists: reading it (or its cart) is the reliable way to know.
+    assert sim.pc("GET", f"/v1/customers/{cid}/orders/{order_id}").status_code == 200
+    sim.http.patch("/_sim/config", json={"order_list_delay_seconds": 0})
+    assert [o["id"] for o in sim.pc("GET", f"/v1/customers/{cid}/orders").json()["items"]] == [
+        order_id
+    ]

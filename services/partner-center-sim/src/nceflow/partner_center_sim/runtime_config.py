@@ -17,6 +17,7 @@ class RuntimeConfig(BaseModel):
     rate_limit_per_minute: int = Field(ge=0)
     checkout_processing_seconds: float = Field(ge=0)
     lost_response_hang_seconds: float = Field(ge=0)
+    order_list_delay_seconds: float = Field(ge=0)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RuntimeConfig:
@@ -27,6 +28,7 @@ class RuntimeConfig(BaseModel):
             rate_limit_per_minute=settings.rate_limit_per_minute,
             checkout_processing_seconds=settings.checkout_processing_seconds,
             lost_response_hang_seconds=settings.lost_response_hang_seconds,
+            order_list_delay_seconds=settings.order_list_delay_seconds,
         )
 
 
@@ -40,3 +42,4 @@ class RuntimeConfigPatch(BaseModel):
     rate_limit_per_minute: int | None = Field(default=None, ge=0)
     checkout_processing_seconds: float | None = Field(default=None, ge=0)
     lost_response_hang_seconds: float | None = Field(default=None, ge=0)
+    order_list_delay_seconds: float | None = Field(default=None, ge=0)

@@ -39,6 +39,12 @@ class Settings(HttpServerSettings):
         description="How long a checkout keeps its cart busy (a concurrent checkout gets 409 / "
         "800064 meanwhile)",
     )
+    order_list_delay_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="New orders appear in a customer's order list only after this long "
+        "(Microsoft: up to 15 minutes), so that clients learn to read the cart instead",
+    )
     lost_response_hang_seconds: float = Field(
         default=30.0,
         ge=0,

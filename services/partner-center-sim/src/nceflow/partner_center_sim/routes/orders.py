@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,13 +17,18 @@ router = APIRouter(tags=["orders"])
 
 @router.get("/v1/customers/{customer_id}/orders", summary="Get all of a customer's orders")
 async def list_orders(customer_id: str, caller: CallerDep, ctx: ContextDep) -> dict[str, Any]:
-    """The customer's orders placed by this partner."""
+    """The customer's orders placed by this partner, once they have reached the list.
+
+    Microsoft warns that a new order can take up to 15 minutes to appear here; the delay is
+    `order_list_delay_seconds` (0 by default).
+    """
     customer = ctx.state.customer(caller.partner, customer_id)
     now = utcnow()
+    listed_before = now - timedelta(seconds=ctx.config.order_list_delay_seconds)
     orders = [
         render.order(o, now)
         for o in ctx.state.customer_orders(customer.id)
-        if o.partner_key == caller.partner.key
+        if o.partner_key == caller.partner.key and o.creation <= listed_before
     ]
     return collection(orders, links={"self": link(f"/customers/{customer.id}/orders")})
 
