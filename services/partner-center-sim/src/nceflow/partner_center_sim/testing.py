@@ -26,6 +26,7 @@ class ServerThread:
     """uvicorn serving one simulator app on a free port in a daemon thread."""
 
     def __init__(self, settings: Settings) -> None:
+        """Prepare a server for `settings` (its port is chosen on start)."""
         self.port = 0
         config = uvicorn.Config(
             create_app(settings),
@@ -69,6 +70,7 @@ class Sim:
     _tokens: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def partner(self, key: str = "direct") -> Partner:
+        """A seeded partner (`direct` or `indirect`)."""
         return self.seed.partner(key)
 
     def token(self, key: str = "direct", *, app_user: bool = True) -> str:
@@ -125,9 +127,11 @@ class Sim:
         return self.http.request(method, path, headers=headers, **kwargs)
 
     def customer_id(self, domain: str) -> str:
+        """The tenant id of a seeded customer."""
         return self.seed.customer_by_domain(domain).id
 
     def catalog_item(self, product_id: str = "CFQ7TTC0LFLX") -> str:
+        """The seeded `productId:skuId:availabilityId` of a product (default: Microsoft 365 E3)."""
         product = next(p for p in self.seed.catalog.products if p.id == product_id)
         sku = product.skus[0]
         return f"{product.id}:{sku.id}:{sku.availabilities[0].id}"
@@ -142,6 +146,7 @@ class Sim:
         reseller_mpn: str | None = None,
         attestation: bool | None = None,
     ) -> dict[str, Any]:
+        """A one-line cart request body (add `reseller_mpn` and `attestation` for indirect)."""
         line: dict[str, Any] = {
             "id": 0,
             "catalogItemId": self.catalog_item(product_id),
@@ -157,6 +162,7 @@ class Sim:
         return body
 
     def place_cart(self, domain: str = "contoso.onmicrosoft.com", key: str = "direct") -> str:
+        """Create a valid cart for a customer and return its id."""
         body = (
             self.cart_body(reseller_mpn=self.partner(key).resellers[0].mpn_id, attestation=True)
             if key == "indirect"
@@ -170,6 +176,7 @@ class Sim:
         return cart_id
 
     def sim_orders(self, customer_id: str) -> list[dict[str, Any]]:
+        """Every order of a customer, from the simulator's own inspection API."""
         response = self.http.get(f"/_sim/customers/{customer_id}/orders")
         assert response.status_code == 200
         items: list[dict[str, Any]] = response.json()["items"]
