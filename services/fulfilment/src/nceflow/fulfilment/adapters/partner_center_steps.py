@@ -369,17 +369,12 @@ class PartnerCenterSteps:
     async def _order_error(
         self, client: PartnerCenterClient, saga: Saga, exc: PartnerCenterError, step: FulfilmentStep
     ) -> Exception:
+        link = None
         if exc.kind is ErrorKind.NO_RELATIONSHIP:
             link = await self._relationship_link(client, saga)
-            return StepFailed(failures.relationship_not_accepted(link, exc.code))
-        if exc.kind is ErrorKind.MCA_NOT_ACCEPTED:
-            return StepFailed(failures.mca_refused(exc.code, exc.description))
         if exc.kind is ErrorKind.INDIRECT_PARTICIPANT_MISSING:
             _log.error("fulfilment.indirect_participant_missing", order_id=saga.order_id)
-        if step is FulfilmentStep.CART_CREATED and isinstance(exc, PartnerCenterNotFoundError):
-            # 400013/400018/400019: a product, SKU or availability the catalogue no longer has.
-            return StepFailed(failures.plan_changed(exc.code, exc.description))
-        return _generic(exc, step)
+        return order_error(exc, step, relationship_link=link)
 
     # ------------------------------------------------------------------ after the order
 
@@ -406,6 +401,20 @@ class PartnerCenterSteps:
             _log.warning("fulfilment.follow_order_failed", order_id=saga.order_id, error=repr(exc))
             return subscriptions, False
         return subscriptions, completed
+
+
+def order_error(
+    exc: PartnerCenterError, step: FulfilmentStep, *, relationship_link: str | None = None
+) -> Exception:
+    """The saga signal for an error of a cart or checkout call."""
+    if exc.kind is ErrorKind.NO_RELATIONSHIP:
+        return StepFailed(failures.relationship_not_accepted(relationship_link, exc.code))
+    if exc.kind is ErrorKind.MCA_NOT_ACCEPTED:
+        return StepFailed(failures.mca_refused(exc.code, exc.description))
+    if step is FulfilmentStep.CART_CREATED and isinstance(exc, PartnerCenterNotFoundError):
+        # 400013/400018/400019: a product, SKU or availability the catalogue no longer has.
+        return StepFailed(failures.plan_changed(exc.code, exc.description))
+    return _generic(exc, step)
 
 
 def _require(value: str | None) -> str:

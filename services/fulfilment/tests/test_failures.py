@@ -1,0 +1,128 @@
+"""Permanent failures end in `OrderFailed` with Microsoft's code and a reason the customer can
+act on, after one attempt (no retry storm); a relationship not yet visible is re-checked for the
+configured time, and the order is re-driven once the customer accepts it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
+
+from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.fulfilment.app import AppContext
+from nceflow.fulfilment.domain.saga import SagaStatus
+from nceflow.fulfilment.ops import replay, status
+from nceflow.fulfilment.settings import Settings
+from nceflow.fulfilment.testing import (
+    FulfilmentEvents,
+    existing_tenant_order,
+    item,
+    new_tenant_order,
+    publish_orders,
+)
+from nceflow.schemas import ErrorSource, FulfilmentStep, OrderFailed, OrderPlaced
+
+Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
+
+
+def outcome(order_id: str) -> Callable[[FulfilmentEvents], bool]:
+    return lambda seen: any(isinstance(e, OrderFailed | OrderPlaced) for e in seen.of(order_id))
+
+
+def failure_of(events: FulfilmentEvents, order_id: str) -> OrderFailed:
+    (failed,) = [e for e in events.of(order_id) if isinstance(e, OrderFailed)]
+    return failed
+
+
+async def requests(sim: httpx.AsyncClient, method: str, path: str) -> list[dict[str, Any]]:
+    response = await sim.get("/_sim/requests", params={"method": method, "path": path})
+    response.raise_for_status()
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_permanent_errors_fail_once_with_an_actionable_reason(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    taken = new_tenant_order("ord-taken", "taken")
+    gone = existing_tenant_order("ord-gone", items=[item(availability_id="CFQ7TTC0ZZZZ")])
+    too_many = existing_tenant_order("ord-limit", items=[item(quantity=5000)])
+    async with running(settings):
+        await publish_orders(
+            kafka_bootstrap, kafka_topics.checkout_order_events, [taken, gone, too_many]
+        )
+        for order_id in ("ord-taken", "ord-gone", "ord-limit"):
+            await events.wait_for(outcome(order_id), within=20)
+
+    domain = failure_of(events, "ord-taken")
+    assert domain.code == "domain_taken"
+    assert domain.code_source is ErrorSource.NCEFLOW
+    assert "taken.onmicrosoft.com" in domain.reason
+    assert "choose another" in domain.reason
+    assert domain.retryable is False
+    assert domain.failed_step is FulfilmentStep.CUSTOMER_CREATED
+    assert await requests(sim, "POST", "/v1/customers") == []  # checked, never attempted
+
+    plan = failure_of(events, "ord-gone")
+    assert plan.code == "400019"
+    assert plan.code_source is ErrorSource.PARTNER_CENTER
+    assert "no longer available" in plan.reason
+    assert plan.failed_step is FulfilmentStep.CART_CREATED
+
+    limit = failure_of(events, "ord-limit")
+    assert limit.code == "800067"
+    assert "limit" in limit.reason
+
+    carts = await requests(sim, "POST", "/v1/customers/*/carts")
+    assert len(carts) == 2  # one attempt each for the two cart failures, no retry storm
+    assert await requests(sim, "POST", "/v1/customers/*/carts/*/checkout") == []
+    saga = await status("ord-gone", settings)
+    assert saga is not None
+    assert saga.status is SagaStatus.FAILED
+    assert saga.failure is not None
+    assert saga.failure.code == "400019"
+
+
+async def test_relationship_not_visible_is_rechecked_then_fails_and_replay_places_it(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    order = existing_tenant_order(
+        "ord-northwind", "northwind.onmicrosoft.com", confirmed_by_customer=True
+    )
+    async with running(settings):
+        await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, [order])
+        await events.wait_for(outcome("ord-northwind"), within=20)
+        failed = failure_of(events, "ord-northwind")
+        assert failed.code == "20002"
+        assert failed.retryable is True
+        assert failed.action_url is not None
+        assert failed.action_url.startswith("https://admin.microsoft.com/")
+        assert "accept" in failed.reason
+        reads = await requests(sim, "GET", "/v1/customers/*")
+        # Re-checked over the 2 s window every 0.3 s: several reads, not one and not hundreds.
+        assert 3 <= len(reads) <= 20
+
+        customers = (await sim.get("/_sim/customers")).json()["items"]
+        northwind = next(c for c in customers if c["domain"] == "northwind.onmicrosoft.com")
+        accepted = await sim.post(f"/_sim/customers/{northwind['id']}/accept-relationship")
+        accepted.raise_for_status()
+        report = await replay(settings, order_id="ord-northwind")
+        assert report.redriven_orders == ["ord-northwind"]
+        await events.wait_for(
+            lambda seen: any(isinstance(e, OrderPlaced) for e in seen.of("ord-northwind")),
+            within=20,
+        )
+    orders = (await sim.get(f"/_sim/customers/{northwind['id']}/orders")).json()["items"]
+    assert len(orders) == 1

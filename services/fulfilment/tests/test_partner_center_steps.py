@@ -1,0 +1,67 @@
+"""How Microsoft's documented errors become saga signals (values in, values out: no server).
+
+The simulator cannot be made to refuse an MCA attestation with valid data, so the 13605 case is
+covered here; every other case also runs against the simulator in `test_failures.py`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from nceflow.fulfilment.adapters.partner_center_steps import order_error
+from nceflow.fulfilment.domain.failures import MCA_LINK
+from nceflow.fulfilment.domain.outcomes import StepFailed, StepRetryable
+from nceflow.partner_center import (
+    PartnerCenterBadRequestError,
+    PartnerCenterForbiddenError,
+    PartnerCenterNotFoundError,
+    PartnerCenterServerError,
+    PartnerCenterThrottledError,
+)
+from nceflow.schemas import ErrorSource, FulfilmentStep
+
+CART = FulfilmentStep.CART_CREATED
+CHECKOUT = FulfilmentStep.CHECKED_OUT
+
+
+def test_mca_missing_at_checkout_fails_with_the_mca_link() -> None:
+    error = PartnerCenterForbiddenError("MCA missing", status=403, code=13605)
+    signal = order_error(error, CHECKOUT)
+    assert isinstance(signal, StepFailed)
+    assert signal.failure.code == "13605"
+    assert signal.failure.code_source is ErrorSource.PARTNER_CENTER
+    assert signal.failure.action_url == MCA_LINK
+    assert signal.failure.retryable is True
+
+
+def test_no_relationship_fails_with_the_relationship_link() -> None:
+    error = PartnerCenterForbiddenError("no relationship", status=403, code=20002)
+    signal = order_error(error, CART, relationship_link="https://admin.microsoft.com/x")
+    assert isinstance(signal, StepFailed)
+    assert signal.failure.code == "20002"
+    assert signal.failure.action_url == "https://admin.microsoft.com/x"
+
+
+@pytest.mark.parametrize("code", [400013, 400018, 400019])
+def test_unknown_catalog_item_at_cart_is_a_plan_change(code: int) -> None:
+    signal = order_error(PartnerCenterNotFoundError("gone", status=404, code=code), CART)
+    assert isinstance(signal, StepFailed)
+    assert signal.failure.code == str(code)
+    assert "no longer available" in signal.failure.reason
+    assert signal.failure.retryable is False
+
+
+def test_throttling_is_retryable_after_retry_after() -> None:
+    error = PartnerCenterThrottledError("slow down", status=429, retry_after=7)
+    signal = order_error(error, CHECKOUT)
+    assert isinstance(signal, StepRetryable)
+    assert signal.retry_after == timedelta(seconds=7)
+
+
+def test_server_errors_are_retryable_and_other_4xx_are_not() -> None:
+    assert isinstance(order_error(PartnerCenterServerError("x", status=503), CART), StepRetryable)
+    bad = order_error(PartnerCenterBadRequestError("x", status=400, code=600008), CART)
+    assert isinstance(bad, StepFailed)
+    assert bad.failure.code == "600008"
+    assert bad.failure.retryable is False
