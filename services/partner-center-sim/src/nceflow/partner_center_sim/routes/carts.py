@@ -17,8 +17,9 @@ from pydantic import Field, StrictBool, StrictInt, StrictStr
 
 from nceflow.partner_center_sim import render
 from nceflow.partner_center_sim.auth import CallerDep, ContextDep
+from nceflow.partner_center_sim.purchase_rules import NewCartLine
 from nceflow.partner_center_sim.routes.common import idempotent_post
-from nceflow.partner_center_sim.state import NewCartLine, utcnow
+from nceflow.partner_center_sim.state import utcnow
 from nceflow.partner_center_sim.wire import RequestBody, attributes, read_body
 
 router = APIRouter(tags=["carts"])
