@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -183,6 +184,23 @@ def test_concurrent_checkouts_of_one_cart_create_exactly_one_order(sim: Sim) -> 
     assert len(orders) == 1
     ids = {r.json()["orders"][0]["id"] for r in responses if r.status_code == 201}
     assert ids == {orders[0]["id"]}
+
+
+def test_checkout_while_another_is_processing_is_409_800064(sim: Sim) -> None:
+    sim.http.patch("/_sim/config", json={"checkout_processing_seconds": 1.0})
+    cid = sim.customer_id(CONTOSO)
+    cart_id = sim.place_cart()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(_checkout, sim, CONTOSO, cart_id)
+        deadline = time.monotonic() + 5
+        while not sim.http.get(f"/_sim/customers/{cid}/carts").json()["items"][0]["checkingOut"]:
+            assert time.monotonic() < deadline, "the first checkout never started"
+            time.sleep(0.01)
+        second = _checkout(sim, CONTOSO, cart_id)
+        assert second.status_code == 409
+        assert second.json()["code"] == 800064
+        assert first.result().status_code == 201
+    assert len(sim.sim_orders(cid)) == 1
 
 
 def test_lines_with_different_billing_cycles_become_separate_orders(sim: Sim) -> None:

@@ -167,7 +167,12 @@ async def customer_carts(customer_id: str, ctx: ContextDep) -> dict[str, Any]:
         (c for c in ctx.state.carts.values() if c.customer_id == customer_id.lower()),
         key=lambda c: c.creation,
     )
-    return {"items": [{**render.cart(c, currency), "partner": c.partner_key} for c in carts]}
+    return {
+        "items": [
+            {**render.cart(c, currency), "partner": c.partner_key, "checkingOut": c.checking_out}
+            for c in carts
+        ]
+    }
 
 
 @router.post(
