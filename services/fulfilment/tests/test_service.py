@@ -109,3 +109,61 @@ async def test_existing_indirect_tenant_orders_with_reseller_participant(
     orders = await sim_orders(sim, customer_id)
     assert len(orders) == 1
     assert orders[0]["lineItems"][0]["partnerIdOnRecord"] == order.reseller.mpn_id
+
+
+async def test_a_cart_that_expires_before_checkout_is_replaced_and_ordered_once(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    # Hold the checkout long enough to let the cart expire under it (7 days, as the sim sees it).
+    rule = {"kind": "latency", "method": "POST", "path": "/v1/customers/*/carts/*/checkout"}
+    (
+        await sim.post("/_sim/faults", json={**rule, "latencyMs": 1000, "count": 1})
+    ).raise_for_status()
+    order = existing_tenant_order("ord-expiring")
+
+    def cart_events(seen: FulfilmentEvents) -> list[FulfilmentStepCompleted]:
+        return [
+            e
+            for e in seen.of("ord-expiring")
+            if isinstance(e, FulfilmentStepCompleted) and e.step is FulfilmentStep.CART_CREATED
+        ]
+
+    async with running(settings):
+        await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, [order])
+        await events.wait_for(lambda seen: len(cart_events(seen)) == 1)
+        (created,) = cart_events(events)
+        first_cart = created.cart_id
+        customers = (await sim.get("/_sim/customers")).json()["items"]
+        contoso = next(c for c in customers if c["domain"] == "contoso.onmicrosoft.com")
+        expired = await sim.post(f"/_sim/customers/{contoso['id']}/carts/{first_cart}/expire")
+        expired.raise_for_status()
+        await events.wait_for(placed("ord-expiring"))
+    carts = (await sim.get(f"/_sim/customers/{contoso['id']}/carts")).json()["items"]
+    orders = await sim_orders(sim, contoso["id"])
+    assert len(carts) == 2
+    assert len(orders) == 1
+    assert orders[0]["cartId"] != first_cart
+    replaced = cart_events(events)
+    assert replaced[0].cart_id == first_cart
+    assert len(replaced) == 2
+    assert orders[0]["cartId"] == replaced[1].cart_id
+
+
+async def test_health_readiness_and_metrics_over_http(settings: Settings) -> None:
+    from nceflow.fulfilment.app import create_app
+
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as http,
+    ):
+        assert (await http.get("/healthz")).json()["status"] == "ok"
+        ready = await http.get("/readyz")
+        assert ready.status_code == 200
+        metrics = await http.get("/metrics")
+        assert "fulfilment_orders_accepted_total" in metrics.text

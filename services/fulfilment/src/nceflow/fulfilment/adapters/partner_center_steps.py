@@ -346,6 +346,9 @@ class PartnerCenterSteps:
             )
         except CheckoutOutcomeUnknownError as exc:
             raise StepRetryable(f"checkout outcome unknown: {exc}") from exc
+        except PartnerCenterNotFoundError as exc:
+            # An Ordered cart is never dropped: a cart that is gone expired without an order.
+            raise CartExpired(cart.cart_id, cart.expires_at) from exc
         except PartnerCenterError as exc:
             raise await self._order_error(client, saga, exc, FulfilmentStep.CHECKED_OUT) from exc
         order_ids = [order.id for order in result.orders]
