@@ -6,48 +6,21 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
-from pydantic import ValidationError
 
 from nceflow.catalog.api.admin import admin_router
 from nceflow.catalog.api.errors import install_problem_handlers
 from nceflow.catalog.api.routes import add_catalogue_routes
 from nceflow.catalog.files import load_catalogue
+from nceflow.catalog.follow import follow_catalogue_file
 from nceflow.catalog.settings import Settings
 from nceflow.catalog.store import CatalogueStore
 from nceflow.partner_center import PartnerCenterSettings
 from nceflow.runtime.health import health_router
 
 _log = structlog.get_logger("nceflow.catalog")
-
-
-def _mtime(path: Path | None) -> int | None:
-    try:
-        return path.stat().st_mtime_ns if path is not None else None
-    except FileNotFoundError:
-        return None
-
-
-async def _follow_catalogue_file(store: CatalogueStore, path: Path, interval: float) -> None:
-    """Serve what `nceflow catalog sync` (another process) writes, soon after it writes it."""
-    seen = _mtime(path)
-    while True:
-        await asyncio.sleep(interval)
-        current = _mtime(path)
-        if current is None or current == seen:
-            continue
-        seen = current
-        try:
-            document = await asyncio.to_thread(load_catalogue, path)
-        except (OSError, ValidationError) as exc:
-            # The sync writes by rename, so this is a hand-edited file: keep the good catalogue.
-            _log.error("catalogue file unreadable; still serving the previous one", error=str(exc))
-            continue
-        store.replace(document)
-        _log.info("catalogue reloaded", plans=len(document.plans), synced_at=document.synced_at)
 
 
 def _initial_store(settings: Settings) -> CatalogueStore:
@@ -76,7 +49,7 @@ def create_app(
         follower: asyncio.Task[None] | None = None
         if settings.catalogue_file is not None and settings.reload_interval_seconds > 0:
             follower = asyncio.create_task(
-                _follow_catalogue_file(
+                follow_catalogue_file(
                     store, settings.catalogue_file, settings.reload_interval_seconds
                 )
             )
