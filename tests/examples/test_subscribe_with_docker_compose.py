@@ -32,9 +32,20 @@ pytestmark = [
 def _dev_token() -> str:
     # The dev token signer of checkout, as a platform's test would mint its customer's token.
     return subprocess.run(
-        [sys.executable, "-m", "nceflow.devstack.cli", "dev", "token", "--account", "acme",
-         "--reseller", "contoso-direct"],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "nceflow.devstack.cli",
+            "dev",
+            "token",
+            "--account",
+            "acme",
+            "--reseller",
+            "contoso-direct",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
 
 

@@ -88,4 +88,6 @@ def test_the_dockerfile_builds_the_package_each_service_names() -> None:
     assert "--package" in dockerfile
     for name, service in BUILT.items():
         package = service["build"]["args"]["PACKAGE"]
-        assert (ROOT / "services" / package.removeprefix("nceflow-") / "pyproject.toml").exists(), name
+        assert (ROOT / "services" / package.removeprefix("nceflow-") / "pyproject.toml").exists(), (
+            name
+        )
