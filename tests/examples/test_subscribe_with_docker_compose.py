@@ -41,7 +41,7 @@ def _dev_token() -> str:
             "--account",
             "acme",
             "--reseller",
-            "contoso-direct",
+            "adatum-direct",
         ],
         check=True,
         capture_output=True,

@@ -6,6 +6,8 @@ service does not need the others configured.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -16,8 +18,12 @@ from nceflow.devstack.stack import DevStackSettings, run_dev_stack
 app = typer.Typer(no_args_is_help=True, help="nceflow: self-service Microsoft NCE ordering.")
 dev_app = typer.Typer(no_args_is_help=True, help="The local dev stack.")
 schemas_app = typer.Typer(no_args_is_help=True, help="The event contract.")
+catalog_app = typer.Typer(no_args_is_help=True, help="The NCE catalogue.")
+fulfilment_app = typer.Typer(no_args_is_help=True, help="Placing orders in Partner Center.")
 app.add_typer(dev_app, name="dev")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(fulfilment_app, name="fulfilment")
 
 
 @dev_app.command("up")
@@ -29,6 +35,72 @@ def dev_up(
     """Start broker, Redis and the services on 127.0.0.1 until Ctrl-C; then stop them all."""
     code = run_dev_stack(DevStackSettings(), services, lambda line: typer.echo(line, err=False))
     raise typer.Exit(code)
+
+
+@dev_app.command("token")
+def dev_token(
+    account: Annotated[str, typer.Option(help="Marketplace account id (the token's sub).")],
+    reseller: Annotated[str, typer.Option(help="Reseller id from the reseller directory.")],
+) -> None:
+    """Print a dev bearer token for checkout, signed with the local dev key."""
+    from nceflow.checkout.auth import mint_dev_token
+    from nceflow.checkout.resellers import load_directory
+    from nceflow.checkout.settings import Settings
+
+    settings = Settings()
+    directory = load_directory(settings.resellers_file)
+    if directory.get(reseller) is None:
+        known = ", ".join(r.id for r in directory.resellers)
+        typer.echo(f"error: unknown reseller {reseller!r}; the directory has: {known}", err=True)
+        raise typer.Exit(1)
+    try:
+        typer.echo(mint_dev_token(account, reseller, settings))
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@dev_app.command("resellers")
+def dev_resellers() -> None:
+    """Print the reseller directory checkout uses, as JSON (secrets masked)."""
+    from nceflow.checkout.resellers import load_directory
+    from nceflow.checkout.settings import Settings
+
+    typer.echo(load_directory(Settings().resellers_file).dump_json())
+
+
+@catalog_app.command("sync")
+def catalog_sync() -> None:
+    """Read the catalogue from Partner Center, merge the price list, swap it in atomically."""
+    from nceflow.catalog.sync import sync_from_environment
+
+    typer.echo(sync_from_environment().summary())
+
+
+@fulfilment_app.command("status")
+def fulfilment_status(order_id: Annotated[str, typer.Argument(help="The order id.")]) -> None:
+    """Show the progress of one order's saga."""
+    from nceflow.fulfilment.ops import status_sync
+
+    view = status_sync(order_id)
+    if view is None:
+        typer.echo(f"error: fulfilment has no saga for order {order_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(view.model_dump_json(indent=2))
+
+
+@fulfilment_app.command("replay")
+def fulfilment_replay(
+    order_id: Annotated[
+        str | None, typer.Option("--order", help="Re-drive this order instead of dead letters.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many dead letters.")] = None,
+) -> None:
+    """Re-drive dead letters (default) or one stopped order."""
+    from nceflow.fulfilment.ops import replay_sync
+
+    report = replay_sync(order_id=order_id, limit=limit)
+    typer.echo(json.dumps(dataclasses.asdict(report), indent=2, default=str))
 
 
 @schemas_app.command("export")
