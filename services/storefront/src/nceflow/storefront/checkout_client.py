@@ -113,6 +113,13 @@ class Cart(_Read):
     totals: list[CartTotal] = Field(default_factory=list)
 
 
+class StepWarning(_Read):
+    """Something the customer should know about a saved step (it was saved nonetheless)."""
+
+    field: str = ""
+    reason: str
+
+
 class Draft(_Read):
     """A draft order as checkout presents it."""
 
@@ -124,6 +131,7 @@ class Draft(_Read):
     form: StepForm | None = None
     cart: Cart | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[StepWarning] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -172,14 +172,16 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
                 status_code=422,
             )
         answer = response.json()
-        if isinstance(answer, dict) and "order_id" in answer:
+        if not isinstance(answer, dict):
+            return RedirectResponse(await current_place(customer, draft_id), status_code=303)
+        if "steps" not in answer and "order_id" in answer:
+            # Buy's answer: the order exists; the cart is spent.
             session.draft_id = None
             session.cart_count = 0
             return RedirectResponse(f"/orders/{answer['order_id']}", status_code=303)
         saved = Draft.model_validate(answer)
-        for warning in answer.get("warnings", []) if isinstance(answer, dict) else []:
-            if isinstance(warning, dict) and warning.get("reason"):
-                session.notify(str(warning["reason"]))
+        for warning in saved.warnings:
+            session.notify(warning.reason)
         return RedirectResponse(step_url(saved.id, saved.current_step), status_code=303)
 
     return router

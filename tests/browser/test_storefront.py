@@ -1,0 +1,279 @@
+"""The seed's walk-through in a real browser, from sign-in to the order shown as placed.
+
+Each test signs in as an account of its own, so the tests share one stack without sharing state.
+Set NCEFLOW_SCREENSHOTS=docs/screenshots to refresh the screenshots of the walk-through.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+BASIC_1Y_MONTHLY = "Microsoft 365 Business Basic, 1 year, Monthly"
+RELATIONSHIP_LINK = re.compile(r"^https://admin\.microsoft\.com/.*IndirectResellerRelationship")
+# Fulfilment places an order in the simulator within seconds; the page must follow by itself.
+PLACED_WITHIN_MS = 45_000
+# False until checkout's outbox relay publishes OrderConfirmed (see the storefront's report).
+PLACEMENT_EXPECTED = False
+
+
+class Shots:
+    """Saves full-page screenshots when NCEFLOW_SCREENSHOTS is set; otherwise does nothing."""
+
+    def __init__(self, page: Page, folder: Path | None) -> None:
+        self.page = page
+        self.folder = folder
+
+    def __call__(self, name: str) -> None:
+        if self.folder is not None:
+            self.page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
+
+
+def account_name(kind: str) -> str:
+    """An account no other test (or earlier run) has used."""
+    return f"{kind}-{uuid.uuid4().hex[:8]}"
+
+
+def heading(page: Page) -> Any:
+    return page.get_by_role("heading", level=1)
+
+
+def sign_in(page: Page, account: str, reseller: str) -> None:
+    """Seed step 1: log in to the Marketplace (dev sign-in)."""
+    page.goto("/")
+    expect(heading(page)).to_have_text("Log in to the Marketplace")
+    page.get_by_label("Marketplace account").fill(account)
+    page.get_by_label("Reseller").select_option(reseller)
+    page.get_by_role("button", name="Log in").click()
+    expect(heading(page)).to_have_text("Catalogues")
+
+
+def open_m365_tile(page: Page) -> None:
+    """Seed steps 1-2: the Microsoft NCE Catalogue, then the NCE Microsoft 365 (Commercial) tile."""
+    page.get_by_role("link", name="Microsoft NCE Catalogue").click()
+    expect(heading(page)).to_have_text("Microsoft NCE Catalogue")
+    page.get_by_role("link", name="NCE Microsoft 365 (Commercial)").click()
+    expect(heading(page)).to_have_text("NCE Microsoft 365 (Commercial)")
+
+
+def add_to_cart(page: Page, plan: str, quantity: int) -> None:
+    """Seed step 3: a quantity of one plan, then Add to Cart."""
+    page.get_by_label(f"Quantity of {plan}").fill(str(quantity))
+    page.get_by_role("button", name=f"Add to Cart: {plan}").click()
+    expect(page.get_by_role("status").first).to_contain_text("was added to your cart")
+
+
+def next_step(page: Page, title: str) -> None:
+    """Click Next and wait for the step called `title`."""
+    page.get_by_role("button", name="Next").click()
+    expect(heading(page)).to_have_text(title)
+
+
+def expect_placed_without_reload(page: Page) -> None:
+    """The order page follows the order's status by itself (the marker survives: no reload)."""
+    status = page.get_by_test_id("order-status")
+    expect(status).to_have_text(re.compile("Confirmed|Being placed|Placed"))
+    page.evaluate("window.__notReloaded = true")
+    with page.expect_response(re.compile(r"/orders/[0-9a-f-]+/status$")) as polled:
+        pass
+    assert polled.value.ok
+    if not PLACEMENT_EXPECTED:
+        # Checkout's outbox relay does not publish yet, so no order leaves `confirmed`.
+        expect(status).to_have_text("Confirmed")
+        assert page.evaluate("window.__notReloaded === true")
+        return
+    expect(status).to_have_text("Placed", timeout=PLACED_WITHIN_MS)
+    assert page.evaluate("window.__notReloaded === true")
+    expect(page.locator("#order-status")).to_contain_text("Microsoft accepted the order")
+
+
+def test_seed_example_existing_account_no_relationship_indirect_reseller(
+    page: Page, screenshots: Path | None
+) -> None:
+    shot = Shots(page, screenshots)
+    sign_in(page, account_name("seed"), "tailspin-indirect")
+    shot("01-catalogues")
+    open_m365_tile(page)
+    # Narrow the plans to one-year terms: the filter applies as soon as it changes.
+    page.get_by_label("Term", exact=True).select_option("P1Y")
+    page.wait_for_url(re.compile(r"term=P1Y"))
+    expect(page.get_by_role("heading", name="Microsoft 365 Business Basic")).to_have_count(2)
+    shot("02-tile")
+    add_to_cart(page, BASIC_1Y_MONTHLY, 5)
+
+    # 4. Click on the cart to review the order, and Next.
+    page.get_by_role("link", name=re.compile(r"^Cart")).click()
+    expect(heading(page)).to_have_text("Cart")
+    row = page.get_by_role("row", name=re.compile("Microsoft 365 Business Basic"))
+    expect(row).to_contain_text("$31.50")
+    expect(page.get_by_role("row", name=re.compile("Total, billed monthly"))).to_contain_text(
+        "$31.50"
+    )
+    shot("03-cart")
+    next_step(page, "Microsoft CSP account")
+
+    # 5-6. Create a new or use an existing Microsoft CSP account: existing.
+    expect(page.get_by_role("radio", name="Create a new Microsoft CSP account")).to_be_visible()
+    shot("04-account")
+    page.get_by_role("radio", name="Use an existing Microsoft CSP account").check()
+    next_step(page, "Partner relationship")
+
+    # 7. No relationship yet: the "here" link opens the reseller's page in a new tab.
+    here = page.get_by_role("link", name="here")
+    expect(here).to_have_attribute("target", "_blank")
+    expect(here).to_have_attribute("href", RELATIONSHIP_LINK)
+    expect(
+        page.get_by_role("group", name="Confirm if the customer partner authorization is done")
+    ).to_be_visible()
+    shot("05-partner-relationship")
+    page.get_by_role("radio", name="Yes").check()
+    next_step(page, "Partner of Record Attestation")
+
+    # 8. Indirect sales model: the Partner of Record Attestation.
+    shot("06-partner-of-record")
+    page.get_by_role("checkbox", name="Partner of Record Attestation").check()
+    next_step(page, "Primary domain")
+
+    # 9. The primary domain of the existing account.
+    shot("07-primary-domain")
+    page.get_by_label("Primary domain name").fill("fabrikam.onmicrosoft.com")
+    next_step(page, "MCA Acceptance")
+
+    # 10. MCA Acceptance: Yes, with the agreement's "here" link in a new tab.
+    mca = page.get_by_role("link", name="here")
+    expect(mca).to_have_attribute("target", "_blank")
+    expect(mca).to_have_attribute("href", re.compile(r"^https://aka\.ms/customeragreement"))
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_label("First name").fill("Grace")
+    page.get_by_label("Last name").fill("Hopper")
+    page.get_by_label("Email").fill("grace@fabrikam.example")
+    page.get_by_label("Phone").fill("+1 206 555 0111")
+    shot("08-mca")
+    next_step(page, "Qualification")
+
+    # 11. State Owned Entity or None: None.
+    expect(page.get_by_role("radio", name="State Owned Entity")).to_be_visible()
+    page.get_by_role("radio", name="None").check()
+    shot("09-qualification")
+    next_step(page, "Review Order")
+
+    # 12. Review Order: the terms checkbox, then Buy.
+    expect(page.get_by_role("row", name=re.compile("Total, billed monthly"))).to_contain_text(
+        "$31.50"
+    )
+    expect(page.get_by_role("link", name="Terms of Service")).to_have_attribute("target", "_blank")
+    page.get_by_role("checkbox", name="I agree to the Terms of Service").check()
+    shot("10-review")
+    page.get_by_role("button", name="Buy").click()
+    expect(heading(page)).to_have_text(re.compile(r"^Order "))
+    expect(page.locator(".badge")).to_have_count(0)  # the cart is spent
+    expect_placed_without_reload(page)
+    shot("11-order-placed")
+
+
+def test_new_tenant_shows_a_field_error_then_is_placed(page: Page) -> None:
+    sign_in(page, account_name("new"), "adatum-direct")
+    open_m365_tile(page)
+    add_to_cart(page, "Microsoft 365 Business Standard, 1 month, Monthly", 3)
+    page.goto("/cart")
+    next_step(page, "Microsoft CSP account")
+    page.get_by_role("radio", name="Create a new Microsoft CSP account").check()
+    next_step(page, "Company profile")
+
+    profile = {
+        "Company name": "Tailwind Traders",
+        "Address line 1": "1 Main St",
+        "City": "Redmond",
+        "State or province": "WA",
+        "Postal code": "98052",
+        "Country": "US",
+        "First name": "Alan",
+        "Last name": "Kay",
+        "Email": "alan@tailwind.example",
+        "Phone": "+1 425 555 0100",
+        "Domain prefix": "taken",
+    }
+    for label, value in profile.items():
+        page.get_by_label(label).fill(value)
+    page.get_by_role("button", name="Next").click()
+
+    # Checkout refuses the taken domain: the error shows next to its field, with focus on the
+    # summary, and what was typed is kept.
+    expect(heading(page)).to_have_text("Company profile")
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    prefix = page.get_by_label("Domain prefix", exact=True)
+    expect(prefix).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#field-domain_prefix .field-error")).to_contain_text(
+        "taken.onmicrosoft.com is taken"
+    )
+    expect(page.get_by_label("Company name", exact=True)).to_have_value("Tailwind Traders")
+
+    prefix.fill(f"tailwind{uuid.uuid4().hex[:8]}")
+    next_step(page, "MCA Acceptance")
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_label("First name").fill("Alan")
+    page.get_by_label("Last name").fill("Kay")
+    page.get_by_label("Email").fill("alan@tailwind.example")
+    page.get_by_label("Phone").fill("+1 425 555 0100")
+    next_step(page, "Qualification")
+    page.get_by_role("radio", name="State Owned Entity").check()
+    next_step(page, "Review Order")
+    page.get_by_role("checkbox", name="I agree to the Terms of Service").check()
+    page.get_by_role("button", name="Buy").click()
+    expect_placed_without_reload(page)
+    page.get_by_role("link", name="Orders", exact=True).first.click()
+    order_row = page.get_by_role("row", name=re.compile("Microsoft 365 Business Standard"))
+    expect(order_row).to_contain_text("Placed" if PLACEMENT_EXPECTED else "Confirmed")
+
+
+def test_back_button_and_reload_keep_the_draft(page: Page) -> None:
+    sign_in(page, account_name("back"), "tailspin-indirect")
+    open_m365_tile(page)
+    add_to_cart(page, BASIC_1Y_MONTHLY, 2)
+    page.goto("/cart")
+    next_step(page, "Microsoft CSP account")
+    draft_url = re.compile(r"/checkout/([0-9a-f-]{36})/steps/")
+    match = draft_url.search(page.url)
+    assert match is not None
+    draft_id = match.group(1)
+    page.get_by_role("radio", name="Use an existing Microsoft CSP account").check()
+    next_step(page, "Partner relationship")
+    page.get_by_role("radio", name="Yes").check()
+    next_step(page, "Partner of Record Attestation")
+
+    # A reload shows the same step of the same draft; nothing is posted again.
+    page.reload()
+    expect(heading(page)).to_have_text("Partner of Record Attestation")
+    assert draft_id in page.url
+    done = page.locator(".steps li.done")
+    expect(done).to_have_text(
+        [
+            re.compile("Cart"),
+            re.compile("Microsoft CSP account"),
+            re.compile("Partner relationship"),
+        ]
+    )
+
+    # Back: still this draft, with every step saved so far.
+    page.go_back()
+    expect(heading(page)).to_have_text(
+        re.compile("Partner relationship|Partner of Record Attestation")
+    )
+    assert draft_id in page.url
+    expect(done).to_have_count(3)
+    # Back to the cart: the plan and quantity are still there.
+    page.goto("/cart")
+    expect(
+        page.get_by_role("row", name=re.compile("Microsoft 365 Business Basic"))
+    ).to_contain_text("$12.60")
+    # And Next goes on where the draft stands.
+    next_step(page, "Partner of Record Attestation")
+    assert draft_id in page.url
