@@ -55,10 +55,12 @@ def sign_in(page: Page, account: str, reseller: str) -> None:
     expect(heading(page)).to_have_text("Catalogues")
 
 
-def open_m365_tile(page: Page) -> None:
+def open_m365_tile(page: Page, shot: Shots | None = None) -> None:
     """Seed steps 1-2: the Microsoft NCE Catalogue, then the NCE Microsoft 365 (Commercial) tile."""
     page.get_by_role("link", name="Microsoft NCE Catalogue").click()
     expect(heading(page)).to_have_text("Microsoft NCE Catalogue")
+    if shot is not None:
+        shot("01-catalogue")
     page.get_by_role("link", name="NCE Microsoft 365 (Commercial)").click()
     expect(heading(page)).to_have_text("NCE Microsoft 365 (Commercial)")
 
@@ -99,8 +101,7 @@ def test_seed_example_existing_account_no_relationship_indirect_reseller(
 ) -> None:
     shot = Shots(page, screenshots)
     sign_in(page, account_name("seed"), "tailspin-indirect")
-    shot("01-catalogues")
-    open_m365_tile(page)
+    open_m365_tile(page, shot)
     # Narrow the plans to one-year terms: the filter applies as soon as it changes.
     page.get_by_label("Term", exact=True).select_option("P1Y")
     page.wait_for_url(re.compile(r"term=P1Y"))

@@ -32,20 +32,32 @@ def step_url(draft_id: str, step: str | None) -> str:
     return f"/checkout/{draft_id}/steps/{step}"
 
 
-def previous_step_url(draft: Draft, step: str) -> str | None:
+def previous_step(draft: Draft, step: str) -> str | None:
     """The step before `step` on this draft's path, for the Back button."""
     shown = [s.id for s in draft.steps if s.status != "skipped"]
     if step not in shown or shown.index(step) == 0:
         return None
-    return step_url(draft.id, shown[shown.index(step) - 1])
+    return shown[shown.index(step) - 1]
 
 
 def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
     """`GET /checkout/{id}` (the current step) and `GET/POST /checkout/{id}/steps/{step}`."""
     router = APIRouter()
 
-    def render_step(
+    async def editable_earlier_steps(customer: Customer, draft: Draft, previous: str) -> bool:
+        # A done step can be shown again only if checkout describes its form on request
+        # (`?step=`); ask once for the previous step rather than offer links that lead nowhere.
+        if previous == CART_STEP:
+            return False
+        try:
+            probe = await checkout.get_draft(customer.token, draft.id, step=previous)
+        except UpstreamProblem:
+            return False
+        return probe.draft.form is not None and probe.draft.form.step == previous
+
+    async def render_step(
         request: Request,
+        customer: Customer,
         snapshot: DraftSnapshot,
         *,
         errors: FieldErrors | None = None,
@@ -61,6 +73,13 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
         # double click or a resubmitted page buys once.
         needs_key = form.submit.method.upper() == "POST"
         key = submitted_key(submitted) or (uuid.uuid4().hex if needs_key else None)
+        previous = previous_step(draft, form.step)
+        can_edit = previous is not None and await editable_earlier_steps(customer, draft, previous)
+        back_url = (
+            step_url(draft.id, previous)
+            if previous is not None and (previous == CART_STEP or can_edit)
+            else None
+        )
         return pages.render(
             request,
             "step.html",
@@ -69,11 +88,11 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
                 "form": form,
                 "steps": draft.steps,
                 "step_url": lambda step: step_url(draft.id, step),
-                "back_url": previous_step_url(draft, form.step),
+                "back_url": back_url,
+                "can_edit_done_steps": can_edit,
                 "etag": snapshot.etag,
                 "idempotency_key": key,
                 "cart": draft.cart,
-                "summary": [],
                 "field_link_hrefs": field_link_hrefs,
                 "errors": errors or FieldErrors(),
                 "detail": detail,
@@ -113,7 +132,7 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
         if draft.status != "open" or draft.form is None or draft.form.step != step:
             return RedirectResponse(await current_place(customer, draft_id), status_code=303)
         Session(request).draft_id = draft_id
-        return render_step(request, snapshot)
+        return await render_step(request, customer, snapshot)
 
     @router.post("/checkout/{draft_id}/steps/{step}", response_model=None)
     async def submit_step(
@@ -148,8 +167,9 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
         except UpstreamProblem as problem:
             if problem.status == 412:
                 fresh = await checkout.get_draft(customer.token, draft_id, step=step)
-                return render_step(
+                return await render_step(
                     request,
+                    customer,
                     fresh,
                     detail="This order was changed in another window. Check the step and "
                     "submit it again.",
@@ -163,8 +183,9 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
                 raise
             # Re-read: a refused Buy may have re-priced the cart (the review shows new prices).
             fresh = await checkout.get_draft(customer.token, draft_id, step=step)
-            return render_step(
+            return await render_step(
                 request,
+                customer,
                 fresh if fresh.draft.form and fresh.draft.form.step == step else snapshot,
                 errors=place_errors(form.fields, problem.errors),
                 detail=problem.detail or problem.title,
