@@ -66,6 +66,7 @@ class Stack:
     """The running services, and where the storefront answers."""
 
     storefront_url: str
+    catalog_url: str
     checkout_url: str
     sim_url: str
     processes: tuple[ManagedProcess, ...]
@@ -158,6 +159,7 @@ def stack(
         by_name = dict(zip(futures, started, strict=True))
         yield Stack(
             storefront_url=by_name["storefront"].url,
+            catalog_url=by_name["catalog"].url,
             checkout_url=by_name["checkout"].url,
             sim_url=partner_center_sim,
             processes=tuple(started),

@@ -11,11 +11,20 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from pydantic import SecretStr
+
+from nceflow.checkout.auth import mint_dev_token
+from nceflow.checkout.settings import Settings as CheckoutSettings
+from nceflow.devstack.processes import free_port, start_service
+
+from .conftest import Stack
 
 pytestmark = pytest.mark.browser
 
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 BASIC_1Y_MONTHLY = "Microsoft 365 Business Basic, 1 year, Monthly"
 RELATIONSHIP_LINK = re.compile(r"^https://admin\.microsoft\.com/.*IndirectResellerRelationship")
 # Fulfilment places an order in the simulator within seconds; the page must follow by itself.
@@ -94,6 +103,45 @@ def expect_placed_without_reload(page: Page) -> None:
     expect(status).to_have_text("Placed", timeout=PLACED_WITHIN_MS)
     assert page.evaluate("window.__notReloaded === true")
     expect(page.locator("#order-status")).to_contain_text("Microsoft accepted the order")
+
+
+def test_production_sign_in_accepts_only_tokens_checkout_accepts(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # A storefront in `token` mode (production), against the stack's real checkout.
+    storefront = start_service(
+        "nceflow.storefront",
+        free_port(),
+        {
+            "NCEFLOW_STOREFRONT_SIGN_IN": "token",
+            "NCEFLOW_CATALOG_URL": stack.catalog_url,
+            "NCEFLOW_CHECKOUT_URL": stack.checkout_url,
+        },
+        port_variable="NCEFLOW_STOREFRONT_PORT",
+        log_path=tmp_path / "storefront.log",
+    )
+    good = mint_dev_token(account_name("platform"), "adatum-direct", CheckoutSettings())
+    other_key = SecretStr("a-key-the-checkout-service-does-not-know")
+    forged = mint_dev_token("intruder", "adatum-direct", CheckoutSettings(jwt_dev_secret=other_key))
+    try:
+        with httpx.Client(base_url=storefront.url, timeout=10) as client:
+            page = client.get("/sign-in")
+            assert 'name="token"' in page.text
+            csrf = CSRF.search(page.text)
+            assert csrf is not None
+            refused = client.post("/sign-in", data={"csrf_token": csrf.group(1), "token": forged})
+            assert refused.status_code == 401
+            assert "did not accept this token" in refused.text
+            accepted = client.post(
+                "/sign-in", data={"csrf_token": csrf.group(1), "token": good, "next": "/orders"}
+            )
+            assert accepted.status_code == 303
+            assert accepted.headers["location"] == "/orders"
+            orders = client.get("/orders")
+            assert orders.status_code == 200
+            assert "No orders yet" in orders.text
+    finally:
+        storefront.stop()
 
 
 def test_seed_example_existing_account_no_relationship_indirect_reseller(
