@@ -99,6 +99,11 @@ def install_error_pages(app: FastAPI, pages: Pages) -> None:
 
     @app.exception_handler(UpstreamProblem)
     async def upstream_problem(request: Request, exc: UpstreamProblem) -> Response:
+        if exc.status == 401:
+            # The token expired or was revoked: sign in again, then come back here.
+            request.session.clear()
+            next_url = request.url.path if request.method == "GET" else "/"
+            return RedirectResponse(f"/sign-in?{urlencode({'next': next_url})}", status_code=303)
         status = exc.status if exc.status in (400, 403, 404, 409, 410, 422) else 400
         return page(request, status, exc.title, exc.detail)
 
