@@ -11,7 +11,7 @@ import pytest
 
 from nceflow.fulfilment.adapters.partner_center_steps import order_error
 from nceflow.fulfilment.domain.failures import MCA_LINK
-from nceflow.fulfilment.domain.outcomes import StepFailed, StepRetryable
+from nceflow.fulfilment.domain.outcomes import McaNotOnRecord, StepFailed, StepRetryable
 from nceflow.partner_center import (
     PartnerCenterBadRequestError,
     PartnerCenterForbiddenError,
@@ -25,10 +25,10 @@ CART = FulfilmentStep.CART_CREATED
 CHECKOUT = FulfilmentStep.CHECKED_OUT
 
 
-def test_mca_missing_at_checkout_fails_with_the_mca_link() -> None:
+def test_mca_missing_at_checkout_asks_to_attest_again_with_the_mca_link_as_fallback() -> None:
     error = PartnerCenterForbiddenError("MCA missing", status=403, code=13605)
     signal = order_error(error, CHECKOUT)
-    assert isinstance(signal, StepFailed)
+    assert isinstance(signal, McaNotOnRecord)
     assert signal.failure.code == "13605"
     assert signal.failure.code_source is ErrorSource.PARTNER_CENTER
     assert signal.failure.action_url == MCA_LINK

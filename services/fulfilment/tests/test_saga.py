@@ -242,3 +242,15 @@ def test_checkout_before_cart_is_a_bug() -> None:
     saga = new_saga()
     with pytest.raises(ValueError, match="before the cart"):
         saga.record_checkout(["o"], already_done=False, now=NOW, follow_for=timedelta(hours=1))
+
+
+def test_mca_missing_at_checkout_is_attested_again_once() -> None:
+    saga = new_saga()
+    saga.record_customer("c", created=True, already_done=False, now=NOW)
+    saga.record_mca(already_done=False, now=NOW)
+    saga.record_cart("cart", expires_at=None, now=NOW)
+    assert saga.recheck_mca(NOW) is True
+    assert saga.next_step() is SagaStep.ATTEST_MCA
+    saga.record_mca(already_done=False, now=NOW)
+    assert saga.next_step() is SagaStep.CHECK_OUT
+    assert saga.recheck_mca(NOW) is False

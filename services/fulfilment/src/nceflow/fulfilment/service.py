@@ -32,6 +32,7 @@ from nceflow.fulfilment.adapters.saga_store import Lease, LeaseLostError, Outbox
 from nceflow.fulfilment.domain import failures
 from nceflow.fulfilment.domain.outcomes import (
     CartExpired,
+    McaNotOnRecord,
     RelationshipNotVisible,
     StepFailed,
     StepRetryable,
@@ -197,6 +198,13 @@ class FulfilmentService:
             except StepFailed as exc:
                 await self._finish_failed(saga, lease, exc.failure)
                 return
+            except McaNotOnRecord as exc:
+                if not saga.recheck_mca(self._clock()):
+                    await self._finish_failed(saga, lease, exc.failure)
+                    return
+                _log.warning("fulfilment.mca_missing_at_checkout")
+                await self._save(saga, [], lease, due=None)
+                continue
             except CartExpired as exc:
                 _log.warning("fulfilment.cart_expired", cart_id=exc.cart_id)
                 saga.replace_expired_cart(now=self._clock(), new_id=self._new_id)

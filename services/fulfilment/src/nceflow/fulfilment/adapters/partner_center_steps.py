@@ -17,6 +17,7 @@ import structlog
 from nceflow.fulfilment.domain import failures
 from nceflow.fulfilment.domain.outcomes import (
     CartExpired,
+    McaNotOnRecord,
     RelationshipNotVisible,
     StepFailed,
     StepRetryable,
@@ -413,7 +414,7 @@ def order_error(
     if exc.kind is ErrorKind.NO_RELATIONSHIP:
         return StepFailed(failures.relationship_not_accepted(relationship_link, exc.code))
     if exc.kind is ErrorKind.MCA_NOT_ACCEPTED:
-        return StepFailed(failures.mca_refused(exc.code, exc.description))
+        return McaNotOnRecord(failures.mca_refused(exc.code, exc.description))
     if step is FulfilmentStep.CART_CREATED and isinstance(exc, PartnerCenterNotFoundError):
         # 400013/400018/400019: a product, SKU or availability the catalogue no longer has.
         return StepFailed(failures.plan_changed(exc.code, exc.description))

@@ -48,3 +48,12 @@ class CartExpired(StepError):
         super().__init__(f"cart {cart_id} expired at {expired_at}")
         self.cart_id = cart_id
         self.expired_at = expired_at
+
+
+class McaNotOnRecord(StepError):
+    """Checkout refused with 13605 (no MCA) although the saga attested it: attest again and
+    retry the checkout once; `failure` is what to report if it happens again."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure

@@ -152,6 +152,7 @@ class Saga(BaseModel):
     relationship_verified: bool = False
     relationship_wait_started_at: datetime | None = None
     mca_done: bool = False
+    mca_rechecked: bool = False
     qualification_done: bool = False
     cart: CartRecord | None = None
     replaced_carts: list[str] = Field(default_factory=list)
@@ -271,6 +272,16 @@ class Saga(BaseModel):
         """The Microsoft Customer Agreement is on record for the customer."""
         self.mca_done = True
         return self._completed(SagaStep.ATTEST_MCA, now, already_done=already_done)
+
+    def recheck_mca(self, now: datetime) -> bool:
+        """Partner Center says the MCA is missing at checkout: attest again and retry once.
+        Returns False when that was tried already (then the order fails)."""
+        if self.mca_rechecked:
+            return False
+        self.mca_rechecked = True
+        self.mca_done = False
+        self._touch(now)
+        return True
 
     def record_qualification(self, *, already_done: bool, now: datetime) -> list[FulfilmentEvent]:
         """The State Owned Entity qualification is on record for the customer."""
