@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
+import textwrap
+import time
 
 import pytest
 
@@ -51,3 +54,37 @@ def test_a_child_that_dies_fails_startup_with_its_log(tmp_path: object) -> None:
     with pytest.raises(StartupError, match=r"crasher exited with code 3[\s\S]*boom"):
         proc.wait_until(lambda: False, timeout=10)
     proc.stop()
+
+
+def test_children_die_with_a_parent_killed_hard(tmp_path: object) -> None:
+    from pathlib import Path
+
+    import psutil
+
+    pid_file = Path(str(tmp_path)) / "child.pid"
+    # A parent that starts a long-lived child through ManagedProcess, then is SIGKILLed.
+    parent_code = textwrap.dedent(
+        f"""
+        import sys, time
+        from nceflow.devstack.processes import ManagedProcess
+        argv = [sys.executable, "-c", "import time; time.sleep(120)"]
+        child = ManagedProcess(name="child", argv=argv, port=0).start()
+        open({str(pid_file)!r}, "w").write(str(child.pid))
+        time.sleep(120)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", parent_code])
+    try:
+        deadline = time.monotonic() + 30
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child = psutil.Process(int(pid_file.read_text()))
+        assert child.is_running()
+        parent.kill()
+        parent.wait(10)
+        child.wait(timeout=10)  # raises TimeoutExpired if the child outlived its parent
+        assert not child.is_running()
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()

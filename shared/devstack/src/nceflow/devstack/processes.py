@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -17,6 +18,19 @@ from typing import IO
 import httpx
 
 LOOPBACK = "127.0.0.1"
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM us when the parent dies.
+
+    A test run or dev stack killed hard (SIGKILL, a CI timeout) runs no finalizer; without this
+    its broker, Redis and services would outlive it and hold their ports.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 class StartupError(RuntimeError):
@@ -87,6 +101,7 @@ class ManagedProcess:
             stdout=self._log if self._log else subprocess.DEVNULL,
             stderr=subprocess.STDOUT if self._log else subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         return self
 
