@@ -3,6 +3,7 @@ losing their response, every order ends placed with exactly one order in the sim
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.fulfilment.app import AppContext
@@ -25,6 +27,24 @@ from nceflow.schemas import OrderConfirmed, OrderFailed, OrderPlaced
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 
 N_ORDERS = 200
+
+
+async def _both_members_assigned(bootstrap: str, group_id: str, within: float = 30) -> None:
+    """Wait until the group is stable with two members (4 partitions: two each)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            (response,) = await admin.describe_consumer_groups([group_id])
+            # (error_code, group_id, state, protocol_type, protocol, members)
+            (group,) = response.groups
+            if group[2] == "Stable" and len(group[5]) == 2:
+                return
+            await asyncio.sleep(0.2)
+        raise TimeoutError(f"group {group_id} did not settle on two members")
+    finally:
+        await admin.close()
 
 
 def _orders(n: int) -> list[OrderConfirmed]:
@@ -88,3 +108,32 @@ async def test_every_order_placed_exactly_once_under_injected_faults(
     assert {o["id"] for o in sim_orders} == set(our_orders)
     assert max(per_cart.values()) == 1
     assert sum(hits.values()) > 0
+
+
+async def test_two_processes_in_one_group_share_the_work_and_place_each_order_once(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    orders = [existing_tenant_order(f"ord-g-{i:03d}") for i in range(40)]
+    wanted = {o.order_id for o in orders}
+    async with running(settings) as first, running(settings) as second:
+        await _both_members_assigned(kafka_bootstrap, settings.group_id)
+        await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, orders)
+        await events.wait_for(
+            lambda seen: wanted <= {e.order_id for e in seen.events if isinstance(e, OrderPlaced)},
+            within=60,
+        )
+        accepted = [
+            first.metrics.accepted._value.get(),
+            second.metrics.accepted._value.get(),
+        ]
+    # Each process consumed its own partitions (4 partitions, keys spread over them).
+    assert sum(accepted) == 40
+    assert min(accepted) > 0
+    sim_orders: list[dict[str, Any]] = (await sim.get("/_sim/orders")).json()["items"]
+    assert len(sim_orders) == 40
+    assert len({o["cartId"] for o in sim_orders}) == 40
