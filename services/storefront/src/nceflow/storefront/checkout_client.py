@@ -157,6 +157,7 @@ class PartnerCenterRecord(_Read):
     customer_id: str | None = None
     order_ids: list[str] = Field(default_factory=list)
     subscription_ids: list[str] = Field(default_factory=list)
+    provisioning: str | None = None
 
 
 class Order(_Read):

@@ -13,13 +13,29 @@ from nceflow.storefront.session import Customer, signed_in
 
 SignedIn = Annotated[Customer, Depends(signed_in)]
 
-FINAL_STATUSES = frozenset({"placed", "failed"})
 STATUS_LABELS = {
     "confirmed": "Confirmed",
     "processing": "Being placed with Microsoft",
     "placed": "Placed",
     "failed": "Failed",
 }
+
+
+def is_settled(order: Order) -> bool:
+    """Nothing more will change: failed, or placed and provisioned (subscription ids known)."""
+    if order.status == "failed":
+        return True
+    if order.status != "placed":
+        return False
+    return order.partner_center is None or order.partner_center.provisioning != "pending"
+
+
+def status_key(order: Order) -> str:
+    """Changes whenever what the status section shows changes."""
+    record = order.partner_center
+    subscriptions = len(record.subscription_ids) if record else 0
+    provisioning = record.provisioning if record else None
+    return f"{order.status}:{provisioning}:{subscriptions}"
 
 
 def orders_router(pages: Pages, checkout: CheckoutClient, poll_interval_ms: int) -> APIRouter:
@@ -52,7 +68,8 @@ def orders_router(pages: Pages, checkout: CheckoutClient, poll_interval_ms: int)
                 "nav": "orders",
                 "order": found,
                 "status_html": fragment(found),
-                "final": found.status in FINAL_STATUSES,
+                "final": is_settled(found),
+                "status_key": status_key(found),
                 "poll_ms": poll_interval_ms,
             },
         )
@@ -64,7 +81,8 @@ def orders_router(pages: Pages, checkout: CheckoutClient, poll_interval_ms: int)
         return JSONResponse(
             {
                 "status": found.status,
-                "final": found.status in FINAL_STATUSES,
+                "key": status_key(found),
+                "final": is_settled(found),
                 "html": fragment(found),
             },
             headers={"Cache-Control": "no-store"},

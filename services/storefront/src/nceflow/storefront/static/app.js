@@ -12,7 +12,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 
   // The order status follows fulfilment without a reload: ask the server for the rendered
-  // status fragment until it is final (placed or failed).
+  // status section until nothing more will change (failed, or placed and provisioned).
   const live = document.querySelector("[data-status-url]");
   if (live) {
     const url = live.dataset.statusUrl;
@@ -22,9 +22,9 @@ document.addEventListener("DOMContentLoaded", () => {
         const response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
         if (response.ok) {
           const body = await response.json();
-          if (body.status !== live.dataset.status) {
+          if (body.key !== live.dataset.key) {
             live.innerHTML = body.html;
-            live.dataset.status = body.status;
+            live.dataset.key = body.key;
           }
           if (body.final) return;
         }
