@@ -14,7 +14,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from nceflow.devstack.processes import ManagedProcess, free_port, start_service
+from nceflow.devstack.processes import ManagedProcess, free_port, launch_service, wait_healthy
 from nceflow.devstack.servers import create_topics_sync
 from nceflow.schemas import topics
 
@@ -37,6 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+PROVISIONING_SECONDS = 4
 ENABLE_HINT = (
     "Chromium not found: install Debian's package (`apt-get install -y chromium`, as `.ci/run` "
     "does) or set NCEFLOW_CHROMIUM to a Chromium binary to run the browser tests"
@@ -121,6 +121,13 @@ def stack(
 ) -> Iterator[Stack]:
     """Catalog, checkout, fulfilment and storefront, started together on free ports."""
     httpx.post(f"{partner_center_sim}/_sim/reset", timeout=10).raise_for_status()
+    # Placed orders stay `pending` in Partner Center for a few seconds, so every order page opens
+    # before its order settles and must follow it by itself.
+    httpx.patch(
+        f"{partner_center_sim}/_sim/config",
+        json={"order_completion_seconds": PROVISIONING_SECONDS},
+        timeout=10,
+    ).raise_for_status()
     prefix = f"b{uuid.uuid4().hex[:10]}."
     create_topics_sync(
         kafka_server.bootstrap_servers,
@@ -130,42 +137,33 @@ def stack(
     ports = {name: free_port() for name in ("catalog", "checkout", "fulfilment", "storefront")}
     logs = tmp_path_factory.mktemp("browser-stack")
     env = _stack_env(kafka_server, redis_url, partner_center_sim, prefix, ports, logs)
-    variables = {
-        "catalog": "NCEFLOW_CATALOG_PORT",
-        "checkout": "NCEFLOW_CHECKOUT_PORT",
-        "fulfilment": "NCEFLOW_FULFILMENT_PORT",
-        "storefront": "NCEFLOW_STOREFRONT_PORT",
-    }
 
-    def start(name: str) -> ManagedProcess:
-        return start_service(
-            f"nceflow.{name}",
-            ports[name],
-            env,
-            port_variable=variables[name],
-            log_path=logs / f"{name}.log",
-            timeout=60,
-        )
-
-    # Started side by side: each waits for its own health endpoint only.
-    with ThreadPoolExecutor(max_workers=len(ports)) as pool:
-        futures = {name: pool.submit(start, name) for name in ports}
-    started = [f.result() for f in futures.values() if f.exception() is None]
-    failures = [(name, f.exception()) for name, f in futures.items() if f.exception()]
+    # Launched together from this thread (a child dies with the thread that started it), then
+    # each awaited on its own health endpoint.
+    launched: list[ManagedProcess] = []
     try:
-        if failures:
-            name, error = failures[0]
-            raise RuntimeError(f"{name} did not start: {error}")
-        by_name = dict(zip(futures, started, strict=True))
+        for name, port in ports.items():
+            launched.append(
+                launch_service(
+                    f"nceflow.{name}",
+                    port,
+                    env,
+                    port_variable=f"NCEFLOW_{name.upper()}_PORT",
+                    log_path=logs / f"{name}.log",
+                )
+            )
+        for process in launched:
+            wait_healthy(process, timeout=60)
+        by_name = dict(zip(ports, launched, strict=True))
         yield Stack(
             storefront_url=by_name["storefront"].url,
             catalog_url=by_name["catalog"].url,
             checkout_url=by_name["checkout"].url,
             sim_url=partner_center_sim,
-            processes=tuple(started),
+            processes=tuple(launched),
         )
     finally:
-        for process in started:
+        for process in launched:
             process.stop()
 
 
