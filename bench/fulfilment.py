@@ -156,8 +156,9 @@ async def phase_limited(
     sim: httpx.AsyncClient,
     seconds: float,
     warmup: float,
-) -> tuple[int, float, int]:
-    """Returns (orders placed after the warm-up, requests per placed order, 429s answered).
+) -> tuple[int, float, int, float]:
+    """Returns (orders placed after the warm-up, requests per placed order, 429s answered,
+    API requests per minute the simulator admitted after the warm-up).
 
     The warm-up lets the client's token bucket spend its initial burst (a tenth of the
     per-minute rate), which would otherwise flatter a short window."""
@@ -168,14 +169,13 @@ async def phase_limited(
     window_start = time.time()
     await publish_orders(bootstrap, topic, batch)
     await asyncio.sleep(max(0.0, window_start + seconds - time.time()))
-    done = [
-        o
-        for o in correlation
-        if window_start <= collector.placed.get(o, 0) <= window_start + seconds
-    ]
+    counted_from, until = window_start + warmup, window_start + seconds
+    done = [o for o in correlation if counted_from <= collector.placed.get(o, 0) <= until]
     log: list[dict[str, Any]] = (await sim.get("/_sim/requests")).json()["items"]
     api = [r for r in log if r["path"].startswith("/v1/")]
     throttled = sum(1 for r in api if r.get("status") == 429)
+    in_window = [r for r in api if r.get("status") != 429 and counted_from <= r["at"] <= until]
+    admitted_per_minute = len(in_window) / (until - counted_from) * 60
     per_correlation: dict[str, int] = {}
     for entry in api:
         key = entry.get("msCorrelationId") or entry.get("ms_correlation_id")
@@ -183,7 +183,7 @@ async def phase_limited(
             per_correlation[key] = per_correlation.get(key, 0) + 1
     counts = [per_correlation.get(correlation[o], 0) for o in done]
     per_order = statistics.mean(counts) if counts else float("nan")
-    return len(done), per_order, throttled
+    return len(done), per_order, throttled, admitted_per_minute
 
 
 def cpu_seconds(pid: int) -> float:
@@ -277,7 +277,7 @@ async def main(args: argparse.Namespace) -> None:
             )
             procs.append(fulfilment)
             failed_before = len(collector.failed)
-            placed, per_order, throttled = await phase_limited(
+            placed, per_order, throttled, admitted = await phase_limited(
                 bootstrap, checkout_topic, collector, sim, args.limited_seconds, args.warmup_seconds
             )
             minutes = (args.limited_seconds - args.warmup_seconds) / 60
@@ -287,6 +287,7 @@ async def main(args: argparse.Namespace) -> None:
             print(f"  requests per placed order (simulator log): {per_order:.2f}")
             print(f"  bound: {bound:.1f} orders/minute; placed: {per_minute:.1f} orders/minute")
             print(f"  ratio placed/bound: {per_minute / bound:.2f}   goal >= 0.9")
+            print(f"  API requests admitted per minute after the warm-up: {admitted:.0f}")
             print(f"  429s answered by the simulator: {throttled}")
             print(f"  orders failed: {len(collector.failed) - failed_before}   goal 0")
             await collector.stop()
@@ -300,6 +301,6 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=600)
     parser.add_argument("--limited-seconds", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--limited-concurrency", type=int, default=4)
+    parser.add_argument("--limited-concurrency", type=int, default=8)
     parser.add_argument("--warmup-seconds", type=float, default=10.0)
     asyncio.run(main(parser.parse_args()))
