@@ -322,3 +322,50 @@ def test_back_button_and_reload_keep_the_draft(page: Page) -> None:
     # And Next goes on where the draft stands.
     next_step(page, "Partner of Record Attestation")
     assert draft_id in page.url
+
+
+def test_an_order_microsoft_refuses_is_shown_as_failed_with_the_reason(
+    page: Page, stack: Stack
+) -> None:
+    # Partner Center refuses the next checkout of a cart (an `orderErrors` answer).
+    refusal = "The quantity exceeds the maximum allowed for this offer"
+    httpx.post(
+        f"{stack.sim_url}/_sim/faults",
+        json={
+            "kind": "order_error",
+            "path": "/v1/customers/*/carts/*/checkout",
+            "count": 1,
+            "code": 800067,
+            "description": refusal,
+        },
+        timeout=10,
+    ).raise_for_status()
+    try:
+        sign_in(page, account_name("refused"), "adatum-direct")
+        open_m365_tile(page)
+        add_to_cart(page, BASIC_1Y_MONTHLY, 1)
+        page.goto("/cart")
+        next_step(page, "Microsoft CSP account")
+        page.get_by_role("radio", name="Use an existing Microsoft CSP account").check()
+        next_step(page, "Partner relationship")
+        page.get_by_role("radio", name="Yes").check()
+        next_step(page, "Primary domain")
+        page.get_by_label("Primary domain name").fill("fabrikam.onmicrosoft.com")
+        next_step(page, "MCA Acceptance")
+        page.get_by_role("radio", name="Yes").check()
+        page.get_by_label("First name").fill("Grace")
+        page.get_by_label("Last name").fill("Hopper")
+        page.get_by_label("Email").fill("grace@fabrikam.example")
+        page.get_by_label("Phone").fill("+1 206 555 0111")
+        next_step(page, "Qualification")
+        page.get_by_role("radio", name="None").check()
+        next_step(page, "Review Order")
+        page.get_by_role("checkbox", name="I agree to the Terms of Service").check()
+        page.get_by_role("button", name="Buy").click()
+        expect(heading(page)).to_have_text(re.compile(r"^Order "))
+        page.evaluate("window.__notReloaded = true")
+        expect(page.get_by_test_id("order-status")).to_have_text("Failed", timeout=PLACED_WITHIN_MS)
+        expect(page.locator("#order-status .failure")).to_contain_text(refusal)
+        assert page.evaluate("window.__notReloaded === true")
+    finally:
+        httpx.delete(f"{stack.sim_url}/_sim/faults", timeout=10).raise_for_status()
