@@ -1,0 +1,96 @@
+"""Fixtures of the end-to-end tests: the real catalog (a process), checkout and fulfilment (their
+apps with their real lifespans), a real broker and Redis, and the Partner Center simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from nceflow.checkout.app import create_app as create_checkout
+from nceflow.checkout.settings import Settings as CheckoutSettings
+from nceflow.devstack.processes import free_port, start_service
+from nceflow.devstack.pytest_plugin import KafkaServer, KafkaTopics
+from nceflow.fulfilment.app import create_app as create_fulfilment
+from nceflow.fulfilment.testing import fulfilment_settings
+from nceflow.runtime.settings import KafkaSettings, RedisSettings
+
+
+@pytest.fixture(scope="session")
+def catalog_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real catalog service, as its own process."""
+    log: Path = tmp_path_factory.mktemp("catalog") / "catalog.log"
+    proc = start_service(
+        "nceflow.catalog", free_port(), {}, port_variable="NCEFLOW_CATALOG_PORT", log_path=log
+    )
+    try:
+        yield proc.url
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+async def sim(partner_center_sim: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The simulator's control API, reset to its seed, orders completing quickly."""
+    async with httpx.AsyncClient(base_url=partner_center_sim, timeout=10) as http:
+        (await http.post("/_sim/reset")).raise_for_status()
+        patch = {"order_completion_seconds": 0.2, "rate_limit_per_minute": 0}
+        (await http.patch("/_sim/config", json=patch)).raise_for_status()
+        yield http
+
+
+@pytest.fixture
+async def stack(
+    sim: httpx.AsyncClient,
+    kafka_server: KafkaServer,
+    kafka_topics: KafkaTopics,
+    redis_url: str,
+    redis_prefix: str,
+    catalog_url: str,
+    partner_center_sim: str,
+) -> AsyncIterator[tuple[httpx.AsyncClient, CheckoutSettings]]:
+    """Checkout's API (client and settings) with fulfilment running behind it."""
+    checkout_settings = CheckoutSettings(
+        kafka=KafkaSettings(
+            bootstrap_servers=kafka_server.bootstrap_servers,
+            enable_idempotence=kafka_server.supports_idempotence,
+            topic_prefix=kafka_topics.prefix,
+        ),
+        redis=RedisSettings(url=redis_url, key_prefix=redis_prefix),
+        catalog_url=catalog_url,
+        partner_center_base_url=partner_center_sim,
+        partner_center_authority_url=partner_center_sim,
+        relay_block_ms=100,
+        relay_claim_interval_seconds=0.5,
+        expiry_interval_seconds=0.2,
+        draft_idle_timeout=timedelta(days=7),
+        consumer_group=f"{kafka_topics.prefix}checkout",
+    )
+    fulfilment = create_fulfilment(
+        fulfilment_settings(
+            kafka_bootstrap=kafka_server.bootstrap_servers,
+            enable_idempotence=kafka_server.supports_idempotence,
+            topic_prefix=kafka_topics.prefix,
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
+            sim_url=partner_center_sim,
+        )
+    )
+    checkout = create_checkout(checkout_settings)
+    async with (
+        fulfilment.router.lifespan_context(fulfilment),
+        checkout.router.lifespan_context(checkout),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=checkout), base_url="http://checkout"
+        ) as client,
+    ):
+        yield client, checkout_settings
+
+
+def sim_state(customers: list[dict[str, Any]], domain: str) -> dict[str, Any] | None:
+    """The simulator's record of the customer with `domain`, if any."""
+    return next((c for c in customers if c["domain"] == domain), None)
