@@ -110,6 +110,7 @@ def test_production_sign_in_accepts_only_tokens_checkout_accepts(
         free_port(),
         {
             "NCEFLOW_STOREFRONT_SIGN_IN": "token",
+            "NCEFLOW_STOREFRONT_SESSION_SECRET": "browser-test-session-key",
             "NCEFLOW_CATALOG_URL": stack.catalog_url,
             "NCEFLOW_CHECKOUT_URL": stack.checkout_url,
         },

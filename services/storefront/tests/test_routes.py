@@ -17,7 +17,7 @@ from itsdangerous import TimestampSigner
 from nceflow.catalog.app import create_app as create_catalog_app
 from nceflow.catalog.settings import Settings as CatalogSettings
 from nceflow.storefront.app import SESSION_COOKIE, create_app
-from nceflow.storefront.settings import Settings
+from nceflow.storefront.settings import Settings, SignInMode
 
 SECRET = "test-session-secret"
 M365 = "nce-microsoft-365-commercial"
@@ -199,3 +199,9 @@ async def test_checkout_down_is_a_503_page_not_a_crash(browser: httpx.AsyncClien
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert "We cannot reach the shop right now" in response.text
+
+
+def test_production_sign_in_needs_an_explicit_session_key() -> None:
+    with pytest.raises(ValueError, match="NCEFLOW_STOREFRONT_SESSION_SECRET"):
+        Settings(sign_in=SignInMode.TOKEN)
+    assert Settings(sign_in=SignInMode.TOKEN, session_secret="k").session_secret is not None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from nceflow.runtime.settings import HttpServerSettings
@@ -55,3 +56,11 @@ class Settings(HttpServerSettings):
     order_poll_interval_ms: int = Field(
         default=1000, ge=100, description="How often the order page asks for a new status"
     )
+
+    @model_validator(mode="after")
+    def _production_needs_a_session_key(self) -> Self:
+        # With the platform's tokens (production) a per-process key would sign customers out on
+        # every restart and break sessions across replicas: make the key explicit.
+        if self.sign_in is SignInMode.TOKEN and self.session_secret is None:
+            raise ValueError("set NCEFLOW_STOREFRONT_SESSION_SECRET when sign_in is token")
+        return self
