@@ -228,7 +228,25 @@ def test_new_tenant_shows_a_field_error_then_is_placed(page: Page) -> None:
     sign_in(page, account_name("new"), "adatum-direct")
     open_m365_tile(page)
     add_to_cart(page, "Microsoft 365 Business Standard, 1 month, Monthly", 3)
+    add_to_cart(page, BASIC_1Y_MONTHLY, 1)
+    expect(page.locator(".badge")).to_have_text("2")
+
+    # The cart: quantities change, a quantity the plan is not sold in is refused next to its
+    # input, and a line can be removed.
     page.goto("/cart")
+    standard = page.get_by_label("Quantity of Microsoft 365 Business Standard")
+    basic = page.get_by_label("Quantity of Microsoft 365 Business Basic")
+    standard.fill("4")
+    basic.fill("500")
+    page.get_by_role("button", name="Update quantities").click()
+    expect(basic).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("td:has(#items-1-quantity) .field-error")).to_contain_text("1 to 300")
+    page.get_by_role("button", name="Remove Microsoft 365 Business Basic").click()
+    expect(page.get_by_role("status").first).to_contain_text("Your cart was updated")
+    expect(page.get_by_role("row", name=re.compile("Total, billed monthly"))).to_contain_text(
+        "$60.00"
+    )
+    expect(page.get_by_label("Quantity of Microsoft 365 Business Basic")).to_have_count(0)
     next_step(page, "Microsoft CSP account")
     page.get_by_role("radio", name="Create a new Microsoft CSP account").check()
     next_step(page, "Company profile")
