@@ -25,8 +25,6 @@ from nceflow.devstack.processes import ManagedProcess, free_port, launch_service
 from nceflow.devstack.servers import create_topics_sync
 from nceflow.schemas import topics
 
-pytestmark = pytest.mark.browser
-
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
     "--no-sandbox",  # the CI runs as root, where Chromium's sandbox cannot start
