@@ -58,6 +58,9 @@ def settings(
         relay_block_ms=100,
         relay_claim_interval_seconds=0.5,
         expiry_interval_seconds=0.2,
+        consumer_group=f"checkout-{redis_prefix}",
+        # Stopping a Kafka consumer takes seconds: only the tests of the orders read model run it.
+        consumer_enabled=False,
         draft_idle_timeout=timedelta(days=7),
     )
 
@@ -68,6 +71,7 @@ def reset_sim(partner_center_sim: str) -> None:
     httpx.post(f"{partner_center_sim}/_sim/reset").raise_for_status()
 
 
+@contextlib.asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client of `app` with its lifespan (relay, consumer, expiry) running."""
     async with app.router.lifespan_context(app):
@@ -77,9 +81,15 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
+def run_app() -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]:
+    """`async with run_app(app) as client:` runs `app` with its lifespan."""
+    return running
+
+
+@pytest.fixture
 async def client(settings: Settings, reset_sim: None) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a running checkout app."""
-    async for client in running(create_app(settings)):
+    async with running(create_app(settings)) as client:
         yield client
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Any
+
+import pytest
+
+from nceflow.checkout.app import create_app
+from nceflow.checkout.auth import mint_dev_token
+from nceflow.checkout.settings import Settings
 
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
 STANDARD = "cfq7ttc0ldpb-0001-p1m-monthly-us"
@@ -33,7 +41,9 @@ def statuses(draft: dict[str, Any]) -> dict[str, str]:
     return {step["id"]: step["status"] for step in draft["steps"]}
 
 
-async def test_seed_walk_existing_account_without_relationship_indirect(customer: Any) -> None:
+async def test_seed_walk_existing_account_without_relationship_indirect(
+    customer: Any, checkout_events: Any
+) -> None:
     """Seed steps 4-12: existing account, no relationship on record, indirect sales model."""
     buyer = customer("acme", "tailspin-indirect")
     draft = await buyer.start([{"plan_id": BASIC, "quantity": 5}])
@@ -75,3 +85,243 @@ async def test_seed_walk_existing_account_without_relationship_indirect(customer
     assert order.status_code == 200
     assert order.json()["status"] == "confirmed"
     assert order.json()["tenant_domain"] == "contoso.onmicrosoft.com"
+
+    await checkout_events.wait_for(lambda r: r.of_type("OrderConfirmed", draft_id))
+    types = [e.type.split(".")[-2] for e in checkout_events.events if e.subject == draft_id]
+    assert types == ["OrderDrafted"] + ["StepCompleted"] * 7 + ["OrderConfirmed"]
+    confirmed = checkout_events.of_type("OrderConfirmed", draft_id)[0].data
+    assert confirmed.reseller.sales_model == "indirect"
+    assert confirmed.reseller.mpn_id == "6203118"
+    assert confirmed.partner_of_record is not None
+    assert confirmed.tenant.account == "existing"
+    assert confirmed.tenant.relationship.status == "confirmed_by_customer"
+    assert confirmed.items[0].quantity == 5
+    assert confirmed.idempotency_key == "buy-1"
+
+
+async def walk_new(buyer: Any, *, qualification: str = "none") -> str:
+    draft = await buyer.start([{"plan_id": BASIC, "quantity": 3}])
+    draft_id: str = draft["id"]
+    await buyer.save(draft_id, "account", {"kind": "new"})
+    draft = await buyer.save(draft_id, "company_profile", PROFILE)
+    if draft["current_step"] == "partner_of_record":
+        draft = await buyer.save(draft_id, "partner_of_record", {"attestation_accepted": True})
+    assert draft["current_step"] == "mca"
+    await buyer.save(draft_id, "mca", MCA)
+    draft = await buyer.save(draft_id, "qualification", {"qualification": qualification})
+    assert draft["current_step"] == "review"
+    return draft_id
+
+
+@pytest.mark.parametrize(
+    ("reseller", "qualification"),
+    [("adatum-direct", "none"), ("tailspin-indirect", "state_owned_entity")],
+)
+async def test_new_tenant_paths_confirm_with_the_company_profile(
+    customer: Any, checkout_events: Any, reseller: str, qualification: str
+) -> None:
+    buyer = customer("globex", reseller)
+    draft_id = await walk_new(buyer, qualification=qualification)
+    draft = (await buyer.get(draft_id)).json()
+    expected_skipped = {"partner_relationship", "tenant_domain"}
+    if reseller == "adatum-direct":
+        expected_skipped.add("partner_of_record")
+    assert {k for k, v in statuses(draft).items() if v == "skipped"} == expected_skipped
+    assert (await buyer.buy(draft_id, "k")).status_code == 202
+    await checkout_events.wait_for(lambda r: r.of_type("OrderConfirmed", draft_id))
+    event = checkout_events.of_type("OrderConfirmed", draft_id)[0].data
+    assert event.tenant.account == "new"
+    assert event.tenant.company.domain == "acmecorp.onmicrosoft.com"
+    assert event.qualification == qualification
+    assert (event.partner_of_record is not None) == (reseller == "tailspin-indirect")
+
+
+async def test_a_taken_domain_prefix_is_refused(customer: Any) -> None:
+    buyer = customer()
+    draft = await buyer.start([{"plan_id": BASIC, "quantity": 1}])
+    await buyer.save(draft["id"], "account", {"kind": "new"})
+    response = await buyer.put(
+        draft["id"], "company_profile", {**PROFILE, "domain_prefix": "taken"}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "domain_prefix"
+
+
+async def test_unknown_tenant_domain_is_refused_with_the_relationship_link(customer: Any) -> None:
+    buyer = customer()
+    draft = await buyer.start([{"plan_id": BASIC, "quantity": 1}])
+    await buyer.save(draft["id"], "account", {"kind": "existing"})
+    await buyer.save(draft["id"], "partner_relationship", {"authorization_done": "yes"})
+    response = await buyer.put(
+        draft["id"], "tenant_domain", {"primary_domain": "northwind.onmicrosoft.com"}
+    )
+    assert response.status_code == 422
+    assert "ResellerRelationship" in response.json()["errors"][0]["reason"]
+
+
+async def test_cart_problems_name_the_item(customer: Any) -> None:
+    buyer = customer()
+    draft = await buyer.start()
+    assert draft["current_step"] == "cart"
+    response = await buyer.put(
+        draft["id"],
+        "cart",
+        {
+            "items": [
+                {"plan_id": "no-such-plan", "quantity": 1},
+                {"plan_id": BASIC, "quantity": 301},
+            ]
+        },
+    )
+    assert response.status_code == 422
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert fields == ["items[0].plan_id", "items[1].quantity"]
+
+
+async def test_a_step_out_of_order_is_409_naming_the_current_step(customer: Any) -> None:
+    buyer = customer()
+    draft = await buyer.start([{"plan_id": BASIC, "quantity": 1}])
+    response = await buyer.put(draft["id"], "mca", MCA)
+    assert response.status_code == 409
+    assert response.json()["current_step"] == "account"
+    early = await buyer.buy(draft["id"], "k")
+    assert early.status_code == 409
+    assert early.json()["current_step"] == "account"
+
+
+async def test_editing_backwards_from_existing_to_new_drops_what_no_longer_applies(
+    customer: Any,
+) -> None:
+    buyer = customer("initech", "tailspin-indirect")
+    draft = await buyer.start([{"plan_id": BASIC, "quantity": 2}])
+    draft_id = draft["id"]
+    await buyer.save(draft_id, "account", {"kind": "existing"})
+    await buyer.save(draft_id, "partner_relationship", {"authorization_done": "yes"})
+    await buyer.save(draft_id, "partner_of_record", {"attestation_accepted": True})
+    await buyer.save(draft_id, "tenant_domain", {"primary_domain": "contoso.onmicrosoft.com"})
+    await buyer.save(draft_id, "mca", MCA)
+    draft = await buyer.save(draft_id, "account", {"kind": "new"})
+    assert draft["current_step"] == "company_profile"
+    assert set(draft["data"]) == {"cart", "account", "partner_of_record", "mca"}
+    states = statuses(draft)
+    assert states["tenant_domain"] == states["partner_relationship"] == "skipped"
+    assert states["mca"] == "done"
+    # Back again: the cart can be edited at any time and is re-priced.
+    draft = await buyer.save(draft_id, "cart", {"items": [{"plan_id": STANDARD, "quantity": 4}]})
+    assert draft["cart"]["lines"][0]["plan_id"] == STANDARD
+    assert draft["current_step"] == "company_profile"
+
+
+async def test_stale_if_match_is_412_and_a_current_one_passes(customer: Any) -> None:
+    buyer = customer()
+    created = await buyer.start([{"plan_id": BASIC, "quantity": 1}])
+    read = await buyer.get(created["id"])
+    etag = read.headers["ETag"]
+    assert (
+        await buyer.put(created["id"], "account", {"kind": "new"}, if_match=etag)
+    ).status_code == 200
+    stale = await buyer.put(created["id"], "account", {"kind": "existing"}, if_match=etag)
+    assert stale.status_code == 412
+    assert stale.headers["content-type"] == "application/problem+json"
+    assert stale.headers["ETag"] != etag
+    current = (await buyer.get(created["id"])).headers["ETag"]
+    unchanged = await buyer.client.get(
+        f"/v1/drafts/{created['id']}", headers={**buyer.headers, "If-None-Match": current}
+    )
+    assert unchanged.status_code == 304
+
+
+async def test_buy_twice_same_key_same_answer_one_event_other_key_409(
+    customer: Any, checkout_events: Any
+) -> None:
+    buyer = customer()
+    draft_id = await walk_new(buyer)
+    first = await buyer.buy(draft_id, "key-1")
+    again = await buyer.buy(draft_id, "key-1")
+    assert first.status_code == again.status_code == 202
+    assert first.json() == again.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = await buyer.buy(draft_id, "key-2")
+    assert other.status_code == 409
+    assert other.json()["order_id"] == draft_id
+    changed = await buyer.put(draft_id, "qualification", {"qualification": "none"})
+    assert changed.status_code == 409
+    await checkout_events.wait_for(lambda r: r.of_type("OrderConfirmed", draft_id))
+    # Give a duplicate every chance to show up behind the first one before counting.
+    await checkout_events.wait_for(lambda r: len(r.of_type("OrderDrafted")) >= 1)
+    assert len(checkout_events.of_type("OrderConfirmed", draft_id)) == 1
+
+
+async def test_concurrent_buys_with_one_key_confirm_once(
+    customer: Any, checkout_events: Any
+) -> None:
+    buyer = customer()
+    draft_id = await walk_new(buyer)
+    answers = await asyncio.gather(*(buyer.buy(draft_id, "same") for _ in range(8)))
+    assert {a.status_code for a in answers} == {202}
+    await checkout_events.wait_for(lambda r: r.of_type("OrderConfirmed", draft_id))
+    marker = await customer("marker").start()
+    await checkout_events.wait_for(lambda r: r.of_type("OrderDrafted", marker["id"]))
+    assert len(checkout_events.of_type("OrderConfirmed", draft_id)) == 1
+
+
+async def test_another_account_gets_404_for_drafts_and_orders(customer: Any) -> None:
+    owner, other = customer("acme"), customer("evil")
+    draft_id = await walk_new(owner)
+    assert (await other.get(draft_id)).status_code == 404
+    assert (
+        await other.put(draft_id, "qualification", {"qualification": "none"})
+    ).status_code == 404
+    assert (await other.buy(draft_id, "k")).status_code == 404
+    deleted = await other.client.delete(f"/v1/drafts/{draft_id}", headers=other.headers)
+    assert deleted.status_code == 404
+    assert (await owner.buy(draft_id, "k")).status_code == 202
+    stolen = await other.client.get(f"/v1/orders/{draft_id}", headers=other.headers)
+    assert stolen.status_code == 404
+    listed = await other.client.get("/v1/orders", headers=other.headers)
+    assert listed.json()["items"] == []
+    mine = await owner.client.get("/v1/orders", headers=owner.headers)
+    assert [o["order_id"] for o in mine.json()["items"]] == [draft_id]
+
+
+async def test_cancel_emits_one_abandoned_event_and_closes_the_draft(
+    customer: Any, checkout_events: Any
+) -> None:
+    buyer = customer()
+    draft = await buyer.start([{"plan_id": BASIC, "quantity": 1}])
+    url = f"/v1/drafts/{draft['id']}"
+    assert (await buyer.client.delete(url, headers=buyer.headers)).status_code == 204
+    assert (await buyer.client.delete(url, headers=buyer.headers)).status_code == 204
+    assert (await buyer.get(draft["id"])).json()["status"] == "cancelled"
+    closed = await buyer.put(draft["id"], "account", {"kind": "new"})
+    assert closed.status_code == 409
+    await checkout_events.wait_for(lambda r: r.of_type("OrderAbandoned", draft["id"]))
+    marker = await buyer.start()
+    await checkout_events.wait_for(lambda r: r.of_type("OrderDrafted", marker["id"]))
+    abandoned = checkout_events.of_type("OrderAbandoned", draft["id"])
+    assert len(abandoned) == 1
+    assert abandoned[0].data.reason == "cancelled"
+    assert abandoned[0].data.last_step == "account"
+
+
+async def test_idle_drafts_expire_with_order_abandoned(
+    settings: Settings, reset_sim: None, checkout_events: Any, run_app: Any
+) -> None:
+    quick = settings.model_copy(update={"draft_idle_timeout": timedelta(milliseconds=300)})
+    async with run_app(create_app(quick)) as client:
+        headers = {"Authorization": f"Bearer {mint_dev_token('acme', 'adatum-direct', quick)}"}
+        created = await client.post("/v1/drafts", headers=headers)
+        draft_id = created.json()["id"]
+        await checkout_events.wait_for(lambda r: r.of_type("OrderAbandoned", draft_id))
+        event = checkout_events.of_type("OrderAbandoned", draft_id)[0]
+        assert event.data.reason == "expired"
+        read = await client.get(f"/v1/drafts/{draft_id}", headers=headers)
+        assert read.json()["status"] == "expired"
+        assert (
+            await client.put(
+                f"/v1/drafts/{draft_id}/steps/cart",
+                json={"items": [{"plan_id": BASIC, "quantity": 1}]},
+                headers=headers,
+            )
+        ).status_code == 409

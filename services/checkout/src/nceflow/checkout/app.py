@@ -8,7 +8,6 @@ replica: the outbox relay, the draft-expiry sweep and the fulfilment-event consu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -72,6 +71,9 @@ async def _every(interval: float, work: Callable[[], Awaitable[object]], name: s
         try:
             await work()
         except Exception as exc:  # a failed round is retried on the next one
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from exc
             _log.warning(f"{name} failed", error=f"{type(exc).__name__}: {exc}")
         await asyncio.sleep(interval)
 
@@ -109,6 +111,7 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         relay_redis: Redis | None = None
         publisher: KafkaPublisher | None = None
+        relay: OutboxRelay | None = None
         broker: KafkaBroker | None = None
         if settings.relay_enabled:
             relay_redis = redis_client(settings, blocking_ms=settings.relay_block_ms)
@@ -127,21 +130,23 @@ def create_app(
         try:
             yield
         finally:
+            if relay is not None:
+                # Let the relay finish its round (its blocking reads are short) before cancelling.
+                relay.stop()
+                await _quietly("stopping the outbox relay", asyncio.wait(tasks[:1]), within=3.0)
             for task in tasks:
                 task.cancel()
             for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                await _quietly(f"stopping {task.get_name()}", task)
             if broker is not None:
-                with contextlib.suppress(Exception):
-                    await broker.stop()
+                await _quietly("stopping the fulfilment consumer", broker.stop())
             if publisher is not None:
-                await publisher.stop()
+                await _quietly("stopping the Kafka producer", publisher.stop())
             if relay_redis is not None:
-                await relay_redis.aclose()
-            await partner_center.aclose()
-            await catalog_http.aclose()
-            await redis.aclose()
+                await _quietly("closing redis (relay)", relay_redis.aclose())
+            await _quietly("closing Partner Center clients", partner_center.aclose())
+            await _quietly("closing the catalog client", catalog_http.aclose())
+            await _quietly("closing redis", redis.aclose())
 
     async def redis_ready() -> None:
         context: AppContext = app.state.context
@@ -158,6 +163,19 @@ def create_app(
     app.include_router(build_router())
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+async def _quietly(what: str, work: Awaitable[object], within: float = 5.0) -> None:
+    """Shut one thing down without letting it hang or fail the rest of the shutdown."""
+    try:
+        async with asyncio.timeout(within):
+            await work
+    except asyncio.CancelledError:
+        pass
+    except TimeoutError:
+        _log.warning(f"{what} took longer than {within}s; moving on")
+    except Exception as exc:
+        _log.warning(f"{what} failed", error=f"{type(exc).__name__}: {exc}")
 
 
 async def _start_broker(broker: KafkaBroker) -> None:

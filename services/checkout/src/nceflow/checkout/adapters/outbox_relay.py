@@ -54,6 +54,11 @@ Batch = list[tuple[bytes, OutboxEntry | None]]
 Lag = Callable[[OutboxEntry, float], None]
 
 
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def consumer_name() -> str:
     """A name unique to this relay instance (host, pid and a random part)."""
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -78,7 +83,16 @@ class OutboxRelay:
         self._settings = settings or RelaySettings()
         self.name = name or consumer_name()
         self._on_published = on_published
+        self._stopping = asyncio.Event()
         self.published = 0
+
+    def stop(self) -> None:
+        """Ask every shard loop to finish its current round and return.
+
+        Preferred to cancelling: a read cancelled in the middle of a blocking `XREADGROUP` can
+        leave the Redis client waiting on a connection it already closed.
+        """
+        self._stopping.set()
 
     async def ensure_groups(self) -> None:
         """Create each shard's stream and consumer group (from the start, so nothing is skipped)."""
@@ -92,7 +106,7 @@ class OutboxRelay:
                     raise
 
     async def run(self) -> None:
-        """Relay until cancelled: one task per shard."""
+        """Relay until `stop()` (or cancellation): one task per shard."""
         await self._retrying(self.ensure_groups)
         async with asyncio.TaskGroup() as group:
             for shard in range(self._keys.shards):
@@ -100,11 +114,13 @@ class OutboxRelay:
 
     async def _retrying(self, action: Callable[[], Awaitable[None]]) -> None:
         delay = self._settings.retry_initial_seconds
-        while True:
+        while not self._stopping.is_set():
             try:
                 await action()
                 return
             except (RedisError, OSError) as exc:
+                if _being_cancelled():
+                    raise asyncio.CancelledError from exc
                 _log.warning("outbox relay cannot reach redis", error=str(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._settings.retry_max_seconds)
@@ -113,7 +129,7 @@ class OutboxRelay:
         stream = self._keys.outbox(shard)
         delay = self._settings.retry_initial_seconds
         next_claim = 0.0
-        while True:
+        while not self._stopping.is_set():
             try:
                 if time.monotonic() >= next_claim:
                     await self.claim_stale(shard)
@@ -128,13 +144,15 @@ class OutboxRelay:
                 if batch:
                     await self._relay(stream, batch)
                 delay = self._settings.retry_initial_seconds
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:  # broker or Redis trouble: back off, try again
+                if _being_cancelled():
+                    # A client library turned our cancellation into an error: honour it anyway.
+                    raise asyncio.CancelledError from exc
                 _log.warning(
                     "outbox relay retrying", shard=shard, error=f"{type(exc).__name__}: {exc}"
                 )
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
                 delay = min(delay * 2, self._settings.retry_max_seconds)
 
     async def claim_stale(self, shard: int) -> int:
@@ -150,7 +168,6 @@ class OutboxRelay:
                 min_idle_time=self._settings.claim_idle_ms,
                 start_id=start,
                 count=self._settings.batch_size,
-                justid=True,
             )
             start_raw, ids = reply[0], reply[1]
             claimed += len(ids)
