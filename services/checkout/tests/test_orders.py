@@ -140,7 +140,7 @@ async def test_fulfilment_events_move_the_order_and_record_the_relationship(
                 order = await _status(client, headers, order_id)
                 if order["partner_center"]["subscription_ids"] == ["sub-1"]:
                     break
-                            await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)
             assert order["status"] == "placed"
             assert order["failure"] is None
             # The relationship is now on record: the next draft skips that step.
