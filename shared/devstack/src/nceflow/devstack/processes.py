@@ -24,7 +24,8 @@ def _die_with_parent() -> None:
     """In the child before exec: ask Linux to SIGTERM us when the parent dies.
 
     A test run or dev stack killed hard (SIGKILL, a CI timeout) runs no finalizer; without this
-    its broker, Redis and services would outlive it and hold their ports.
+    its broker, Redis and services would outlive it and hold their ports. Linux ties this to
+    the starting *thread*: start children from a thread that lives as long as they should.
     """
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import signal
 import threading
 from collections.abc import Callable
@@ -79,9 +80,31 @@ def service_specs(settings: DevStackSettings) -> list[ServiceSpec]:
     return [s for s in specs if importlib.util.find_spec(s.module) is not None]
 
 
+def simulator_partner_credentials() -> dict[str, str]:
+    """Fulfilment's credentials for every partner the simulator seeds beyond the default one.
+
+    `PartnerCenterSettings` defaults to the seeded direct partner; an indirect provider places
+    its resellers' orders under its own tenant, so fulfilment needs that tenant's app too.
+    """
+    from nceflow.partner_center_sim.seed import load_seed
+
+    seed = load_seed()
+    partners = {
+        p.tenant_id: {
+            "client_id": p.app.client_id,
+            "client_secret": p.app.client_secret.get_secret_value(),
+            "refresh_token": p.app.refresh_token.get_secret_value(),
+        }
+        for p in seed.partners
+        if p.model == "indirectProvider"
+    }
+    return {"NCEFLOW_FULFILMENT_PARTNERS": json.dumps(partners)}
+
+
 def service_environment(settings: DevStackSettings) -> dict[str, str]:
     """The variables that point every service at the stack's servers and at each other."""
     return {
+        **simulator_partner_credentials(),
         "NCEFLOW_KAFKA_BOOTSTRAP_SERVERS": f"{LOOPBACK}:{settings.kafka_port}",
         # The embedded broker (Tansu) does not implement the idempotent producer.
         "NCEFLOW_KAFKA_ENABLE_IDEMPOTENCE": "false",
@@ -112,23 +135,24 @@ class DevStack:
         self.echo = echo
         self.children: list[ManagedProcess] = []
 
-    def start(self, with_services: bool) -> None:
+    def start(self, with_services: bool) -> list[str]:
+        """Start every component; one line per component, the storefront's first."""
         s = self.settings
         logs = s.state_dir / "logs"
         broker = start_broker(s.kafka_port, log_path=logs / "kafka.log")
         self.children.append(broker)
-        self.echo(f"kafka       {broker.url}  (Tansu, in memory, pid {broker.pid})")
         redis = start_redis(
             s.redis_port, data_dir=s.state_dir / "redis", log_path=logs / "redis.log"
         )
         self.children.append(redis)
-        self.echo(
-            f"redis       {redis.url}  (append-only file in {s.state_dir}/redis, pid {redis.pid})"
-        )
         create_topics_sync(broker.url, ALL_TOPICS)
-        self.echo(f"topics      {', '.join(ALL_TOPICS)}")
+        infrastructure = [
+            f"kafka       {broker.url}  (Tansu, in memory, pid {broker.pid})",
+            f"redis       {redis.url}  (append-only file in {s.state_dir}/redis, pid {redis.pid})",
+            f"topics      {', '.join(ALL_TOPICS)}",
+        ]
         if not with_services:
-            return
+            return infrastructure
         env = service_environment(s)
         # Launch every service at once (Python start-up dominates), then wait for each in turn.
         launched = [
@@ -145,9 +169,12 @@ class DevStack:
             for spec in service_specs(s)
         ]
         self.children.extend(proc for _, proc in launched)
-        for spec, proc in launched:
+        for _, proc in launched:
             wait_healthy(proc, timeout=90)
-            self.echo(f"{spec.label:<11} {proc.url}  (pid {proc.pid})")
+        # The storefront first: a new user opens that one page and can buy.
+        launched.sort(key=lambda pair: pair[0].module != "nceflow.storefront")
+        services = [f"{spec.label:<11} {proc.url}  (pid {proc.pid})" for spec, proc in launched]
+        return services + infrastructure
 
     def first_dead_child(self) -> ManagedProcess | None:
         return next((c for c in self.children if not c.alive()), None)
@@ -176,8 +203,10 @@ def run_dev_stack(
     stack = DevStack(settings, echo)
     exit_code = 0
     try:
+        echo(f"starting nceflow on {LOOPBACK} (logs in {settings.state_dir / 'logs'})")
         try:
-            stack.start(with_services)
+            for line in stack.start(with_services):
+                echo(line)
         except StartupError as exc:
             echo(f"error: {exc}")
             return 1
