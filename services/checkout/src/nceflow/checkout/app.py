@@ -98,6 +98,7 @@ def create_app(
             directory,
             base_url=settings.partner_center_base_url,
             authority_url=settings.partner_center_authority_url,
+            rate_limit_per_minute=settings.partner_center_rate_limit_per_minute,
         )
         service = CheckoutService(
             store,

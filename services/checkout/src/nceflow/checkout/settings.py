@@ -52,6 +52,11 @@ class Settings(HttpServerSettings):
             "NCEFLOW_PARTNER_CENTER_AUTHORITY_URL", "partner_center_authority_url"
         ),
     )
+    partner_center_rate_limit_per_minute: int = Field(
+        default=500,
+        ge=0,
+        description="Client-side limit of checkout's Partner Center calls per partner (0: none)",
+    )
     resellers_file: Path | None = Field(
         default=None, description="Reseller directory (JSON); default: the dev directory shipped"
     )

@@ -25,11 +25,13 @@ class PartnerCenterChecks:
         base_url: str,
         authority_url: str,
         timeout_seconds: float = 5.0,
+        rate_limit_per_minute: int = 500,
     ) -> None:
         self._directory = directory
         self._base_url = base_url
         self._authority_url = authority_url
         self._timeout = timeout_seconds
+        self._rate_limit = rate_limit_per_minute
         self._clients: dict[str, PartnerCenterClient] = {}
 
     def _client(self, reseller: Reseller) -> PartnerCenterClient:
@@ -53,6 +55,7 @@ class PartnerCenterChecks:
                 # A customer is waiting on the answer: fail fast rather than retry for a minute.
                 retry_budget_seconds=self._timeout,
                 max_attempts=2,
+                rate_limit_per_minute=self._rate_limit,
             )
             client = self._clients[tenant] = PartnerCenterClient(settings)
         return client
