@@ -8,6 +8,7 @@ replica: the outbox relay, the draft-expiry sweep and the fulfilment-event consu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -66,8 +67,11 @@ def relay_settings(settings: Settings) -> RelaySettings:
     )
 
 
-async def _every(interval: float, work: Callable[[], Awaitable[object]], name: str) -> None:
-    while True:
+async def _every(
+    interval: float, work: Callable[[], Awaitable[object]], name: str, stopping: asyncio.Event
+) -> None:
+    """Run `work` every `interval` seconds until `stopping` is set (never mid-call)."""
+    while not stopping.is_set():
         try:
             await work()
         except Exception as exc:  # a failed round is retried on the next one
@@ -75,7 +79,8 @@ async def _every(interval: float, work: Callable[[], Awaitable[object]], name: s
             if task is not None and task.cancelling():
                 raise asyncio.CancelledError from exc
             _log.warning(f"{name} failed", error=f"{type(exc).__name__}: {exc}")
-        await asyncio.sleep(interval)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), interval)
 
 
 def create_app(
@@ -110,6 +115,8 @@ def create_app(
         )
         app.state.context = AppContext(service=service, verifier=verifier, store=store, redis=redis)
         tasks: list[asyncio.Task[None]] = []
+        # Background loops stop between rounds: cancelling a Redis call mid-read is not safe.
+        stopping = asyncio.Event()
         relay_redis: Redis | None = None
         publisher: KafkaPublisher | None = None
         relay: OutboxRelay | None = None
@@ -121,7 +128,9 @@ def create_app(
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         tasks.append(
             asyncio.create_task(
-                _every(settings.expiry_interval_seconds, service.expire_due, "draft expiry"),
+                _every(
+                    settings.expiry_interval_seconds, service.expire_due, "draft expiry", stopping
+                ),
                 name="draft-expiry",
             )
         )
@@ -131,10 +140,13 @@ def create_app(
         try:
             yield
         finally:
+            stopping.set()
             if relay is not None:
-                # Let the relay finish its round (its blocking reads are short) before cancelling.
                 relay.stop()
-                await _quietly("stopping the outbox relay", asyncio.wait(tasks[:1]), within=3.0)
+            # Let the loops finish their round (blocking reads are short) before cancelling.
+            loops = [t for t in tasks if t.get_name() != "fulfilment-consumer"]
+            if loops:
+                await _quietly("stopping background loops", asyncio.wait(loops), within=3.0)
             for task in tasks:
                 task.cancel()
             for task in tasks:
