@@ -315,8 +315,16 @@ class FulfilmentService:
         *,
         due: datetime | None,
     ) -> None:
-        await self._store.save(saga, encode(events), lease, due=due)
-        if events:
+        records = encode(events)
+        pending = await self._store.save(saga, records, lease, due=due)
+        if not records:
+            return
+        if pending == len(records):
+            # Only what this save appended is waiting: publish it without reading it back.
+            await self._publisher.publish_events(records)
+            await self._store.events_published(saga.order_id, len(records))
+            self._metrics.events_published.inc(len(records))
+        else:
             await self.flush_events(saga.order_id)
 
     async def flush_events(self, order_id: str) -> None:

@@ -8,10 +8,11 @@ Keys (`<prefix>:fulfilment:<kind>:<id>`):
 - `lease:<order_id>`: which worker runs the saga right now (a token with a TTL, renewed);
 - `schedule`: a sorted set of order ids by the time (epoch ms) they are due.
 
-Every change of a saga is one `MULTI`/`EXEC`: the new state, the events it emitted and its next
-due time are written together or not at all. Writes by a runner are fenced by its lease (`WATCH`
-on the lease key): a runner whose lease expired (a long GC pause, a partition) cannot overwrite
-the progress of the runner that took over.
+Every change of a saga is one atomic write (a `MULTI`/`EXEC` when it is created, a Lua script
+afterwards): the new state, the events it emitted and its next due time are written together or
+not at all. Writes by a runner are fenced by its lease (the script checks the token first): a
+runner whose lease expired (a long GC pause, a partition) cannot overwrite the progress of the
+runner that took over.
 
 The schedule doubles as the crash net: claiming a due order pushes its due time out by the
 visibility timeout before the work starts, so an order whose worker dies comes due again and any
@@ -43,6 +44,19 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0
+"""
+# Fenced by the lease: the state, the events and the due time are written only by the lease
+# holder, all at once (a script runs atomically). Returns the outbox length, or -1 (lease lost).
+_SAVE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+else
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+if ARGV[4] ~= '' then redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5]) end
+return redis.call('LLEN', KEYS[3])
 """
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -112,6 +126,7 @@ class SagaStore:
         self._claim = redis.register_script(_CLAIM)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
+        self._save = redis.register_script(_SAVE)
 
     @property
     def redis(self) -> Redis:
@@ -169,28 +184,30 @@ class SagaStore:
         lease: Lease,
         *,
         due: datetime | None,
-    ) -> None:
+    ) -> int:
         """Write the saga, append its events and set (or keep) its due time, if `lease` still
-        holds. `due=None` leaves the schedule as it is (the claim's visibility timeout)."""
-        lease_key = self.key("lease", lease.order_id)
-        saga_key = self.key("saga", saga.order_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            try:
-                await pipe.watch(lease_key)
-                holder = await pipe.get(lease_key)
-                if holder is None or holder != lease.token.encode():
-                    raise LeaseLostError(f"lease on {lease.order_id} lost")
-                pipe.multi()  # type: ignore[no-untyped-call]
-                if saga.is_finished:
-                    pipe.set(saga_key, saga.model_dump_json(), ex=self._retention_seconds())
-                else:
-                    pipe.set(saga_key, saga.model_dump_json())
-                self._queue_events(pipe, saga.order_id, events)
-                if due is not None:
-                    pipe.zadd(self.key("schedule"), {saga.order_id: _ms(due)})
-                await pipe.execute()
-            except WatchError as exc:
-                raise LeaseLostError(f"lease on {lease.order_id} changed while saving") from exc
+        holds; returns how many events the outbox holds now. `due=None` leaves the schedule as
+        it is (the claim's visibility timeout)."""
+        ttl = self._retention_seconds() if saga.is_finished else 0
+        written = await self._save(
+            keys=[
+                self.key("lease", lease.order_id),
+                self.key("saga", saga.order_id),
+                self.key("outbox", saga.order_id),
+                self.key("schedule"),
+            ],
+            args=[
+                lease.token,
+                saga.model_dump_json(),
+                ttl,
+                "" if due is None else _ms(due),
+                saga.order_id,
+                *(record.dumps() for record in events),
+            ],
+        )
+        if int(cast(int, written)) < 0:
+            raise LeaseLostError(f"lease on {lease.order_id} lost")
+        return int(cast(int, written))
 
     def _retention_seconds(self) -> int:
         return int(self._retention.total_seconds())
