@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,9 +90,14 @@ class Load:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
 
-async def _timed(load: Load, call: object) -> httpx.Response:
+async def _timed(load: Load, call: Awaitable[httpx.Response]) -> httpx.Response:
     started = time.perf_counter()
-    response: httpx.Response = await call  # type: ignore[misc]
+    try:
+        response = await call
+    except httpx.HTTPError as exc:
+        # A dropped connection counts as an error, not as a served request.
+        load.errors += 1
+        return httpx.Response(599, text=f"{type(exc).__name__}")
     load.latencies.append(time.perf_counter() - started)
     if response.status_code >= 400:
         load.errors += 1
