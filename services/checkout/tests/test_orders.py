@@ -81,6 +81,7 @@ async def test_fulfilment_events_move_the_order_and_record_the_relationship(
     run_app: Any,
     kafka_bootstrap: str,
     kafka_topics: Any,
+    checkout_events: Any,
 ) -> None:
     live = settings.model_copy(update={"consumer_enabled": True})
     headers = {"Authorization": f"Bearer {mint_dev_token('acme', 'adatum-direct', live)}"}
@@ -159,5 +160,26 @@ async def test_fulfilment_events_move_the_order_and_record_the_relationship(
             assert saved.json()["current_step"] == "tenant_domain"
             statuses = {s["id"]: s["status"] for s in saved.json()["steps"]}
             assert statuses["partner_relationship"] == "skipped"
+            for step, data in [
+                ("tenant_domain", {"primary_domain": "contoso.onmicrosoft.com"}),
+                ("mca", MCA),
+                ("qualification", {"qualification": "state_owned_entity"}),
+            ]:
+                response = await client.put(
+                    f"/v1/drafts/{draft['id']}/steps/{step}", json=data, headers=headers
+                )
+                assert response.status_code == 200, response.text
+            bought = await client.post(
+                f"/v1/drafts/{draft['id']}/confirm",
+                json={"terms_accepted": True},
+                headers={**headers, "Idempotency-Key": "second"},
+            )
+            assert bought.status_code == 202
+            await checkout_events.wait_for(lambda r: r.of_type("OrderConfirmed", draft["id"]))
+            confirmed = checkout_events.of_type("OrderConfirmed", draft["id"])[0].data
+            assert confirmed.tenant.relationship.status == "on_record"
+            assert confirmed.qualification == "state_owned_entity"
+            listed = await client.get("/v1/orders", headers=headers)
+            assert [o["order_id"] for o in listed.json()["items"]] == [draft["id"], order_id]
     finally:
         await producer.stop()

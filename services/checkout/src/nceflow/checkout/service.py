@@ -167,6 +167,7 @@ class CheckoutService:
             draft = draft.with_cart(items, quotes, now).draft
             events.append(outbox_entry(step_completed(draft, StepId.CART), now))
         await self._store.insert(draft, events, now)
+        _log.info("draft started", **_ids(draft), reseller_id=reseller.id)
         return draft
 
     async def get_draft(self, customer: Customer, draft_id: str) -> Draft:
@@ -205,6 +206,8 @@ class CheckoutService:
             return Mutation(outcome.draft, [event])
 
         mutation = await self._store.update(self._shard(customer), draft_id, change, self._clock())
+        if mutation.draft is not None:
+            _log.info("step saved", **_ids(mutation.draft), step=step.value)
         saved = (
             mutation.draft
             if mutation.draft is not None
@@ -292,6 +295,11 @@ class CheckoutService:
                 repricing,
             )
         assert outcome is not None
+        _log.info(
+            "order confirmed" if not outcome.replayed else "confirmation replayed",
+            order_id=draft.id,
+            correlation_id=draft.correlation_id,
+        )
         return outcome
 
     async def cancel(self, customer: Customer, draft_id: str) -> None:
@@ -306,7 +314,9 @@ class CheckoutService:
             event = outbox_entry(order_abandoned(cancelled, last_step), cancelled.updated_at)
             return Mutation(cancelled, [event])
 
-        await self._store.update(self._shard(customer), draft_id, change, self._clock())
+        mutation = await self._store.update(self._shard(customer), draft_id, change, self._clock())
+        if mutation.draft is not None:
+            _log.info("draft cancelled", **_ids(mutation.draft))
 
     async def expire_due(self, *, limit: int = 100) -> int:
         """Abandon every draft idle past its expiry (`OrderAbandoned`); returns how many.
@@ -335,6 +345,8 @@ class CheckoutService:
                     current = await self._store.get_any(shard, draft_id)
                     if current is None or current.closed_at is not None:
                         await self._store.forget_expiry(shard, draft_id)
+                if ended and mutation.draft is not None:
+                    _log.info("draft expired", **_ids(mutation.draft))
                 expired += int(ended)
         return expired
 
@@ -394,6 +406,14 @@ class CheckoutService:
                     return order.processing(received.id, at)
 
         updated = await self._store.update_order(shard, event.order_id, change)
+        if updated is not None:
+            _log.info(
+                "order status updated",
+                order_id=updated.order_id,
+                correlation_id=event.correlation_id,
+                status=updated.status.value,
+                event_id=received.id,
+            )
         if updated is not None and isinstance(event, OrderPlaced):
             # The tenant now has a relationship with this reseller: later drafts skip that step.
             record = CustomerRecord(
@@ -403,6 +423,11 @@ class CheckoutService:
             )
             await self._store.put_customer_record(updated.account_id, updated.reseller_id, record)
         return updated
+
+
+def _ids(draft: Draft) -> dict[str, str]:
+    """What every log line about a draft carries (never contact details)."""
+    return {"order_id": draft.id, "correlation_id": draft.correlation_id}
 
 
 def _owned(current: Draft | None, customer: Customer, draft_id: str) -> Draft:
