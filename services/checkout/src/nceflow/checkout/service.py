@@ -114,6 +114,9 @@ class Confirmed:
     replayed: bool
 
 
+# Steps that call the catalog or Partner Center: the draft is checked before those calls.
+_ASKS_OUTSIDE = frozenset({StepId.CART, StepId.COMPANY_PROFILE, StepId.TENANT_DOMAIN})
+
 # A step's domain change, given the facts gathered before the transaction.
 Apply = Callable[[Draft, datetime], StepChange]
 
@@ -187,16 +190,20 @@ class CheckoutService:
         if_match: int | None,
     ) -> SavedStep:
         """Save one step's data (`StepCompleted` when it changed anything)."""
-        draft = await self.get_draft(customer, draft_id)
-        _check_version(draft, if_match)
-        # Refuse out-of-order steps before asking the catalog or Partner Center anything.
-        draft.ensure_editable(step)
-        apply = await self._prepare(customer, draft, step, data)
+        correlation_id = ""
+        if step in _ASKS_OUTSIDE:
+            # Refuse a stale or out-of-order step before asking the catalog or Partner Center.
+            draft = await self.get_draft(customer, draft_id)
+            _check_version(draft, if_match)
+            draft.ensure_editable(step)
+            correlation_id = draft.correlation_id
+        apply = await self._prepare(customer, correlation_id, data)
         warnings: tuple[FieldProblem, ...] = ()
+        seen: Draft | None = None
 
         def change(current: Draft | None) -> Mutation:
-            nonlocal warnings
-            current = _owned(current, customer, draft_id)
+            nonlocal warnings, seen
+            current = seen = _owned(current, customer, draft_id)
             _check_version(current, if_match)
             outcome = apply(current, self._clock())
             warnings = outcome.warnings
@@ -208,16 +215,11 @@ class CheckoutService:
         mutation = await self._store.update(self._shard(customer), draft_id, change, self._clock())
         if mutation.draft is not None:
             _log.info("step saved", **_ids(mutation.draft), step=step.value)
-        saved = (
-            mutation.draft
-            if mutation.draft is not None
-            else await self.get_draft(customer, draft_id)
-        )
+        saved = mutation.draft if mutation.draft is not None else seen
+        assert saved is not None
         return SavedStep(saved, warnings)
 
-    async def _prepare(
-        self, customer: Customer, draft: Draft, step: StepId, data: StepInput
-    ) -> Apply:
+    async def _prepare(self, customer: Customer, correlation_id: str, data: StepInput) -> Apply:
         """Gather what `step` needs from outside, and return the domain change to apply."""
         reseller = self.reseller_of(customer)
         match data:
@@ -233,18 +235,14 @@ class CheckoutService:
                 return lambda d, now: d.with_account(data, record or CustomerRecord(), now)
             case CompanyProfileInput():
                 domain = f"{data.domain_prefix}.onmicrosoft.com"
-                free = await self._partner_center.domain_available(
-                    reseller, domain, draft.correlation_id
-                )
+                free = await self._partner_center.domain_available(reseller, domain, correlation_id)
                 return lambda d, now: d.with_company_profile(data, domain_available=free, now=now)
             case PartnerRelationshipInput():
                 return lambda d, now: d.with_partner_relationship(data, now)
             case PartnerOfRecordInput():
                 return lambda d, now: d.with_partner_of_record(data, now)
             case TenantDomainInput(primary_domain=domain):
-                lookup = await self._partner_center.find_tenant(
-                    reseller, domain, draft.correlation_id
-                )
+                lookup = await self._partner_center.find_tenant(reseller, domain, correlation_id)
                 require = self._require_tenant_match
                 return lambda d, now: d.with_tenant_domain(
                     data, lookup, require_match=require, now=now
