@@ -268,6 +268,11 @@ async def main(args: argparse.Namespace) -> None:
             env["NCEFLOW_PARTNER_CENTER_RATE_LIMIT_PER_MINUTE"] = str(LIMIT_PER_MINUTE)
             # Under a rate limit more orders in flight only add latency: each waits its turn.
             env["NCEFLOW_FULFILMENT_MAX_IN_FLIGHT"] = str(args.limited_concurrency)
+            # Microsoft counts a sliding minute: a client burst on top of the full rate only
+            # buys 429s. And a long Retry-After should park the order (freeing its slot), not
+            # hold the slot inside the client's retry loop: a short per-call retry budget.
+            env["NCEFLOW_PARTNER_CENTER_RATE_LIMIT_BURST"] = "5"
+            env["NCEFLOW_PARTNER_CENTER_RETRY_BUDGET_SECONDS"] = "10"
             fulfilment = start_service(
                 "nceflow.fulfilment",
                 free_port(),
