@@ -13,7 +13,9 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
+from nceflow.checkout.adapters.redis_store import Keys
 from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings
@@ -198,3 +200,21 @@ async def checkout_events(kafka_bootstrap: str, kafka_topics: Any) -> AsyncItera
     """Everything published on this test's checkout topic."""
     async with TopicReader(kafka_bootstrap, kafka_topics.checkout_order_events) as reader:
         yield reader
+
+
+@pytest.fixture
+async def outbox_drained(redis_url: str, redis_prefix: str) -> AsyncIterator[Callable[[], Any]]:
+    """`await outbox_drained()` waits until the relay has published every outbox entry."""
+    redis = Redis.from_url(redis_url)
+    keys = Keys(redis_prefix)
+
+    async def drained() -> None:
+        for _ in range(300):
+            lengths = [await redis.xlen(keys.outbox(shard)) for shard in range(keys.shards)]
+            if not any(lengths):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the outbox was not drained")
+
+    yield drained
+    await redis.aclose()
