@@ -129,20 +129,25 @@ class OutboxRelay:
         stream = self._keys.outbox(shard)
         delay = self._settings.retry_initial_seconds
         next_claim = 0.0
+        # Whether this relay may hold unacknowledged entries (at start, after a claim or a failed
+        # publish): those go first, so an order's events keep their order.
+        own_pending = True
+        block = min(self._settings.block_ms, int(self._settings.claim_interval_seconds * 1000))
         while not self._stopping.is_set():
             try:
                 if time.monotonic() >= next_claim:
-                    await self.claim_stale(shard)
+                    own_pending |= await self.claim_stale(shard) > 0
                     next_claim = time.monotonic() + self._settings.claim_interval_seconds
-                # Our own pending entries first (claimed ones, or a publish that failed).
-                batch = await self._read(stream, "0", block_ms=None)
+                batch: Batch = []
+                if own_pending:
+                    batch = await self._read(stream, "0", block_ms=None)
+                    own_pending = bool(batch)
                 if not batch:
-                    block = min(
-                        self._settings.block_ms, int(self._settings.claim_interval_seconds * 1000)
-                    )
                     batch = await self._read(stream, ">", block_ms=block)
                 if batch:
+                    own_pending = True  # until acknowledged
                     await self._relay(stream, batch)
+                    own_pending = False
                 delay = self._settings.retry_initial_seconds
             except Exception as exc:  # broker or Redis trouble: back off, try again
                 if _being_cancelled():
