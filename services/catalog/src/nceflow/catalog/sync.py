@@ -164,8 +164,9 @@ async def build_synced_catalogue(
         items = await read_catalog_items(
             client, product_ids, countries, correlation_id=correlation_id
         )
-    except* Exception as group:
-        # One failed call is the story; the TaskGroup wrapper is noise to the caller.
+    except ExceptionGroup as group:
+        # One failed call is the story; the TaskGroup wrapper is noise to the caller. A plain
+        # `except` (not `except*`): re-raising a leaf inside `except*` can re-wrap it in a group.
         raise _first_leaf(group) from None
     synced_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     document = build_catalogue(
