@@ -70,11 +70,24 @@ def baseline_app(redis_url: str) -> FastAPI:
 
 @dataclass
 class Load:
-    """Latencies of one load run."""
+    """Latencies of one load run, also per kind of request."""
 
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+
+    def breakdown(self) -> str:
+        """p50 per kind of request, to show where the time goes."""
+        parts = []
+        for kind, values in self.by_kind.items():
+            failed = self.errors_by_kind.get(kind, 0)
+            parts.append(
+                f"{kind} {statistics.median(values) * 1000:.0f} ms"
+                + (f" ({failed} errors)" if failed else "")
+            )
+        return "p50 per request: " + ", ".join(parts)
 
     def line(self, name: str) -> str:
         ordered = sorted(self.latencies)
@@ -90,17 +103,23 @@ class Load:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
 
-async def _timed(load: Load, call: Awaitable[httpx.Response]) -> httpx.Response:
+async def _timed(
+    load: Load, call: Awaitable[httpx.Response], kind: str = "request"
+) -> httpx.Response:
     started = time.perf_counter()
     try:
         response = await call
     except httpx.HTTPError as exc:
         # A dropped connection counts as an error, not as a served request.
         load.errors += 1
+        load.errors_by_kind[kind] = load.errors_by_kind.get(kind, 0) + 1
         return httpx.Response(599, text=f"{type(exc).__name__}")
-    load.latencies.append(time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    load.latencies.append(elapsed)
+    load.by_kind.setdefault(kind, []).append(elapsed)
     if response.status_code >= 400:
         load.errors += 1
+        load.errors_by_kind[kind] = load.errors_by_kind.get(kind, 0) + 1
     return response
 
 
@@ -114,6 +133,7 @@ async def walk(client: httpx.AsyncClient, token: str, load: Load, until: float, 
             client.post(
                 "/v1/drafts", json={"items": [{"plan_id": PLAN, "quantity": 3}]}, headers=headers
             ),
+            "draft+cart",
         )
         if created.status_code != 201:
             continue
@@ -140,7 +160,9 @@ async def walk(client: httpx.AsyncClient, token: str, load: Load, until: float, 
         ]
         for step, data in steps:
             await _timed(
-                load, client.put(f"/v1/drafts/{draft}/steps/{step}", json=data, headers=headers)
+                load,
+                client.put(f"/v1/drafts/{draft}/steps/{step}", json=data, headers=headers),
+                step,
             )
         confirmed = await _timed(
             load,
@@ -149,6 +171,7 @@ async def walk(client: httpx.AsyncClient, token: str, load: Load, until: float, 
                 json={"terms_accepted": True},
                 headers={**headers, "Idempotency-Key": draft},
             ),
+            "buy",
         )
         bought += confirmed.status_code == 202
     return bought
@@ -217,6 +240,7 @@ async def run(
     )
     print(f"{customers} customers, {seconds:.0f} s against checkout, {seconds / 2:.0f} s baseline")
     print(checkout.line("checkout"))
+    print("  " + checkout.breakdown())
     print(baseline.line("baseline"))
     print(f"purchases completed: {sum(bought)}  ({sum(bought) / checkout.seconds:.1f} Buy/s)")
     ratio = checkout.rate / baseline.rate if baseline.rate else 0.0
