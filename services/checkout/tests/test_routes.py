@@ -10,7 +10,7 @@ import pytest
 
 from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
-from nceflow.checkout.settings import Settings
+from nceflow.checkout.settings import Settings, TenantDomainCheck
 
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
 STANDARD = "cfq7ttc0ldpb-0001-p1m-monthly-us"
@@ -324,3 +324,31 @@ async def test_idle_drafts_expire_with_order_abandoned(
                 headers=headers,
             )
         ).status_code == 409
+
+
+async def test_the_tenant_check_can_be_left_to_fulfilment_with_a_warning(
+    settings: Settings, reset_sim: None, run_app: Any
+) -> None:
+    lenient = settings.model_copy(update={"tenant_domain_check": TenantDomainCheck.WARN})
+    headers = {"Authorization": f"Bearer {mint_dev_token('acme', 'adatum-direct', lenient)}"}
+    async with run_app(create_app(lenient)) as client:
+        draft = (
+            await client.post(
+                "/v1/drafts", json={"items": [{"plan_id": BASIC, "quantity": 1}]}, headers=headers
+            )
+        ).json()
+        steps = f"/v1/drafts/{draft['id']}/steps"
+        await client.put(f"{steps}/account", json={"kind": "existing"}, headers=headers)
+        await client.put(
+            f"{steps}/partner_relationship", json={"authorization_done": "yes"}, headers=headers
+        )
+        saved = await client.put(
+            f"{steps}/tenant_domain",
+            json={"primary_domain": "northwind.onmicrosoft.com"},
+            headers=headers,
+        )
+        assert saved.status_code == 200
+        body = saved.json()
+        assert body["current_step"] == "mca"
+        assert body["warnings"][0]["field"] == "primary_domain"
+        assert "ResellerRelationship" in body["warnings"][0]["reason"]
