@@ -7,7 +7,7 @@ the catalog service (`python -m nceflow.catalog`, shipped catalogue) and a basel
 only route returns, from memory, the exact bytes the catalog answers for the tile's plans.
 Each is loaded for `--seconds` (in interleaved slices, so that other work on the machine hits
 both alike) with `--connections` keep-alive connections from an asyncio load generator in this
-process (wrk is not installed here); requests/s, p50, p99 and the catalog/baseline ratio are
+process (`bench/_loadgen.py`); requests/s, p50, p99 and the catalog/baseline ratio are
 printed (goal: ≥ 0.8), plus the resident memory of both server processes. Not run by tests.
 """
 
@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI
@@ -32,6 +30,10 @@ from nceflow.catalog.snapshot import CatalogueSnapshot
 from nceflow.devstack.processes import LOOPBACK, ManagedProcess, free_port, http_ok, start_service
 from nceflow.runtime.serve import serve
 from nceflow.runtime.settings import HttpServerSettings
+
+# Run as `python bench/catalog.py`: make the repository root importable for `bench._loadgen`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._loadgen import Connection, Tally, load
 
 TILE = "nce-microsoft-365-commercial"
 PLANS_PATH = f"/v1/tiles/{TILE}/plans"
@@ -51,80 +53,6 @@ def baseline_app() -> FastAPI:
     return app
 
 
-@dataclass(frozen=True)
-class Result:
-    """One load run."""
-
-    requests: int
-    errors: int
-    seconds: float
-    latencies: list[float]
-
-    @classmethod
-    def combine(cls, results: list[Result]) -> Result:
-        """The slices of one target as one run."""
-        return cls(
-            requests=sum(r.requests for r in results),
-            errors=sum(r.errors for r in results),
-            seconds=sum(r.seconds for r in results),
-            latencies=[latency for r in results for latency in r.latencies],
-        )
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds
-
-    def percentile(self, pct: int) -> float:
-        """Latency at `pct` percent, in milliseconds."""
-        return statistics.quantiles(self.latencies, n=100)[pct - 1] * 1000
-
-
-async def _keep_alive_connection(
-    url: httpx.URL, deadline: float, latencies: list[float], errors: list[int]
-) -> None:
-    # One persistent HTTP/1.1 connection sending a request as soon as the previous answer ended.
-    reader, writer = await asyncio.open_connection(url.host, url.port)
-    target = url.raw_path.decode()
-    request = f"GET {target} HTTP/1.1\r\nHost: {url.host}:{url.port}\r\n\r\n".encode()
-    try:
-        while (start := time.perf_counter()) < deadline:
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            body = await reader.readexactly(length)
-            if head.startswith(b"HTTP/1.1 200 ") and body:
-                latencies.append(time.perf_counter() - start)
-            else:
-                errors.append(1)
-    finally:
-        writer.close()
-        await writer.wait_closed()
-
-
-async def load(url: str, seconds: float, connections: int) -> Result:
-    """Keep `connections` keep-alive connections busy against `url` for `seconds`.
-
-    A bare asyncio client rather than httpx: on this machine httpx's async pool tops out near
-    280 req/s and collapses to ~75 req/s at 64 connections, so it, not the server, would be
-    measured. This client costs a few microseconds per request.
-    """
-    latencies: list[float] = []
-    errors: list[int] = []
-    began = time.perf_counter()
-    deadline = began + seconds
-    await asyncio.gather(
-        *(
-            _keep_alive_connection(httpx.URL(url), deadline, latencies, errors)
-            for _ in range(connections)
-        )
-    )
-    return Result(len(latencies), len(errors), time.perf_counter() - began, latencies)
-
-
 def rss_mib(pid: int) -> float:
     """Resident set size of `pid` from /proc, in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -133,11 +61,12 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def _row(name: str, result: Result) -> str:
-    return (
-        f"{name:<34} {result.rate:>9.0f} req/s   p50 {result.percentile(50):6.2f} ms"
-        f"   p99 {result.percentile(99):6.2f} ms   errors {result.errors}"
-    )
+def _load(url: str, seconds: float, connections: int) -> Tally:
+    """`connections` keep-alive connections GETting `url` for `seconds`."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    request = Connection(origin).build("GET", url.removeprefix(origin))
+    return asyncio.run(load(origin, [request] * connections, seconds))
 
 
 def run(seconds: float, connections: int) -> None:
@@ -171,17 +100,17 @@ def run(seconds: float, connections: int) -> None:
             "filtered": catalog.url + FILTERED_PATH,
         }
         for url in targets.values():
-            asyncio.run(load(url, 1.0, connections))  # warm-up: connections, caches, allocator
+            _load(url, 1.0, connections)  # warm-up: connections, caches, allocator
         # Interleave short slices so that other load on the machine hits every target alike.
-        slices: dict[str, list[Result]] = {name: [] for name in targets}
+        slices: dict[str, list[Tally]] = {name: [] for name in targets}
         for _ in range(ROUNDS):
             for name, url in targets.items():
-                slices[name].append(asyncio.run(load(url, seconds / ROUNDS, connections)))
-        plain, bare, filtered = (Result.combine(slices[name]) for name in targets)
+                slices[name].append(_load(url, seconds / ROUNDS, connections))
+        plain, bare, filtered = (Tally.combine(slices[name]) for name in targets)
         print(f"GET {PLANS_PATH}: {seconds:.0f} s each, {connections} keep-alive connections")
-        print(_row("catalog", plain))
-        print(_row("bare FastAPI, same bytes", bare))
-        print(_row("catalog ?term=P1Y&billing=monthly", filtered))
+        print(plain.row("catalog", 34))
+        print(bare.row("bare FastAPI, same bytes", 34))
+        print(filtered.row("catalog ?term=P1Y&billing=monthly", 34))
         print(f"ratio catalog / bare: {plain.rate / bare.rate:.2f} (goal >= 0.8)")
         print(f"ratio filtered / bare: {filtered.rate / bare.rate:.2f}")
         print(
