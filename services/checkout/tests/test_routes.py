@@ -352,3 +352,91 @@ async def test_the_tenant_check_can_be_left_to_fulfilment_with_a_warning(
         assert body["current_step"] == "mca"
         assert body["warnings"][0]["field"] == "primary_domain"
         assert "ResellerRelationship" in body["warnings"][0]["reason"]
+
+
+async def test_a_done_step_is_described_again_on_request_to_edit_it(customer: Any) -> None:
+    buyer = customer("acme", "tailspin-indirect")
+    draft_id = await walk_new(buyer)
+    current = await buyer.get(draft_id)
+    response = await buyer.client.get(
+        f"/v1/drafts/{draft_id}", params={"step": "company_profile"}, headers=buyer.headers
+    )
+    assert response.status_code == 200
+    assert response.headers["ETag"] == current.headers["ETag"]
+    body = response.json()
+    assert body["current_step"] == "review"
+    assert body["form"]["step"] == "company_profile"
+    values = {field["name"]: field["value"] for field in body["form"]["fields"]}
+    assert values["company_name"] == "Acme Corp"
+    assert values["domain_prefix"] == "acmecorp"
+    assert body["form"]["submit"]["href"] == f"/v1/drafts/{draft_id}/steps/company_profile"
+    # The current step can be asked for by name too; "not modified" works as without `step`.
+    review = await buyer.client.get(
+        f"/v1/drafts/{draft_id}", params={"step": "review"}, headers=buyer.headers
+    )
+    assert review.json()["form"] == current.json()["form"]
+    unchanged = await buyer.client.get(
+        f"/v1/drafts/{draft_id}",
+        params={"step": "account"},
+        headers={**buyer.headers, "If-None-Match": current.headers["ETag"]},
+    )
+    assert unchanged.status_code == 304
+
+
+async def test_a_skipped_or_ahead_step_is_409_and_an_unknown_one_422(customer: Any) -> None:
+    buyer = customer("acme", "adatum-direct")
+    draft = await buyer.start([{"plan_id": BASIC, "quantity": 1}])
+    url = f"/v1/drafts/{draft['id']}"
+    ahead = await buyer.client.get(url, params={"step": "mca"}, headers=buyer.headers)
+    assert ahead.status_code == 409
+    assert ahead.headers["content-type"] == "application/problem+json"
+    assert ahead.json()["current_step"] == "account"
+    await buyer.save(draft["id"], "account", {"kind": "new"})
+    skipped = await buyer.client.get(url, params={"step": "tenant_domain"}, headers=buyer.headers)
+    assert skipped.status_code == 409
+    assert skipped.json()["current_step"] == "company_profile"
+    unknown = await buyer.client.get(url, params={"step": "payment"}, headers=buyer.headers)
+    assert unknown.status_code == 422
+    assert unknown.headers["content-type"] == "application/problem+json"
+    (error,) = unknown.json()["errors"]
+    assert error["field"] == "query.step"
+    assert "'company_profile'" in error["reason"]
+    assert "'review'" in error["reason"]
+
+
+async def test_review_order_lists_every_answer_with_checkout_labels(customer: Any) -> None:
+    buyer = customer("acme", "tailspin-indirect")
+    draft = await buyer.start([{"plan_id": BASIC, "quantity": 2}])
+    draft_id = draft["id"]
+    await buyer.save(draft_id, "account", {"kind": "existing"})
+    await buyer.save(draft_id, "partner_relationship", {"authorization_done": "yes"})
+    await buyer.save(draft_id, "partner_of_record", {"attestation_accepted": True})
+    await buyer.save(draft_id, "tenant_domain", {"primary_domain": "contoso.onmicrosoft.com"})
+    await buyer.save(draft_id, "mca", MCA)
+    draft = await buyer.save(draft_id, "qualification", {"qualification": "state_owned_entity"})
+    summary = {
+        section["step"]: {entry["label"]: entry["value"] for entry in section["entries"]}
+        for section in draft["form"]["summary"]
+    }
+    assert list(summary) == [
+        "account",
+        "partner_relationship",
+        "partner_of_record",
+        "tenant_domain",
+        "mca",
+        "qualification",
+    ]
+    assert summary["account"] == {"Microsoft CSP account": "Use an existing Microsoft CSP account"}
+    assert summary["partner_relationship"] == {
+        "Confirm if the customer partner authorization is done": "Yes"
+    }
+    assert summary["partner_of_record"] == {"Partner of Record Attestation": "Yes"}
+    assert summary["tenant_domain"] == {"Primary domain name": "contoso.onmicrosoft.com"}
+    assert summary["mca"]["MCA Acceptance"] == "Yes"
+    assert summary["mca"]["Email"] == "ada@acme.example"
+    assert summary["qualification"] == {"Qualification": "State Owned Entity"}
+    # Other steps' forms carry no summary.
+    account = await buyer.client.get(
+        f"/v1/drafts/{draft_id}", params={"step": "account"}, headers=buyer.headers
+    )
+    assert account.json()["form"]["summary"] is None

@@ -22,6 +22,7 @@ from nceflow.checkout.api.schemas import (
 from nceflow.checkout.auth import AuthenticationError, Customer, TokenVerifier
 from nceflow.checkout.domain.draft import Draft
 from nceflow.checkout.domain.errors import FieldProblem
+from nceflow.checkout.domain.forms import Form, form_of
 from nceflow.checkout.domain.order import OrderStatus
 from nceflow.checkout.domain.steps import STEP_INPUTS, StepId, StepInput
 from nceflow.checkout.service import CheckoutService
@@ -80,9 +81,12 @@ CurrentCustomer = Annotated[Customer, Depends(_customer)]
 
 
 def _draft_response(
-    draft: Draft, status_code: int = 200, warnings: tuple[FieldProblem, ...] = ()
+    draft: Draft,
+    status_code: int = 200,
+    warnings: tuple[FieldProblem, ...] = (),
+    form: Form | None = None,
 ) -> JSONResponse:
-    view = DraftView.of(draft, warnings)
+    view = DraftView.of(draft, warnings, form=form)
     return JSONResponse(
         view.model_dump(mode="json"),
         status_code=status_code,
@@ -117,12 +121,22 @@ def build_router() -> APIRouter:
         service: Service,
         customer: CurrentCustomer,
         if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=200)] = None,
+        step: Annotated[
+            StepId | None,
+            Query(
+                description="Describe this step's form instead of the current one's: a done "
+                "step (filled with its saved values, to edit it) or the current step; a step "
+                "skipped or ahead is 409 naming the current step"
+            ),
+        ] = None,
     ) -> Response:
-        """The draft: current step, every step's status, saved data and the current form."""
+        """The draft: current step, every step's status, saved data and a step's form."""
         draft = await service.get_draft(customer, draft_id)
+        # Refuse a step that cannot be shown before answering "not modified" for it.
+        form = form_of(draft, step)
         if if_none_match is not None and parse_if_match(if_none_match) == draft.version:
             return Response(status_code=304, headers={"ETag": etag(draft.version)})
-        return _draft_response(draft)
+        return _draft_response(draft, form=form)
 
     @router.delete("/drafts/{draft_id}", status_code=204, tags=["drafts"])
     async def cancel_draft(

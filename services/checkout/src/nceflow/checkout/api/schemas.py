@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nceflow.checkout.domain.draft import Draft, DraftStatus, SalesModel, StepStatus
 from nceflow.checkout.domain.errors import FieldProblem
-from nceflow.checkout.domain.forms import STEP_TITLES, Form, form_for
+from nceflow.checkout.domain.forms import STEP_TITLES, Form, form_of
 from nceflow.checkout.domain.order import Order, OrderStatus
 from nceflow.checkout.domain.pricing import PricedCart
 from nceflow.checkout.domain.steps import MAX_CART_ITEMS, CartItemInput, StepId
@@ -127,12 +127,18 @@ class DraftView(BaseModel):
     steps: list[StepView]
     data: dict[str, dict[str, Any]] = Field(description="Saved data, per step id")
     cart: CartView | None
-    form: Form | None = Field(description="The current step's form")
+    form: Form | None = Field(
+        description="The form of the step asked for with `?step=` (a done step, to edit it), "
+        "else of the current step; null when no step is current"
+    )
     warnings: list[FieldError] = Field(default_factory=list)
     links: dict[str, str]
 
     @classmethod
-    def of(cls, draft: Draft, warnings: tuple[FieldProblem, ...] = ()) -> DraftView:
+    def of(
+        cls, draft: Draft, warnings: tuple[FieldProblem, ...] = (), *, form: Form | None = None
+    ) -> DraftView:
+        """The draft's view, with `form` (default: the current step's)."""
         current = draft.current_step
         data: dict[str, dict[str, Any]] = {}
         for step in StepId:
@@ -171,7 +177,7 @@ class DraftView(BaseModel):
             ],
             data=data,
             cart=CartView.of(draft.cart) if draft.cart is not None else None,
-            form=form_for(draft, current) if current is not None else None,
+            form=form if form is not None else form_of(draft),
             warnings=[FieldError.of(problem) for problem in warnings],
             links=links,
         )

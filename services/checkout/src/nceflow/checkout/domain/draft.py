@@ -277,19 +277,24 @@ class Draft(_Value):
     # ------------------------------------------------------------------------ saving steps
 
     def ensure_editable(self, step: StepId) -> None:
-        """Refuse early when `step` cannot be saved now (closed draft, not on the path, ahead)."""
+        """Refuse early when `step` cannot be saved now (closed draft, not on the path, ahead).
+
+        The same holds for showing a step's form again: a UI may reopen exactly the steps it may
+        save, the done ones (to edit them) and the current one.
+        """
         if self.status is not DraftStatus.OPEN:
             raise DraftClosed(
                 f"The draft is {self.status.value} and can no longer change.", self.status
             )
         current = self.current_step
-        if self.applies(step) is not True:
+        if self.applies(step) is False:
             raise StepOutOfOrder(
                 f"Step {step.value} does not apply to this draft"
                 + (f"; the current step is {current.value}." if current else "."),
                 current.value if current else None,
             )
-        if self.data_of(step) is None and step is not current:
+        # A step whose path is still open (None) waits for an earlier choice: it comes later.
+        if self.applies(step) is None or (self.data_of(step) is None and step is not current):
             raise StepOutOfOrder(
                 f"Step {step.value} comes later; the current step is "
                 f"{current.value if current else 'none'}.",

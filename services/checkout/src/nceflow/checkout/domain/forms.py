@@ -21,6 +21,7 @@ from nceflow.checkout.domain.steps import (
     MAX_QUANTITY,
     PHONE_PATTERN,
     PLAN_ID_PATTERN,
+    STEP_ORDER,
     StepId,
 )
 
@@ -89,6 +90,21 @@ class Submit(_Form):
     href: str
 
 
+class SummaryEntry(_Form):
+    """One answer the customer gave, labelled as the step's form labels it."""
+
+    label: str
+    value: str
+
+
+class SummarySection(_Form):
+    """The answers of one done step, for the Review Order screen."""
+
+    step: StepId
+    title: str
+    entries: list[SummaryEntry]
+
+
 class Form(_Form):
     """The form of one step."""
 
@@ -98,6 +114,11 @@ class Form(_Form):
     fields: list[FormField]
     links: list[Link] = Field(default_factory=list)
     submit: Submit
+    summary: list[SummarySection] | None = Field(
+        default=None,
+        description="Review Order only: the answers of every done step, read-only, in the "
+        "wizard's order and words (the cart is in the draft's `cart`)",
+    )
 
 
 STEP_TITLES: dict[StepId, str] = {
@@ -140,6 +161,19 @@ def _contact_fields() -> list[FormField]:
             name="phone", type=FieldType.PHONE, label="Phone", max_length=30, pattern=PHONE_PATTERN
         ),
     ]
+
+
+def form_of(draft: Draft, step: StepId | None = None) -> Form | None:
+    """The form a UI shows: of `step` when asked (to edit a done step), else of the current step.
+
+    Only the current step and done steps have a form to show; any other step is refused like
+    saving it would be (`StepOutOfOrder` naming the current step, or `DraftClosed`).
+    """
+    if step is None:
+        current = draft.current_step
+        return form_for(draft, current) if current is not None else None
+    draft.ensure_editable(step)
+    return form_for(draft, step)
 
 
 def form_for(draft: Draft, step: StepId) -> Form:
@@ -317,7 +351,48 @@ def form_for(draft: Draft, step: StepId) -> Form:
         fields=[_with_value(field, draft, step) for field in fields],
         links=links,
         submit=submit,
+        summary=review_summary(draft) if step is StepId.REVIEW else None,
     )
+
+
+def review_summary(draft: Draft) -> list[SummarySection]:
+    """Every done step's answers, labelled with its own form's labels and option texts.
+
+    The cart is left out (the review shows it priced) and so is the review itself. Personal data
+    is included: the summary goes only to the customer who entered it.
+    """
+    sections = []
+    for step in STEP_ORDER:
+        if step in (StepId.CART, StepId.REVIEW) or not draft.is_done(step):
+            continue
+        form = form_for(draft, step)
+        entries = [
+            SummaryEntry(label=label, value=text)
+            for field in form.fields
+            for label, text in [_summary_entry(field)]
+            if text
+        ]
+        if step is StepId.MCA and draft.mca is not None:
+            entries.append(
+                SummaryEntry(label="Date agreed", value=draft.mca.date_agreed.date().isoformat())
+            )
+        sections.append(SummarySection(step=step, title=form.title, entries=entries))
+    return sections
+
+
+def _summary_entry(field: FormField) -> tuple[str, str]:
+    value = field.value
+    if value is None:
+        return field.label, ""
+    if field.options:
+        chosen = next((o.label for o in field.options if o.value == value), str(value))
+        return field.label, chosen
+    if field.type is FieldType.BOOLEAN:
+        return field.label, _YES_NO[0].label if value else _YES_NO[1].label
+    if field.name == "domain_prefix":
+        # The customer typed the prefix; what the new tenant gets is the whole domain.
+        return "Domain", f"{value}.onmicrosoft.com"
+    return field.label, str(value)
 
 
 def _with_value(field: FormField, draft: Draft, step: StepId) -> FormField:
