@@ -85,6 +85,25 @@ def next_step(page: Page, title: str) -> None:
     expect(heading(page)).to_have_text(title)
 
 
+def expect_answers(page: Page, answers: dict[str, list[str]]) -> None:
+    """Review Order shows one section per done step, exactly these, each with these texts."""
+    sections = page.locator(".answers section h2")
+    expect(sections).to_have_text(list(answers))
+    for title, texts in answers.items():
+        section = page.get_by_role("region", name=title, exact=True)
+        for text in texts:
+            expect(section).to_contain_text(text)
+
+
+def fill_mca(page: Page) -> None:
+    """Seed step 10: MCA Acceptance, Yes, and who accepted it."""
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_label("First name").fill("Grace")
+    page.get_by_label("Last name").fill("Hopper")
+    page.get_by_label("Email").fill("grace@fabrikam.example")
+    page.get_by_label("Phone").fill("+1 206 555 0111")
+
+
 def expect_placed_without_reload(page: Page) -> None:
     """The order page follows the order by itself: confirmed, placed, then its subscriptions.
 
@@ -157,6 +176,8 @@ def test_seed_example_existing_account_no_relationship_indirect_reseller(
     # 4. Click on the cart to review the order, and Next.
     page.get_by_role("link", name=re.compile(r"^Cart")).click()
     expect(heading(page)).to_have_text("Cart")
+    # Checkout's words for the cart step, asked for by name (`?step=cart`).
+    expect(page.get_by_text("Review your order and click Next.")).to_be_visible()
     row = page.get_by_role("row", name=re.compile("Microsoft 365 Business Basic"))
     expect(row).to_contain_text("$31.50")
     expect(page.get_by_role("row", name=re.compile("Total, billed monthly"))).to_contain_text(
@@ -210,9 +231,20 @@ def test_seed_example_existing_account_no_relationship_indirect_reseller(
     shot("09-qualification")
     next_step(page, "Review Order")
 
-    # 12. Review Order: the terms checkbox, then Buy.
+    # 12. Review Order: every answer, labelled by checkout; the terms checkbox, then Buy.
     expect(page.get_by_role("row", name=re.compile("Total, billed monthly"))).to_contain_text(
         "$31.50"
+    )
+    expect_answers(
+        page,
+        {
+            "Microsoft CSP account": ["Use an existing Microsoft CSP account"],
+            "Partner relationship": ["Confirm if the customer partner authorization is done"],
+            "Partner of Record Attestation": ["Yes"],
+            "Primary domain": ["Primary domain name", "fabrikam.onmicrosoft.com"],
+            "MCA Acceptance": ["Grace", "Hopper", "grace@fabrikam.example", "+1 206 555 0111"],
+            "Qualification": ["None"],
+        },
     )
     expect(page.get_by_role("link", name="Terms of Service")).to_have_attribute("target", "_blank")
     page.get_by_role("checkbox", name="I agree to the Terms of Service").check()
@@ -341,6 +373,86 @@ def test_back_button_and_reload_keep_the_draft(page: Page) -> None:
     # And Next goes on where the draft stands.
     next_step(page, "Partner of Record Attestation")
     assert draft_id in page.url
+
+
+def test_back_to_a_done_step_edit_and_continue_on_the_new_path(page: Page) -> None:
+    sign_in(page, account_name("edit"), "tailspin-indirect")
+    open_m365_tile(page)
+    add_to_cart(page, BASIC_1Y_MONTHLY, 1)
+    page.goto("/cart")
+    next_step(page, "Microsoft CSP account")
+    page.get_by_role("radio", name="Use an existing Microsoft CSP account").check()
+    next_step(page, "Partner relationship")
+    page.get_by_role("radio", name="Yes").check()
+    next_step(page, "Partner of Record Attestation")
+    page.get_by_role("checkbox", name="Partner of Record Attestation").check()
+    next_step(page, "Primary domain")
+    page.get_by_label("Primary domain name").fill("fabrikam.onmicrosoft.com")
+    next_step(page, "MCA Acceptance")
+    fill_mca(page)
+    next_step(page, "Qualification")
+    page.get_by_role("radio", name="None").check()
+    next_step(page, "Review Order")
+
+    # Back, step by step: each done step shows what was saved for it.
+    page.get_by_role("link", name="Back").click()
+    expect(heading(page)).to_have_text("Qualification")
+    expect(page.get_by_role("radio", name="None")).to_be_checked()
+    page.get_by_role("link", name="Back").click()
+    expect(heading(page)).to_have_text("MCA Acceptance")
+    expect(page.get_by_label("Email")).to_have_value("grace@fabrikam.example")
+
+    # A done step straight from the progress list: existing becomes new.
+    steps = page.get_by_role("navigation", name="Checkout steps")
+    steps.get_by_role("link", name="Microsoft CSP account").click()
+    expect(heading(page)).to_have_text("Microsoft CSP account")
+    existing = page.get_by_role("radio", name="Use an existing Microsoft CSP account")
+    expect(existing).to_be_checked()
+    page.get_by_role("radio", name="Create a new Microsoft CSP account").check()
+    next_step(page, "Company profile")
+
+    # The existing tenant's steps no longer apply; the rest is kept.
+    expect(steps.locator("li")).to_have_text(
+        [
+            re.compile(name)
+            for name in (
+                "Cart",
+                "Microsoft CSP account",
+                "Company profile",
+                "Partner of Record Attestation",
+                "MCA Acceptance",
+                "Qualification",
+                "Review Order",
+            )
+        ]
+    )
+    profile = {
+        "Company name": "Fabrikam Fresh",
+        "Address line 1": "2 Lake Rd",
+        "City": "Seattle",
+        "Postal code": "98101",
+        "Country": "US",
+        "First name": "Grace",
+        "Last name": "Hopper",
+        "Email": "grace@fabrikam.example",
+        "Phone": "+1 206 555 0111",
+    }
+    for label, value in profile.items():
+        page.get_by_label(label, exact=True).fill(value)
+    prefix = f"fabfresh{uuid.uuid4().hex[:8]}"
+    page.get_by_label("Domain prefix", exact=True).fill(prefix)
+    # Continue: everything after the company profile was done already.
+    next_step(page, "Review Order")
+    expect_answers(
+        page,
+        {
+            "Microsoft CSP account": ["Create a new Microsoft CSP account"],
+            "Company profile": ["Fabrikam Fresh", f"{prefix}.onmicrosoft.com"],
+            "Partner of Record Attestation": ["Yes"],
+            "MCA Acceptance": ["grace@fabrikam.example"],
+            "Qualification": ["None"],
+        },
+    )
 
 
 def test_an_order_microsoft_refuses_is_shown_as_failed_with_the_reason(

@@ -66,6 +66,21 @@ class Submit(_Read):
     href: str
 
 
+class SummaryEntry(_Read):
+    """One answer the customer gave, labelled by checkout."""
+
+    label: str
+    value: str
+
+
+class SummarySection(_Read):
+    """The answers of one done step (Review Order)."""
+
+    step: str
+    title: str
+    entries: list[SummaryEntry] = Field(default_factory=list)
+
+
 class StepForm(_Read):
     """The form of one step."""
 
@@ -75,6 +90,7 @@ class StepForm(_Read):
     fields: list[FormField]
     links: list[Link] = Field(default_factory=list)
     submit: Submit
+    summary: list[SummarySection] | None = None
 
 
 class StepState(_Read):

@@ -55,7 +55,8 @@ async def open_cart(
     try:
         snapshot = await checkout.get_draft(customer.token, draft_id, step=CART_STEP)
     except UpstreamProblem as problem:
-        if problem.status in (404, 410):
+        # 409: the draft was bought, cancelled or expired, so its cart step is closed too.
+        if problem.status in (404, 409, 410):
             session.draft_id = None
             session.cart_count = 0
             return None
@@ -86,7 +87,8 @@ def cart_router(pages: Pages, catalog: CatalogClient, checkout: CheckoutClient) 
             request,
             "cart.html",
             {
-                "title": "Cart",
+                # Checkout's words once there is a draft; an empty cart has no form to ask for.
+                "title": form.title if form else "Cart",
                 "nav": "cart",
                 "cart": draft.cart if draft else None,
                 "form": form,

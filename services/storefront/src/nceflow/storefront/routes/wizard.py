@@ -44,16 +44,20 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
     """`GET /checkout/{id}` (the current step) and `GET/POST /checkout/{id}/steps/{step}`."""
     router = APIRouter()
 
-    async def editable_earlier_steps(customer: Customer, draft: Draft, previous: str) -> bool:
+    async def describes_done_steps(customer: Customer, draft: Draft) -> bool:
         # A done step can be shown again only if checkout describes its form on request
-        # (`?step=`); ask once for the previous step rather than offer links that lead nowhere.
-        if previous == CART_STEP:
+        # (`?step=`); rather than offer links that lead nowhere, this page itself is the proof
+        # (a done step shown), or checkout is asked once for one done step.
+        if draft.form is not None and draft.form.step != draft.current_step:
+            return True
+        done = next((s.id for s in draft.steps if s.status == "done" and s.id != CART_STEP), None)
+        if done is None:
             return False
         try:
-            probe = await checkout.get_draft(customer.token, draft.id, step=previous)
+            probe = await checkout.get_draft(customer.token, draft.id, step=done)
         except UpstreamProblem:
             return False
-        return probe.draft.form is not None and probe.draft.form.step == previous
+        return probe.draft.form is not None and probe.draft.form.step == done
 
     async def render_step(
         request: Request,
@@ -74,7 +78,7 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
         needs_key = form.submit.method.upper() == "POST"
         key = submitted_key(submitted) or (uuid.uuid4().hex if needs_key else None)
         previous = previous_step(draft, form.step)
-        can_edit = previous is not None and await editable_earlier_steps(customer, draft, previous)
+        can_edit = await describes_done_steps(customer, draft)
         back_url = (
             step_url(draft.id, previous)
             if previous is not None and (previous == CART_STEP or can_edit)
