@@ -25,6 +25,7 @@ from nceflow.fulfilment.service import FulfilmentService, SagaTiming, utcnow
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.worker import SagaWorker
 from nceflow.runtime.health import health_router
+from nceflow.runtime.problems import PROBLEM_TYPE_BASE, install_problem_handlers
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise RuntimeError("the saga worker cannot read the schedule")
 
     app = FastAPI(title="nceflow fulfilment service", lifespan=lifespan)
+    # Even an ops-only API answers an unknown path or a bug as problem+json, like the others.
+    install_problem_handlers(app, type_base=PROBLEM_TYPE_BASE, service_name="fulfilment")
     app.include_router(health_router("fulfilment", {"redis": redis_ready, "worker": worker_ready}))
 
     @app.get("/metrics", include_in_schema=False)

@@ -1,1 +1,1 @@
-"""Plumbing every nceflow service shares: logging, health endpoints, serving, common settings."""
+"""Plumbing every nceflow service shares: logging, health, problem+json, serving, settings."""

@@ -15,6 +15,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from nceflow.catalog.domain.model import Catalogue, ServicePlan, Tile
+from nceflow.runtime.problems import FieldError as FieldError  # the same in every service
+from nceflow.runtime.problems import Problem as Problem
 
 
 class CatalogueList(BaseModel):
@@ -43,20 +45,3 @@ class PlanBatch(BaseModel):
 
     items: list[ServicePlan]
     missing: list[str] = Field(description="Requested ids that name no plan, in request order")
-
-
-class FieldError(BaseModel):
-    """One reason a request was refused."""
-
-    field: str
-    reason: str
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details, served as `application/problem+json`."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    errors: list[FieldError] = Field(default_factory=list)

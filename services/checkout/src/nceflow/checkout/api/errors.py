@@ -1,21 +1,21 @@
-"""Every error as RFC 9457 problem+json, mapped once from domain, service and adapter errors."""
+"""Every error as RFC 9457 problem+json, mapped once from domain, service and adapter errors.
+
+The generic cases live in `nceflow.runtime.problems`; this module maps checkout's own errors.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
 from nceflow.checkout.adapters.redis_store import ConcurrentUpdate
-from nceflow.checkout.api.schemas import FieldError, Problem
 from nceflow.checkout.auth import AuthenticationError
 from nceflow.checkout.domain.errors import (
     AlreadyConfirmed,
@@ -27,10 +27,20 @@ from nceflow.checkout.domain.errors import (
     WizardError,
 )
 from nceflow.checkout.service import NotFound, PreconditionFailed, UnknownReseller
+from nceflow.runtime import problems
+from nceflow.runtime.problems import PROBLEM_JSON, FieldReason, ProblemKind, located_field_name
+
+__all__ = [
+    "PROBLEM_JSON",
+    "BodySizeLimit",
+    "etag",
+    "install_error_handlers",
+    "parse_if_match",
+    "problem",
+]
 
 _log = structlog.get_logger(__name__)
 
-PROBLEM_JSON = "application/problem+json"
 _TYPE = "urn:nceflow:problem:"
 
 
@@ -39,29 +49,25 @@ def problem(
     slug: str,
     title: str,
     detail: str,
-    errors: list[FieldError] | None = None,
+    errors: Iterable[FieldReason] | None = None,
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    """A problem+json response."""
-    body = Problem(
-        type=_TYPE + slug, title=title, status=status, detail=detail, errors=errors or [], **extra
+    """A checkout problem+json response; `extra` become extension members of the body."""
+    return problems.problem_response(
+        status,
+        detail,
+        type_base=_TYPE,
+        kind=slug,
+        title=title,
+        errors=errors or (),
+        headers=headers,
+        extensions=extra,
     )
-    return JSONResponse(
-        body.model_dump(mode="json"), status_code=status, headers=headers, media_type=PROBLEM_JSON
-    )
-
-
-def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(part) for part in loc]
-    if parts and parts[0] in {"body", "query", "path", "header"}:
-        where, rest = parts[0], parts[1:]
-        return ".".join(rest) if where == "body" and rest else ".".join([where, *rest])
-    return ".".join(parts)
 
 
 def _wizard_problem(exc: WizardError) -> JSONResponse:
-    errors = [FieldError.of(p) for p in exc.errors]
+    errors = exc.errors
     match exc:
         case InvalidStepData():
             return problem(422, "invalid-step-data", "Invalid step data", exc.detail, errors)
@@ -101,90 +107,82 @@ def _wizard_problem(exc: WizardError) -> JSONResponse:
     return problem(409, "conflict", "Conflict", exc.detail, errors)
 
 
+def _unauthenticated(_: AuthenticationError) -> JSONResponse:
+    return problem(
+        401,
+        "unauthenticated",
+        "Not authenticated",
+        "Send a valid bearer token of the marketplace.",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+def _unknown_reseller(exc: UnknownReseller) -> JSONResponse:
+    return problem(403, "unknown-reseller", "Unknown reseller", f"No reseller {exc} sells here.")
+
+
+def _not_found(exc: NotFound) -> JSONResponse:
+    return problem(404, "not-found", "Not found", f"No draft or order {exc} for this account.")
+
+
+def _stale(exc: PreconditionFailed) -> JSONResponse:
+    return problem(
+        412,
+        "stale-version",
+        "Precondition failed",
+        f"If-Match is stale: {exc}; read the draft again.",
+        headers={"ETag": etag(exc.current_version)},
+    )
+
+
+def _busy(exc: ConcurrentUpdate) -> JSONResponse:
+    return problem(409, "concurrent-update", "Changed meanwhile", f"{exc}; try again.")
+
+
+def _dependency(exc: DependencyUnavailable) -> JSONResponse:
+    _log.warning("dependency unavailable", dependency=exc.dependency, error=exc.detail)
+    return problem(
+        503,
+        "dependency-unavailable",
+        "Service unavailable",
+        f"{exc.dependency} is not answering; try again shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _redis(exc: RedisError) -> JSONResponse:
+    _log.warning("redis unavailable", error=f"{type(exc).__name__}: {exc}")
+    return problem(
+        503,
+        "storage-unavailable",
+        "Service unavailable",
+        "Drafts cannot be read or saved right now; try again shortly.",
+        headers={"Retry-After": "2"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error the service can raise to problem+json."""
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            FieldError(field=_field(error.get("loc", ())), reason=str(error.get("msg", "invalid")))
-            for error in exc.errors()
-        ]
-        return problem(
-            422, "invalid-request", "Invalid request", "The request is not valid.", errors
-        )
-
-    @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else "HTTP error"
-        return problem(
-            exc.status_code, f"http-{exc.status_code}", detail, detail, headers=exc.headers
-        )
-
-    @app.exception_handler(AuthenticationError)
-    async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
-        return problem(
-            401,
-            "unauthenticated",
-            "Not authenticated",
-            "Send a valid bearer token of the marketplace.",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
-
-    @app.exception_handler(UnknownReseller)
-    async def _unknown_reseller(_: Request, exc: UnknownReseller) -> JSONResponse:
-        return problem(
-            403, "unknown-reseller", "Unknown reseller", f"No reseller {exc} sells here."
-        )
-
-    @app.exception_handler(NotFound)
-    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return problem(404, "not-found", "Not found", f"No draft or order {exc} for this account.")
-
-    @app.exception_handler(PreconditionFailed)
-    async def _stale(_: Request, exc: PreconditionFailed) -> JSONResponse:
-        return problem(
-            412,
-            "stale-version",
-            "Precondition failed",
-            f"If-Match is stale: {exc}; read the draft again.",
-            headers={"ETag": etag(exc.current_version)},
-        )
-
-    @app.exception_handler(WizardError)
-    async def _wizard(_: Request, exc: WizardError) -> JSONResponse:
-        return _wizard_problem(exc)
-
-    @app.exception_handler(ConcurrentUpdate)
-    async def _busy(_: Request, exc: ConcurrentUpdate) -> JSONResponse:
-        return problem(409, "concurrent-update", "Changed meanwhile", f"{exc}; try again.")
-
-    @app.exception_handler(DependencyUnavailable)
-    async def _dependency(_: Request, exc: DependencyUnavailable) -> JSONResponse:
-        _log.warning("dependency unavailable", dependency=exc.dependency, error=exc.detail)
-        return problem(
-            503,
-            "dependency-unavailable",
-            "Service unavailable",
-            f"{exc.dependency} is not answering; try again shortly.",
-            headers={"Retry-After": "5"},
-        )
-
-    @app.exception_handler(RedisError)
-    async def _redis(_: Request, exc: RedisError) -> JSONResponse:
-        _log.warning("redis unavailable", error=f"{type(exc).__name__}: {exc}")
-        return problem(
-            503,
-            "storage-unavailable",
-            "Service unavailable",
-            "Drafts cannot be read or saved right now; try again shortly.",
-            headers={"Retry-After": "2"},
-        )
-
-    @app.exception_handler(Exception)
-    async def _bug(_: Request, exc: Exception) -> JSONResponse:
-        _log.exception("unhandled error")
-        return problem(500, "internal", "Internal error", "Something went wrong on our side.")
+    problems.install_problem_handlers(
+        app,
+        type_base=_TYPE,
+        service_name="checkout",
+        # Parameters keep their location (`header.Idempotency-Key`); body fields go bare.
+        field_name=located_field_name,
+        invalid=ProblemKind("invalid-request", "Invalid request", "The request is not valid."),
+        internal=ProblemKind("internal", "Internal error", "Something went wrong on our side."),
+        http_kind=lambda status: f"http-{status}",
+        domain_errors={
+            AuthenticationError: _unauthenticated,
+            UnknownReseller: _unknown_reseller,
+            NotFound: _not_found,
+            PreconditionFailed: _stale,
+            WizardError: _wizard_problem,
+            ConcurrentUpdate: _busy,
+            DependencyUnavailable: _dependency,
+            RedisError: _redis,
+        },
+    )
 
 
 def etag(version: int) -> str:
