@@ -330,8 +330,9 @@ def test_new_tenant_shows_a_field_error_then_is_placed(page: Page) -> None:
     expect(order_row).to_contain_text("Placed")
 
 
-def test_back_button_and_reload_keep_the_draft(page: Page) -> None:
-    sign_in(page, account_name("back"), "tailspin-indirect")
+def test_back_button_and_reload_keep_the_draft(page: Page, stack: Stack) -> None:
+    account = account_name("back")
+    sign_in(page, account, "tailspin-indirect")
     open_m365_tile(page)
     add_to_cart(page, BASIC_1Y_MONTHLY, 2)
     page.goto("/cart")
@@ -373,6 +374,17 @@ def test_back_button_and_reload_keep_the_draft(page: Page) -> None:
     # And Next goes on where the draft stands.
     next_step(page, "Partner of Record Attestation")
     assert draft_id in page.url
+
+    # Cancelled elsewhere (another tab, the platform's own UI): the cart is empty, not an error.
+    token = mint_dev_token(account, "tailspin-indirect", CheckoutSettings())
+    httpx.delete(
+        f"{stack.checkout_url}/v1/drafts/{draft_id}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).raise_for_status()
+    page.goto("/cart")
+    expect(page.get_by_text("Your cart is empty.")).to_be_visible()
+    expect(page.locator(".badge")).to_have_count(0)
 
 
 def test_back_to_a_done_step_edit_and_continue_on_the_new_path(page: Page) -> None:
