@@ -2,45 +2,74 @@
 
     .venv/bin/python bench/checkout.py [--seconds 20] [--customers 64]
 
-Starts Redis, a Kafka-compatible broker (Tansu), the catalog, the Partner Center simulator
-(rate limit off) and one checkout process (`python -m nceflow.checkout`, relay inside), plus a
-baseline process: a bare FastAPI endpoint doing one Redis MULTI (GET + SET + XADD) per request,
-served with the same uvicorn settings. `--customers` simulated customers each walk the wizard
-(new account: draft with cart, account, company profile, MCA, qualification, Buy) in a loop for
-`--seconds`, then the same number of connections hammer the baseline for half as long.
+Starts Redis, a Kafka-compatible broker (Tansu), the catalog, the Partner Center simulator (rate
+limit off), checkout A (`python -m nceflow.checkout`, outbox relay inside, as deployed by default),
+checkout B (relay disabled) with a standalone relay (`python -m nceflow.checkout.relay`) on its
+own Redis key prefix and topics, a baseline process (a bare FastAPI endpoint doing one Redis MULTI
+of GET + SET + XADD per request, same uvicorn settings) and a Kafka consumer process.
 
-Prints step requests/s, p50/p99 latency, the ratio of checkout's step rate to the baseline's
-(goal ≥ 0.7), and the lag from commit (the event's CloudEvents `time`, set in the transaction)
-to the record's timestamp on Kafka (goal p99 < 100 ms). Not run by tests.
+Each simulated customer walks the seed's path (existing account, no relationship on record,
+indirect reseller): draft with cart, account, partner relationship, partner of record, tenant
+domain (checked against the simulator), MCA, qualification, Buy: 8 requests and 9 events per
+purchase, each PUT sending `If-Match` with the ETag of the previous answer, Buy an
+`Idempotency-Key`. Load comes from `bench/_loadgen.py` (a bare asyncio keep-alive client; httpx
+saturated the CPU itself here). Phases, one after the other:
+
+1. checkout A, `--customers` customers in a closed loop for `--seconds`;
+2. the baseline, as many connections in a closed loop for `--seconds / 2`;
+3. checkout A paced at half the purchase rate of phase 1 (below saturation), `--seconds / 4`;
+4. checkout B with the standalone relay, closed loop, `--seconds / 2`.
+
+Prints step requests/s, p50/p99 latency, the ratio of phase 1's step rate to the baseline's
+(goal ≥ 0.7) and, per phase, the lag from commit to a subscriber (goal p99 < 100 ms): from the
+event's CloudEvents `time` (taken by checkout just before the transaction that writes the draft
+and the outbox entry) to the moment the consumer process (not this busy load generator) got the
+record, both read from the same machine's clock; as a breakdown, commit to the record's Kafka
+timestamp (set by the relay's producer when it sends). Not run by tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
+import itertools
+import os
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Awaitable
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-import httpx
+import orjson
+import psutil
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings
-from nceflow.devstack.processes import ManagedProcess, free_port, start_service, wait_healthy
+from nceflow.devstack.processes import (
+    LOOPBACK,
+    ManagedProcess,
+    free_port,
+    launch_service,
+    start_service,
+    wait_healthy,
+)
 from nceflow.devstack.servers import create_topics, start_broker, start_redis
 from nceflow.runtime.serve import serve
 from nceflow.runtime.settings import HttpServerSettings
 from nceflow.schemas import topics
-from nceflow.schemas.envelope import from_kafka
 
+# Run as `python bench/checkout.py`: make the repository root importable for `bench._loadgen`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._loadgen import Connection, Tally, load, percentile, timed
+
+RESELLER = "tailspin-indirect"
 PLAN = "cfq7ttc0lh18-0001-p1y-monthly-us"
 MCA = {
     "accepted": "yes",
@@ -49,6 +78,19 @@ MCA = {
     "email": "ada@acme.example",
     "phone": "+1 425 555 0100",
 }
+# The seed's walk after the draft: existing account, no relationship on record, indirect model.
+STEPS: list[tuple[str, dict[str, Any]]] = [
+    ("account", {"kind": "existing"}),
+    ("partner_relationship", {"authorization_done": "yes"}),
+    ("partner_of_record", {"attestation_accepted": True}),
+    ("tenant_domain", {"primary_domain": "contoso.onmicrosoft.com"}),
+    ("mca", MCA),
+    ("qualification", {"qualification": "none"}),
+]
+# The subscriber's longest wait for a fetch the broker cannot fill yet (aiokafka's default: 500).
+FETCH_MAX_WAIT_MS = 100
+DRAIN_SECONDS = 10.0
+MACHINE = "whole machine"
 
 
 def baseline_app(redis_url: str) -> FastAPI:
@@ -68,190 +110,325 @@ def baseline_app(redis_url: str) -> FastAPI:
     return app
 
 
-@dataclass
-class Load:
-    """Latencies of one load run, also per kind of request."""
-
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    seconds: float = 0.0
-    by_kind: dict[str, list[float]] = field(default_factory=dict)
-    errors_by_kind: dict[str, int] = field(default_factory=dict)
-
-    def breakdown(self) -> str:
-        """p50 per kind of request, to show where the time goes."""
-        parts = []
-        for kind, values in self.by_kind.items():
-            failed = self.errors_by_kind.get(kind, 0)
-            parts.append(
-                f"{kind} {statistics.median(values) * 1000:.0f} ms"
-                + (f" ({failed} errors)" if failed else "")
-            )
-        return "p50 per request: " + ", ".join(parts)
-
-    def line(self, name: str) -> str:
-        ordered = sorted(self.latencies)
-        p50 = statistics.median(ordered) * 1000 if ordered else 0.0
-        p99 = ordered[int(len(ordered) * 0.99) - 1] * 1000 if ordered else 0.0
-        return (
-            f"{name:<10} {self.rate:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   "
-            f"requests {len(ordered)}   errors {self.errors}"
-        )
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds if self.seconds else 0.0
+# --- the subscriber process -----------------------------------------------------------------
 
 
-async def _timed(
-    load: Load, call: Awaitable[httpx.Response], kind: str = "request"
-) -> httpx.Response:
-    started = time.perf_counter()
-    try:
-        response = await call
-    except httpx.HTTPError as exc:
-        # A dropped connection counts as an error, not as a served request.
-        load.errors += 1
-        load.errors_by_kind[kind] = load.errors_by_kind.get(kind, 0) + 1
-        return httpx.Response(599, text=f"{type(exc).__name__}")
-    elapsed = time.perf_counter() - started
-    load.latencies.append(elapsed)
-    load.by_kind.setdefault(kind, []).append(elapsed)
-    if response.status_code >= 400:
-        load.errors += 1
-        load.errors_by_kind[kind] = load.errors_by_kind.get(kind, 0) + 1
-    return response
+async def consume(bootstrap: str, topic_names: Sequence[str], fetch_max_wait_ms: int) -> None:
+    """Print `topic, event id, commit ms, Kafka timestamp ms, received ms` per record, forever.
 
-
-async def walk(client: httpx.AsyncClient, token: str, load: Load, until: float, n: int) -> int:
-    """One customer buying again and again until `until`; returns completed purchases."""
-    headers = {"Authorization": f"Bearer {token}"}
-    bought = 0
-    while time.monotonic() < until:
-        created = await _timed(
-            load,
-            client.post(
-                "/v1/drafts", json={"items": [{"plan_id": PLAN, "quantity": 3}]}, headers=headers
-            ),
-            "draft+cart",
-        )
-        if created.status_code != 201:
-            continue
-        draft = created.json()["id"]
-        steps = [
-            ("account", {"kind": "new"}),
-            (
-                "company_profile",
-                {
-                    "company_name": "Acme",
-                    "address_line1": "1 Main St",
-                    "city": "Redmond",
-                    "postal_code": "98052",
-                    "country": "US",
-                    "first_name": "Ada",
-                    "last_name": "Lovelace",
-                    "email": "ada@acme.example",
-                    "phone": "+1 425 555 0100",
-                    "domain_prefix": f"bench{n}x{bought}",
-                },
-            ),
-            ("mca", MCA),
-            ("qualification", {"qualification": "none"}),
-        ]
-        for step, data in steps:
-            await _timed(
-                load,
-                client.put(f"/v1/drafts/{draft}/steps/{step}", json=data, headers=headers),
-                step,
-            )
-        confirmed = await _timed(
-            load,
-            client.post(
-                f"/v1/drafts/{draft}/confirm",
-                json={"terms_accepted": True},
-                headers={**headers, "Idempotency-Key": draft},
-            ),
-            "buy",
-        )
-        bought += confirmed.status_code == 202
-    return bought
-
-
-async def hammer(client: httpx.AsyncClient, load: Load, until: float) -> None:
-    """Baseline load: one request after the other until `until`."""
-    while time.monotonic() < until:
-        await _timed(load, client.put(f"/step/{uuid.uuid4().hex}"))
-
-
-async def commit_lag(bootstrap: str, topic: str, since_ms: int) -> list[float]:
-    """Milliseconds from each event's commit (`time`) to its Kafka record timestamp."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    Runs in its own process, so that its receive times are not delayed by the load generator.
+    """
+    consumer = AIOKafkaConsumer(
+        *topic_names,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=fetch_max_wait_ms,
+    )
     await consumer.start()
-    lags: list[float] = []
     try:
+        while len(consumer.assignment()) < len(topic_names):
+            await consumer.getmany(timeout_ms=50)
+        print("ready", flush=True)
         while True:
-            batch = await consumer.getmany(timeout_ms=2000, max_records=5000)
-            if not batch:
-                break
+            batch = await consumer.getmany(timeout_ms=1000)
+            received = time.time() * 1000
+            lines = []
             for records in batch.values():
                 for record in records:
                     assert record.value is not None
-                    event = from_kafka(record.value)
-                    if event.time is None or record.timestamp < since_ms:
-                        continue
-                    lags.append(record.timestamp - event.time.timestamp() * 1000)
+                    event = orjson.loads(record.value)
+                    committed = datetime.fromisoformat(event["time"]).timestamp() * 1000
+                    lines.append(
+                        f"{record.topic}\t{event['id']}\t{committed:.3f}"
+                        f"\t{record.timestamp}\t{received:.3f}\n"
+                    )
+            sys.stdout.write("".join(lines))
+            sys.stdout.flush()
     finally:
         await consumer.stop()
-    return lags
+
+
+@dataclass(frozen=True)
+class Received:
+    """One event as the subscriber got it (times in ms since the epoch)."""
+
+    topic: str
+    event_id: str
+    committed: float
+    kafka_timestamp: float
+    received: float
+
+
+def read_received(log: Path) -> list[Received]:
+    """What the subscriber got so far (each event once: the relay delivers at least once)."""
+    seen: dict[str, Received] = {}
+    for line in log.read_text().splitlines():
+        parts = line.split("\t")
+        if len(parts) == 5 and parts[1] not in seen:
+            seen[parts[1]] = Received(
+                parts[0], parts[1], float(parts[2]), float(parts[3]), float(parts[4])
+            )
+    return list(seen.values())
+
+
+# --- the customers --------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    """One load phase against one checkout: its requests, purchases and commit window."""
+
+    name: str
+    topic: str
+    tally: Tally = field(default_factory=Tally)
+    purchases: int = 0
+    started: float = 0.0  # wall clock, seconds
+    ended: float = 0.0
+
+    @property
+    def events(self) -> int:
+        """Events the successful requests committed: draft + cart, one per step, one per Buy."""
+        by_kind = self.tally.by_kind
+        return sum(len(v) for v in by_kind.values()) + len(by_kind.get("draft+cart", []))
+
+    def received(self, events: Sequence[Received]) -> list[Received]:
+        return [
+            e
+            for e in events
+            if e.topic == self.topic and self.started * 1000 <= e.committed <= self.ended * 1000
+        ]
+
+
+async def walk(
+    connection: Connection, token: str, phase: Phase, deadline: float | None = None
+) -> None:
+    """One purchase along the seed's path, as a browser would send it; given a `deadline`
+    (perf_counter), the customer walks away at it, leaving the draft unfinished."""
+    auth = {"Authorization": f"Bearer {token}"}
+    created = await timed(
+        connection,
+        phase.tally,
+        "draft+cart",
+        connection.build(
+            "POST", "/v1/drafts", json={"items": [{"plan_id": PLAN, "quantity": 5}]}, headers=auth
+        ),
+        expect=201,
+    )
+    if created is None or created.status != 201:
+        return
+    draft = created.json()["id"]
+    etag = created.headers["etag"]
+    for step, data in STEPS:
+        if deadline is not None and time.perf_counter() >= deadline:
+            return
+        saved = await timed(
+            connection,
+            phase.tally,
+            step,
+            connection.build(
+                "PUT",
+                f"/v1/drafts/{draft}/steps/{step}",
+                json=data,
+                headers={**auth, "If-Match": etag},
+            ),
+        )
+        if saved is None or saved.status != 200:
+            return
+        etag = saved.headers["etag"]
+    if deadline is not None and time.perf_counter() >= deadline:
+        return
+    bought = await timed(
+        connection,
+        phase.tally,
+        "buy",
+        connection.build(
+            "POST",
+            f"/v1/drafts/{draft}/confirm",
+            json={"terms_accepted": True},
+            headers={**auth, "Idempotency-Key": draft},
+        ),
+        expect=202,
+    )
+    phase.purchases += bought is not None and bought.status == 202
+
+
+async def customers(
+    base_url: str, tokens: Sequence[str], phase: Phase, seconds: float, pace: float | None
+) -> None:
+    """One connection per customer, walking until `seconds` are over: back to back (closed
+    loop), or with purchases started `pace` per second overall (below saturation)."""
+    began = time.perf_counter()
+    deadline = began + seconds
+    slots = itertools.count()
+    phase.started = time.time()
+
+    async def customer(token: str) -> None:
+        async with Connection(base_url) as connection:
+            while True:
+                if pace is not None:
+                    start_at = began + next(slots) / pace
+                    if start_at >= deadline:
+                        return
+                    await asyncio.sleep(start_at - time.perf_counter())
+                    await walk(connection, token, phase)  # a paced walk is finished
+                elif time.perf_counter() < deadline:
+                    await walk(connection, token, phase, deadline)
+                else:
+                    return
+
+    await asyncio.gather(*(customer(token) for token in tokens))
+    phase.tally.seconds = time.perf_counter() - began
+    phase.ended = time.time()
+
+
+async def wait_for_events(log: Path, phases: Sequence[Phase], within: float) -> None:
+    """Until the subscriber got every event the phases committed, or `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        events = read_received(log)
+        if all(len(p.received(events)) >= p.events for p in phases):
+            return
+        await asyncio.sleep(0.1)
+
+
+def lag_line(phase: Phase, events: Sequence[Received]) -> str:
+    got = phase.received(events)
+    if not got:
+        return f"  commit -> subscriber lag: no events received (expected {phase.events})"
+    lags = [e.received - e.committed for e in got]
+    sends = [e.kafka_timestamp - e.committed for e in got]
+    missing = phase.events - len(got)
+    return (
+        f"  commit -> subscriber lag over {len(got)} events: p50 {percentile(lags, 50):.1f} ms"
+        f"  p99 {percentile(lags, 99):.1f} ms  (goal p99 < 100 ms)"
+        f"{f'  NOT RECEIVED {missing}' if missing > 0 else ''}\n"
+        f"    of which commit -> relay send (Kafka timestamp): p50 {percentile(sends, 50):.1f} ms"
+        f"  p99 {percentile(sends, 99):.1f} ms"
+    )
+
+
+@dataclass(frozen=True)
+class Targets:
+    checkout: str  # relay inside
+    checkout_topic: str
+    standalone: str  # relay in its own process
+    standalone_topic: str
+    baseline: str
+    consumer_log: Path
+    processes: dict[str, int]  # name -> pid, for CPU accounting
+
+
+def cpu_seconds(pids: Mapping[str, int]) -> dict[str, float]:
+    """User + system CPU seconds each process (with its children, except for this process,
+    whose children are the services) has used so far."""
+    used: dict[str, float] = {}
+    for name, pid in pids.items():
+        try:
+            root = psutil.Process(pid)
+            tree = [root] if pid == os.getpid() else [root, *root.children(recursive=True)]
+            used[name] = sum(p.cpu_times().user + p.cpu_times().system for p in tree)
+        except psutil.NoSuchProcess:
+            used[name] = 0.0
+    machine = psutil.cpu_times()
+    used[MACHINE] = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0)
+    return used
+
+
+def cpu_line(before: Mapping[str, float], after: Mapping[str, float], wall: float) -> str:
+    """Where the machine's CPU went during a phase."""
+    spent = {name: after[name] - before[name] for name in after}
+    machine = spent.pop(MACHINE)
+    spent["other processes"] = machine - sum(spent.values())
+    parts = ", ".join(
+        f"{name} {seconds:.1f}"
+        for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1])
+        if seconds >= 0.05
+    )
+    cores = psutil.cpu_count() or 1
+    idle = max(wall * cores - machine, 0.0)
+    return f"  CPU s over {wall:.0f} s x {cores} cores: {parts}; idle {idle:.1f}"
 
 
 async def run(
-    seconds: float,
-    customers: int,
-    checkout_url: str,
-    baseline_url: str,
-    env: dict[str, str],
-    settings: Settings,
+    seconds: float, n: int, targets: Targets, settings: Settings, fetch_max_wait_ms: int
 ) -> None:
-    limits = httpx.Limits(max_connections=customers, max_keepalive_connections=customers)
-    since_ms = int(time.time() * 1000)
-    checkout = Load()
-    async with httpx.AsyncClient(base_url=checkout_url, limits=limits, timeout=30) as client:
-        started = time.monotonic()
-        until = started + seconds
-        tokens = [mint_dev_token(f"bench-{n}", "adatum-direct", settings) for n in range(customers)]
-        bought = await asyncio.gather(
-            *(walk(client, tokens[n], checkout, until, n) for n in range(customers))
-        )
-        checkout.seconds = time.monotonic() - started
-    baseline = Load()
-    async with httpx.AsyncClient(base_url=baseline_url, limits=limits, timeout=30) as client:
-        started = time.monotonic()
-        until = started + seconds / 2
-        await asyncio.gather(*(hammer(client, baseline, until) for _ in range(customers)))
-        baseline.seconds = time.monotonic() - started
-    await asyncio.sleep(1.0)  # let the relay drain the last commits
-    lags = sorted(
-        await commit_lag(
-            env["NCEFLOW_KAFKA_BOOTSTRAP_SERVERS"],
-            env["NCEFLOW_TOPIC_PREFIX"] + topics.CHECKOUT_ORDER_EVENTS,
-            since_ms,
+    tokens = [mint_dev_token(f"bench-{i}", RESELLER, settings) for i in range(n)]
+    log = targets.consumer_log
+
+    # Warm-up, not measured: connections, caches, the first JWT and catalog calls of both.
+    warm_up = Phase("warm-up", "")
+
+    async def warm(url: str, token: str) -> None:
+        async with Connection(url) as connection:
+            await walk(connection, token, warm_up)
+
+    await asyncio.gather(
+        *(
+            warm(url, token)
+            for url in (targets.checkout, targets.standalone)
+            for token in tokens[:4]
         )
     )
-    print(f"{customers} customers, {seconds:.0f} s against checkout, {seconds / 2:.0f} s baseline")
-    print(checkout.line("checkout"))
-    print("  " + checkout.breakdown())
-    print(baseline.line("baseline"))
-    print(f"purchases completed: {sum(bought)}  ({sum(bought) / checkout.seconds:.1f} Buy/s)")
-    ratio = checkout.rate / baseline.rate if baseline.rate else 0.0
-    print(f"ratio checkout/baseline: {ratio:.2f}  (goal >= 0.7)")
-    if lags:
-        p50 = statistics.median(lags)
-        p99 = lags[int(len(lags) * 0.99) - 1]
-        print(
-            f"commit -> Kafka lag over {len(lags)} events: "
-            f"p50 {p50:.1f} ms  p99 {p99:.1f} ms  (goal p99 < 100 ms)"
-        )
+    if warm_up.purchases != 8:
+        raise SystemExit(f"warm-up walks failed: {warm_up.tally.errors_by_kind}")
+    pids = {**targets.processes, "load generator": os.getpid()}
+    saturated = Phase("saturated", targets.checkout_topic)
+    cpu_before = cpu_seconds(pids)
+    await customers(targets.checkout, tokens, saturated, seconds, pace=None)
+    cpu_saturated = cpu_line(cpu_before, cpu_seconds(pids), saturated.tally.seconds)
+
+    probe = Connection(targets.baseline)
+    baseline_requests = [probe.build("PUT", f"/step/c{i}") for i in range(n)]
+    cpu_before = cpu_seconds(pids)
+    baseline = await load(targets.baseline, baseline_requests, seconds / 2)
+    cpu_baseline = cpu_line(cpu_before, cpu_seconds(pids), baseline.seconds)
+
+    # Below saturation: half the purchase rate the closed loop reached, once its events are out.
+    await wait_for_events(log, [saturated], DRAIN_SECONDS)
+    pace = max(saturated.purchases / saturated.tally.seconds / 2, 0.5)
+    paced = Phase("paced", targets.checkout_topic)
+    await customers(targets.checkout, tokens, paced, seconds / 4, pace=pace)
+
+    standalone = Phase("standalone relay", targets.standalone_topic)
+    await customers(targets.standalone, tokens, standalone, seconds / 2, pace=None)
+
+    await wait_for_events(log, [saturated, paced, standalone], DRAIN_SECONDS)
+    events = read_received(log)
+
+    print(
+        f"{n} customers walking the seed path (existing account, no relationship, indirect): "
+        "8 requests, 9 events per purchase"
+    )
+    print(f"[1] checkout, relay inside, closed loop, {saturated.tally.seconds:.0f} s")
+    print(saturated.tally.row("checkout"))
+    print("  " + saturated.tally.breakdown())
+    print(
+        f"  purchases completed: {saturated.purchases}"
+        f"  ({saturated.purchases / saturated.tally.seconds:.1f} Buy/s)"
+    )
+    print(cpu_saturated)
+    print(f"[2] baseline, bare FastAPI + one Redis MULTI, closed loop, {baseline.seconds:.0f} s")
+    print(baseline.row("baseline"))
+    print(cpu_baseline)
+    ratio = saturated.tally.rate / baseline.rate if baseline.rate else 0.0
+    print(f"ratio checkout/baseline step rate: {ratio:.2f}  (goal >= 0.7)")
+    print("[1] " + lag_line(saturated, events).lstrip())
+    print(
+        f"[3] checkout, relay inside, paced at {pace:.1f} purchases/s (half of [1]), "
+        f"{paced.tally.seconds:.0f} s"
+    )
+    print(paced.tally.row("checkout"))
+    print(f"  purchases completed: {paced.purchases}")
+    print(lag_line(paced, events))
+    print(
+        f"[4] checkout with the standalone relay process, closed loop, "
+        f"{standalone.tally.seconds:.0f} s"
+    )
+    print(standalone.tally.row("checkout"))
+    print(f"  purchases completed: {standalone.purchases}")
+    print(lag_line(standalone, events))
+    print(f"(subscriber: a separate process, aiokafka fetch_max_wait_ms={fetch_max_wait_ms})")
 
 
 def main() -> None:
@@ -260,12 +437,28 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=64)
     parser.add_argument("--serve-baseline", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--redis-url", help=argparse.SUPPRESS)
+    parser.add_argument("--consume", nargs="+", metavar="BOOTSTRAP TOPIC", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--fetch-max-wait-ms",
+        type=int,
+        default=FETCH_MAX_WAIT_MS,
+        help="the subscriber's fetch_max_wait_ms",
+    )
+    parser.add_argument(
+        "--profile-checkout",
+        type=Path,
+        metavar="FILE",
+        help="run checkout A under cProfile, writing its stats to FILE",
+    )
     args = parser.parse_args()
     if args.serve_baseline:
         serve(
             baseline_app(args.redis_url),
             HttpServerSettings(port=args.serve_baseline, log_level="WARNING"),
         )
+        return
+    if args.consume:
+        asyncio.run(consume(args.consume[0], args.consume[1:], args.fetch_max_wait_ms))
         return
 
     logs = Path(tempfile.mkdtemp(prefix="nceflow-bench-checkout-"))
@@ -275,9 +468,13 @@ def main() -> None:
         procs.append(redis)
         broker = start_broker(free_port(), log_path=logs / "tansu.log")
         procs.append(broker)
-        prefix = "bench."
+        inside, alone = "bench.", "bench-standalone."
         asyncio.run(
-            create_topics(broker.url, [prefix + t for t in topics.ALL_TOPICS], partitions=4)
+            create_topics(
+                broker.url,
+                [prefix + t for prefix in (inside, alone) for t in topics.ALL_TOPICS],
+                partitions=4,
+            )
         )
         sim = start_service(
             "nceflow.partner_center_sim",
@@ -298,7 +495,7 @@ def main() -> None:
         env = {
             "NCEFLOW_KAFKA_BOOTSTRAP_SERVERS": broker.url,
             "NCEFLOW_KAFKA_ENABLE_IDEMPOTENCE": "false",
-            "NCEFLOW_TOPIC_PREFIX": prefix,
+            "NCEFLOW_TOPIC_PREFIX": inside,
             "NCEFLOW_REDIS_URL": redis.url,
             "NCEFLOW_REDIS_KEY_PREFIX": "bench",
             "NCEFLOW_CATALOG_URL": catalog.url,
@@ -306,16 +503,68 @@ def main() -> None:
             "NCEFLOW_PARTNER_CENTER_AUTHORITY_URL": sim.url,
             "NCEFLOW_CHECKOUT_PARTNER_CENTER_RATE_LIMIT_PER_MINUTE": "0",
             "NCEFLOW_CHECKOUT_LOG_LEVEL": "WARNING",
-            "NCEFLOW_CHECKOUT_RELAY_BLOCK_MS": "50",
         }
-        checkout = start_service(
+        # B: its own key prefix and topics, so that A's in-process relay never takes its entries.
+        env_alone = {
+            **env,
+            "NCEFLOW_TOPIC_PREFIX": alone,
+            "NCEFLOW_REDIS_KEY_PREFIX": "bench-standalone",
+        }
+        topic_inside = inside + topics.CHECKOUT_ORDER_EVENTS
+        topic_alone = alone + topics.CHECKOUT_ORDER_EVENTS
+        consumer = ManagedProcess(
+            name="subscriber",
+            argv=[
+                sys.executable,
+                __file__,
+                "--fetch-max-wait-ms",
+                str(args.fetch_max_wait_ms),
+                "--consume",
+                broker.url,
+                topic_inside,
+                topic_alone,
+            ],
+            port=0,
+            log_path=logs / "subscriber.log",
+        ).start()
+        procs.append(consumer)
+        # Checkout A, optionally under cProfile (stats written when it stops on SIGTERM).
+        port = free_port()
+        profile = (
+            ["-m", "cProfile", "-o", str(args.profile_checkout.resolve())]
+            if args.profile_checkout
+            else []
+        )
+        checkout = ManagedProcess(
+            name="checkout",
+            argv=[
+                sys.executable,
+                *(profile if args.profile_checkout else []),
+                "-m",
+                "nceflow.checkout",
+            ],
+            port=port,
+            env={**env, "NCEFLOW_CHECKOUT_PORT": str(port)},
+            log_path=logs / "checkout.log",
+            url=f"http://{LOOPBACK}:{port}",
+        ).start()
+        procs.append(checkout)
+        standalone = launch_service(
             "nceflow.checkout",
             free_port(),
-            env,
+            {**env_alone, "NCEFLOW_CHECKOUT_RELAY_ENABLED": "false"},
             port_variable="NCEFLOW_CHECKOUT_PORT",
-            log_path=logs / "checkout.log",
+            log_path=logs / "checkout-standalone.log",
         )
-        procs.append(checkout)
+        procs.append(standalone)
+        relay = ManagedProcess(
+            name="relay",
+            argv=[sys.executable, "-m", "nceflow.checkout.relay"],
+            port=0,
+            env=env_alone,
+            log_path=logs / "relay.log",
+        ).start()
+        procs.append(relay)
         baseline_port = free_port()
         baseline = ManagedProcess(
             name="baseline",
@@ -329,14 +578,39 @@ def main() -> None:
             ],
             port=baseline_port,
             log_path=logs / "baseline.log",
-            url=f"http://127.0.0.1:{baseline_port}",
+            url=f"http://{LOOPBACK}:{baseline_port}",
         ).start()
         procs.append(baseline)
+        for proc in (checkout, standalone):
+            wait_healthy(proc)
         wait_healthy(baseline, "/docs")
-        asyncio.run(run(args.seconds, args.customers, checkout.url, baseline.url, env, Settings()))
+        consumer.wait_until(lambda: "ready" in (logs / "subscriber.log").read_text())
+        if not relay.alive():
+            raise SystemExit(f"the standalone relay exited; see {logs / 'relay.log'}")
+        targets = Targets(
+            checkout=checkout.url,
+            checkout_topic=topic_inside,
+            standalone=standalone.url,
+            standalone_topic=topic_alone,
+            baseline=baseline.url,
+            consumer_log=logs / "subscriber.log",
+            processes={
+                "checkout": checkout.pid,
+                "checkout B": standalone.pid,
+                "relay B": relay.pid,
+                "catalog": catalog.pid,
+                "PC simulator": sim.pid,
+                "redis": redis.pid,
+                "broker": broker.pid,
+                "baseline": baseline.pid,
+                "subscriber": consumer.pid,
+            },
+        )
+        asyncio.run(run(args.seconds, args.customers, targets, Settings(), args.fetch_max_wait_ms))
     finally:
-        for proc in reversed(procs):
-            proc.stop()
+        # SIGTERM all at once (each by its pid): the services' graceful stops overlap.
+        with ThreadPoolExecutor(len(procs) or 1) as pool:
+            list(pool.map(ManagedProcess.stop, reversed(procs)))
 
 
 if __name__ == "__main__":
