@@ -3,9 +3,8 @@ apps with their real lifespans), a real broker and Redis, and the Partner Center
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,24 +12,10 @@ import pytest
 
 from nceflow.checkout.app import create_app as create_checkout
 from nceflow.checkout.settings import Settings as CheckoutSettings
-from nceflow.devstack.processes import free_port, start_service
 from nceflow.devstack.pytest_plugin import KafkaServer, KafkaTopics
 from nceflow.fulfilment.app import create_app as create_fulfilment
 from nceflow.fulfilment.testing import fulfilment_settings
 from nceflow.runtime.settings import KafkaSettings, RedisSettings
-
-
-@pytest.fixture(scope="session")
-def catalog_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real catalog service, as its own process."""
-    log: Path = tmp_path_factory.mktemp("catalog") / "catalog.log"
-    proc = start_service(
-        "nceflow.catalog", free_port(), {}, port_variable="NCEFLOW_CATALOG_PORT", log_path=log
-    )
-    try:
-        yield proc.url
-    finally:
-        proc.stop()
 
 
 @pytest.fixture

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
@@ -19,22 +17,8 @@ from nceflow.checkout.adapters.redis_store import Keys
 from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings
-from nceflow.devstack.processes import free_port, start_service
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.runtime.settings import KafkaSettings, RedisSettings
-from nceflow.schemas.envelope import ReceivedEvent, from_kafka
-
-
-@pytest.fixture(scope="session")
-def catalog_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real catalog service, as its own process."""
-    log: Path = tmp_path_factory.mktemp("catalog") / "catalog.log"
-    proc = start_service(
-        "nceflow.catalog", free_port(), {}, port_variable="NCEFLOW_CATALOG_PORT", log_path=log
-    )
-    try:
-        yield proc.url
-    finally:
-        proc.stop()
 
 
 @pytest.fixture
@@ -145,54 +129,6 @@ def customer(client: httpx.AsyncClient, settings: Settings) -> Any:
         return Customer(client, settings, account, reseller)
 
     return make
-
-
-class TopicReader:
-    """Reads a topic from the start in the background; tests wait on what arrived."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-        )
-        self.events: list[ReceivedEvent] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> TopicReader:
-        await self._consumer.start()
-        self._task = asyncio.create_task(self._read())
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._consumer.stop()
-
-    async def _read(self) -> None:
-        async for message in self._consumer:
-            assert message.value is not None
-            self.events.append(from_kafka(message.value))
-
-    def of_type(self, name: str, order_id: str | None = None) -> list[ReceivedEvent]:
-        """Events whose type contains `name` (e.g. `OrderConfirmed`), optionally of one order."""
-        return [
-            e
-            for e in self.events
-            if f".{name}." in e.type and (order_id is None or e.subject == order_id)
-        ]
-
-    async def wait_for(self, check: Callable[[TopicReader], bool], within: float = 15.0) -> None:
-        """Wait until `check` holds, failing after `within` seconds."""
-        deadline = asyncio.get_running_loop().time() + within
-        while not check(self):
-            if asyncio.get_running_loop().time() > deadline:
-                types = [e.type.split(".")[-2] for e in self.events]
-                raise AssertionError(f"timed out; {len(self.events)} events so far: {types}")
-            await asyncio.sleep(0.05)
 
 
 @pytest.fixture

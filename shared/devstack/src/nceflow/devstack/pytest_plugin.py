@@ -151,6 +151,24 @@ def partner_center_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         proc.stop()
 
 
+@pytest.fixture(scope="session")
+def catalog_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the real catalog service (the shipped catalogue) running as its own process."""
+    state: Path = tmp_path_factory.mktemp("catalog")
+    proc = start_service(
+        "nceflow.catalog",
+        free_port(),
+        # Its own (absent) synced file: the shipped catalogue, whatever a dev sync left behind.
+        {"NCEFLOW_CATALOG_CATALOGUE_FILE": str(state / "catalogue.json")},
+        port_variable="NCEFLOW_CATALOG_PORT",
+        log_path=state / "catalog.log",
+    )
+    try:
+        yield proc.url
+    finally:
+        proc.stop()
+
+
 @pytest.fixture
 def service_env(
     kafka_server: KafkaServer,
