@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from nceflow.checkout.api.errors import PROBLEM_JSON, etag, parse_if_match
@@ -61,7 +60,9 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _service(request: Request) -> CheckoutService:
+async def _service(request: Request) -> CheckoutService:
+    # Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a thread hop
+    # (and two loop wake-ups) on every request for one attribute read.
     service: CheckoutService = request.app.state.context.service
     return service
 
@@ -85,11 +86,13 @@ def _draft_response(
     status_code: int = 200,
     warnings: tuple[FieldProblem, ...] = (),
     form: Form | None = None,
-) -> JSONResponse:
+) -> Response:
     view = DraftView.of(draft, warnings, form=form)
-    return JSONResponse(
-        view.model_dump(mode="json"),
+    # Serialised once, by pydantic's core (not dumped to dicts and then re-encoded by `json`).
+    return Response(
+        view.model_dump_json(),
         status_code=status_code,
+        media_type="application/json",
         headers={"ETag": etag(draft.version), "Cache-Control": "no-store"},
     )
 
@@ -109,7 +112,7 @@ def build_router() -> APIRouter:
         service: Service,
         customer: CurrentCustomer,
         body: Annotated[CreateDraftRequest | None, Body()] = None,
-    ) -> JSONResponse:
+    ) -> Response:
         draft = await service.start_draft(customer, body.items if body else None)
         response = _draft_response(draft, status.HTTP_201_CREATED)
         response.headers["Location"] = f"/v1/drafts/{draft.id}"
@@ -162,7 +165,7 @@ def build_router() -> APIRouter:
         idempotency_key: IdempotencyKey,
         service: Service,
         customer: CurrentCustomer,
-    ) -> JSONResponse:
+    ) -> Response:
         """Confirm the draft: re-price it and create the order. Idempotent per key."""
         confirmed = await service.confirm(
             customer,
@@ -174,7 +177,12 @@ def build_router() -> APIRouter:
         headers = {"Location": f"/v1/orders/{confirmed.order_id}"}
         if confirmed.replayed:
             headers["Idempotent-Replayed"] = "true"
-        return JSONResponse(answer.model_dump(mode="json"), status_code=202, headers=headers)
+        return Response(
+            answer.model_dump_json(),
+            status_code=202,
+            media_type="application/json",
+            headers=headers,
+        )
 
     @router.get("/orders", response_model=OrderList, tags=["orders"])
     async def list_orders(
@@ -207,7 +215,7 @@ def _add_step_route(router: APIRouter, step: StepId, model: type[StepInput]) -> 
         service: Service,
         customer: CurrentCustomer,
         if_match: IfMatch = None,
-    ) -> JSONResponse:
+    ) -> Response:
         saved = await service.save_step(
             customer, draft_id, step, body, if_match=parse_if_match(if_match)
         )
@@ -215,7 +223,7 @@ def _add_step_route(router: APIRouter, step: StepId, model: type[StepInput]) -> 
 
     # The body's type differs per step: give each route its own model (and OpenAPI schema).
     save_step.__annotations__["body"] = Annotated[model, Body()]
-    handler: Callable[..., Awaitable[JSONResponse]] = save_step
+    handler: Callable[..., Awaitable[Response]] = save_step
     router.add_api_route(
         f"/drafts/{{draft_id}}/steps/{step.value}",
         handler,
