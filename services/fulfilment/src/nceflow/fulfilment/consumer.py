@@ -155,6 +155,7 @@ def build_broker(settings: Settings, consumer: OrderEventConsumer) -> KafkaBroke
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
         session_timeout_ms=settings.consumer_session_timeout_ms,
+        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
         heartbeat_interval_ms=max(300, settings.consumer_session_timeout_ms // 4),
     )
     async def on_order_event(message: KafkaMessage) -> None:

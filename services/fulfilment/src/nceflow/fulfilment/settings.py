@@ -35,6 +35,9 @@ class Settings(HttpServerSettings):
 
     group_id: str = Field(default="nceflow-fulfilment", description="Kafka consumer group")
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1000)
+    # How long a fetch waits for records. Kafka answers as soon as data arrives, but the embedded
+    # dev broker (Tansu) answers only when the wait ends, so aiokafka's 500 ms default is latency.
+    consumer_fetch_max_wait_ms: int = Field(default=100, ge=1, le=10_000)
     max_in_flight: int = Field(default=32, ge=1, description="Orders worked at once per process")
 
     # Parking and crash recovery.
