@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +24,10 @@ from nceflow.checkout.settings import Settings
 DEV_ALGORITHM = "HS256"
 # Ids end up in Redis keys, Kafka events and logs: keep them to safe, bounded characters.
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+# A verified token is remembered at most this long (and never past its `exp`), so a key removed
+# from the JWKS stops opening the API within the same bound as PyJWKClient's key cache.
+_REMEMBER_SECONDS = 60.0
+_REMEMBERED_TOKENS = 4096
 
 
 class AuthenticationError(Exception):
@@ -53,9 +59,31 @@ class TokenVerifier:
             self._algorithm = DEV_ALGORITHM
         else:
             raise ValueError("set NCEFLOW_CHECKOUT_JWT_JWKS_URL (or a dev secret for development)")
+        # Every request of a customer carries the same token, and verifying it (base64, JSON,
+        # key preparation, HMAC or RSA) is a large share of a request's CPU. Signature, `alg`,
+        # `iss` and `aud` depend only on the token's bytes and our fixed settings, so a token
+        # verified once is remembered by its exact text until its `exp` (at most
+        # `_REMEMBER_SECONDS`); an expired one is verified again, and refused.
+        self._verified: OrderedDict[str, tuple[Customer, float]] = OrderedDict()
 
     async def verify(self, token: str) -> Customer:
         """The customer a token names; raises `AuthenticationError` for anything not valid."""
+        now = time.time()
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            customer, valid_until = remembered
+            if now < valid_until:
+                self._verified.move_to_end(token)
+                return customer
+            del self._verified[token]
+        customer, expires_at = await self._decode(token)
+        self._verified[token] = (customer, min(expires_at, now + _REMEMBER_SECONDS))
+        if len(self._verified) > _REMEMBERED_TOKENS:
+            self._verified.popitem(last=False)
+        return customer
+
+    async def _decode(self, token: str) -> tuple[Customer, float]:
+        """Fully verify `token`: the customer it names and its `exp` (seconds since the epoch)."""
         try:
             key: Any
             if self._jwks is not None:
@@ -80,7 +108,8 @@ class TokenVerifier:
             raise AuthenticationError("the token's sub is not a valid account id")
         if not isinstance(reseller, str) or not _ID_PATTERN.match(reseller):
             raise AuthenticationError("the token has no valid reseller claim")
-        return Customer(account_id=account, reseller_id=reseller)
+        # PyJWT checked `exp` is a number (it is required); the leeway is not extended here.
+        return Customer(account_id=account, reseller_id=reseller), float(claims["exp"])
 
 
 def mint_dev_token(account: str, reseller: str, settings: Settings) -> str:
