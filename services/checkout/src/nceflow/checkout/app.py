@@ -2,7 +2,8 @@
 
 The lifespan builds one `AppContext` (Redis clients, the store, the catalog and Partner Center
 clients, the service, the token verifier) and starts the background work that runs in every
-replica: the outbox relay, the draft-expiry sweep and the fulfilment-event consumer.
+replica: the outbox relay (on a thread of its own, see `relay.py`), the draft-expiry sweep and the
+fulfilment-event consumer.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 
 from nceflow.checkout.adapters.catalog_client import CatalogClient
+from nceflow.checkout.adapters.connections import redis_client
 from nceflow.checkout.adapters.fulfilment_consumer import fulfilment_broker
-from nceflow.checkout.adapters.kafka import KafkaPublisher
-from nceflow.checkout.adapters.outbox_relay import OutboxRelay, RelaySettings
 from nceflow.checkout.adapters.partner_center import PartnerCenterChecks
 from nceflow.checkout.adapters.redis_store import DraftStore, Keys
 from nceflow.checkout.api.errors import BodySizeLimit, install_error_handlers
 from nceflow.checkout.api.routes import build_router
 from nceflow.checkout.auth import TokenVerifier
+from nceflow.checkout.relay import RelayThread
 from nceflow.checkout.resellers import ResellerDirectory, load_directory
 from nceflow.checkout.service import CheckoutService
 from nceflow.checkout.settings import Settings, TenantDomainCheck
@@ -44,27 +45,6 @@ class AppContext:
     verifier: TokenVerifier
     store: DraftStore
     redis: Redis
-
-
-def redis_client(settings: Settings, *, blocking_ms: int = 0) -> Redis:
-    """A Redis client that fails fast (socket timeouts) instead of hanging when Redis is down."""
-    return Redis.from_url(
-        settings.redis.url,
-        socket_timeout=settings.redis_socket_timeout_seconds + blocking_ms / 1000,
-        socket_connect_timeout=settings.redis_socket_timeout_seconds,
-        max_connections=settings.redis_max_connections,
-        health_check_interval=30,
-    )
-
-
-def relay_settings(settings: Settings) -> RelaySettings:
-    """The relay's tuning from the service settings."""
-    return RelaySettings(
-        batch_size=settings.relay_batch_size,
-        block_ms=settings.relay_block_ms,
-        claim_idle_ms=settings.relay_claim_idle_ms,
-        claim_interval_seconds=settings.relay_claim_interval_seconds,
-    )
 
 
 async def _every(
@@ -117,15 +97,10 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         # Background loops stop between rounds: cancelling a Redis call mid-read is not safe.
         stopping = asyncio.Event()
-        relay_redis: Redis | None = None
-        publisher: KafkaPublisher | None = None
-        relay: OutboxRelay | None = None
         broker: KafkaBroker | None = None
-        if settings.relay_enabled:
-            relay_redis = redis_client(settings, blocking_ms=settings.relay_block_ms)
-            publisher = KafkaPublisher(settings.kafka, client_id="nceflow-checkout-relay")
-            relay = OutboxRelay(relay_redis, keys, publisher, relay_settings(settings))
-            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        relay = RelayThread(settings) if settings.relay_enabled else None
+        if relay is not None:
+            relay.start()
         tasks.append(
             asyncio.create_task(
                 _every(
@@ -141,8 +116,6 @@ def create_app(
             yield
         finally:
             stopping.set()
-            if relay is not None:
-                relay.stop()
             # Let the loops finish their round (blocking reads are short) before cancelling.
             loops = [t for t in tasks if t.get_name() != "fulfilment-consumer"]
             if loops:
@@ -153,10 +126,8 @@ def create_app(
                 await _quietly(f"stopping {task.get_name()}", task)
             if broker is not None:
                 await _quietly("stopping the fulfilment consumer", broker.stop())
-            if publisher is not None:
-                await _quietly("stopping the Kafka producer", publisher.stop())
-            if relay_redis is not None:
-                await _quietly("closing redis (relay)", relay_redis.aclose())
+            if relay is not None and not await asyncio.to_thread(relay.stop, 5.0):
+                _log.warning("the outbox relay took longer than 5s to stop; moving on")
             await _quietly("closing Partner Center clients", partner_center.aclose())
             await _quietly("closing the catalog client", catalog_http.aclose())
             await _quietly("closing redis", redis.aclose())
