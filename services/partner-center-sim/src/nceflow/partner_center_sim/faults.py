@@ -12,7 +12,11 @@ probability applies until the count is used up). The first matching rule wins. K
   for `hangSeconds` (the client times out) and the connection is closed: the case that catches
   clients which retry a non-idempotent call blindly;
 - `order_error`: the next checkout matching the rule succeeds partially: its first order group
-  is reported in `orderErrors` instead of becoming an order.
+  is reported in `orderErrors` instead of becoming an order;
+- `error`: a business refusal: the request is not served and is answered with `status` and
+  Microsoft's error body carrying `code` and `description` (e.g. 400 / 600061 on
+  `POST /v1/customers/*/agreements`, Microsoft's documented answer to an MCA attestation it
+  does not accept), so callers' handling of a documented refusal can be tested with valid data.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class FaultKind(StrEnum):
     DROP = "drop"
     LOST_RESPONSE = "lost_response"
     ORDER_ERROR = "order_error"
+    ERROR = "error"
 
 
 class FaultRuleSpec(BaseModel):
@@ -65,11 +70,16 @@ class FaultRuleSpec(BaseModel):
     hang_seconds: float | None = Field(
         default=None, ge=0, le=600, description="lost_response: hold the connection this long"
     )
-    code: int = Field(default=800060, description="order_error: the error code reported")
+    status: int = Field(default=400, ge=400, le=599, description="error: the HTTP status")
+    code: int = Field(
+        default=800060, description="order_error / error: Microsoft's error code reported"
+    )
     description: str = Field(
         default="Your order is in progress. Please check your order history for recent orders "
         "in few minutes.",
-        description="order_error: the error description reported",
+        min_length=1,
+        max_length=1024,  # Microsoft's documented bound on an error description
+        description="order_error / error: the error description reported",
     )
 
     @model_validator(mode="after")
@@ -81,6 +91,13 @@ class FaultRuleSpec(BaseModel):
                 re.compile(self.path_regex)
             except re.error as exc:
                 raise ValueError(f"pathRegex is not a valid regex: {exc}") from exc
+        return self
+
+    @model_validator(mode="after")
+    def _error_says_what(self) -> Self:
+        # The defaults describe order_error's 800060; an `error` rule must name its own refusal.
+        if self.kind is FaultKind.ERROR and not {"code", "description"} <= self.model_fields_set:
+            raise ValueError("an error rule needs its code and description")
         return self
 
 
@@ -172,6 +189,16 @@ async def _json_response(
     await send({"type": "http.response.body", "body": payload})
 
 
+def _echoed_headers(scope: Scope) -> dict[str, str]:
+    """The caller's MS-RequestId and MS-CorrelationId, echoed as Partner Center does."""
+    wanted = {b"ms-requestid": "MS-RequestId", b"ms-correlationid": "MS-CorrelationId"}
+    return {
+        wanted[key.lower()]: value.decode("latin-1")
+        for key, value in scope["headers"]
+        if key.lower() in wanted
+    }
+
+
 async def _wait_for_disconnect(receive: Receive) -> None:
     while True:
         message = await receive()
@@ -213,6 +240,10 @@ class FaultMiddleware:
                 503,
                 error_body(503, "The service is temporarily unavailable."),
                 {"Retry-After": str(rule.retry_after_seconds)},
+            )
+        elif rule.kind is FaultKind.ERROR:
+            await _json_response(
+                send, rule.status, error_body(rule.code, rule.description), _echoed_headers(scope)
             )
         elif rule.kind is FaultKind.DROP:
             await drop_connection(facts["raw_send"])

@@ -214,7 +214,8 @@ async def complete_order(order_id: str, ctx: ContextDep) -> dict[str, Any]:
 
 @router.post("/faults", status_code=201, summary="Inject a fault")
 async def add_fault(spec: FaultRuleSpec, ctx: ContextDep) -> FaultRule:
-    """Register a fault rule (see `faults.py` for the kinds)."""
+    """Register a fault rule (see `faults.py` for the kinds; `error` answers a documented
+    refusal with the rule's `status`, `code` and `description`)."""
     return ctx.faults.add(spec)
 
 
