@@ -1,7 +1,8 @@
 """How Microsoft's documented errors become saga signals (values in, values out: no server).
 
-The simulator cannot be made to refuse an MCA attestation with valid data, so the 13605 case is
-covered here; every other case also runs against the simulator in `test_failures.py`."""
+The 13605 mapping is checked here value by value; a refused MCA attestation (the simulator's
+`error` fault) runs against the simulator in `test_mca_refused.py`, the other cases in
+`test_failures.py`."""
 
 from __future__ import annotations
 

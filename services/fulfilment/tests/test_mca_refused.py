@@ -1,0 +1,113 @@
+"""Partner Center refuses the MCA attestation: the order ends in `OrderFailed` with Microsoft's
+code and the agreement link, after one attestation call (no retry storm) and before any cart.
+
+The simulator's `error` fault answers every `POST /v1/customers/*/agreements` with 400 / 600061,
+the code Microsoft documents for an attestation it does not accept ("Confirm customer acceptance
+of the Microsoft Customer Agreement using Partner Center APIs"); the data sent is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
+
+from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.fulfilment.app import AppContext
+from nceflow.fulfilment.domain.failures import MCA_LINK
+from nceflow.fulfilment.domain.saga import SagaStatus
+from nceflow.fulfilment.ops import status
+from nceflow.fulfilment.settings import Settings
+from nceflow.fulfilment.testing import (
+    FulfilmentEvents,
+    existing_tenant_order,
+    new_tenant_order,
+    publish_orders,
+)
+from nceflow.schemas import ErrorSource, FulfilmentStep, OrderFailed, OrderPlaced
+
+Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
+
+AGREEMENTS = "/v1/customers/*/agreements"
+REFUSAL = "A partner confirmed agreement already exists for the customer."
+
+
+def outcome(order_id: str) -> Callable[[FulfilmentEvents], bool]:
+    return lambda seen: any(isinstance(e, OrderFailed | OrderPlaced) for e in seen.of(order_id))
+
+
+async def logged(sim: httpx.AsyncClient, method: str, path: str) -> list[dict[str, Any]]:
+    response = await sim.get("/_sim/requests", params={"method": method, "path": path})
+    response.raise_for_status()
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def sim_items(sim: httpx.AsyncClient, path: str) -> list[dict[str, Any]]:
+    response = await sim.get(path)
+    response.raise_for_status()
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_refused_mca_fails_the_order_once_with_the_agreement_link(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    refusal = {
+        "kind": "error",
+        "method": "POST",
+        "path": AGREEMENTS,
+        "status": 400,
+        "code": 600061,
+        "description": REFUSAL,
+    }  # no count: a retry would be refused again and show up in the request log
+    (await sim.post("/_sim/faults", json=refusal)).raise_for_status()
+    # Fabrikam has the direct partner's relationship and no MCA; the new tenant gets none.
+    existing = existing_tenant_order("ord-mca-existing", "fabrikam.onmicrosoft.com")
+    new = new_tenant_order("ord-mca-new", "mcarefused", indirect=True)
+    order_ids = ("ord-mca-existing", "ord-mca-new")
+
+    async with running(settings):
+        await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, [existing, new])
+        for order_id in order_ids:
+            await events.wait_for(outcome(order_id), within=20)
+        sagas = [await status(order_id, settings) for order_id in order_ids]
+
+    for order_id, saga in zip(order_ids, sagas, strict=True):
+        (failed,) = [e for e in events.of(order_id) if isinstance(e, OrderFailed)]
+        assert not [e for e in events.of(order_id) if isinstance(e, OrderPlaced)]
+        assert failed.code == "600061"
+        assert failed.code_source is ErrorSource.PARTNER_CENTER
+        assert failed.failed_step is FulfilmentStep.MCA_ATTESTED
+        assert failed.action_url == MCA_LINK  # the customer can accept the agreement there
+        assert "Microsoft Customer Agreement" in failed.reason
+        assert "link" in failed.reason
+        assert failed.retryable is True  # once accepted, the same order can be re-driven
+        assert saga is not None
+        assert saga.status is SagaStatus.FAILED  # terminal: nothing is parked for a retry
+        assert saga.failure is not None
+        assert saga.failure.code == "600061"
+
+    customers = {c["domain"]: c for c in await sim_items(sim, "/_sim/customers")}
+    fabrikam = customers["fabrikam.onmicrosoft.com"]
+    created = customers["mcarefused.onmicrosoft.com"]  # the tenant step ran before the MCA step
+    attestations = await logged(sim, "POST", AGREEMENTS)
+    assert [entry["status"] for entry in attestations] == [400, 400]  # one call per order
+    assert sorted(entry["path"] for entry in attestations) == sorted(
+        f"/v1/customers/{c['id']}/agreements" for c in (fabrikam, created)
+    )
+    for customer in (fabrikam, created):
+        assert customer["mcaAccepted"] is False
+        assert await sim_items(sim, f"/_sim/customers/{customer['id']}/carts") == []
+        assert await sim_items(sim, f"/_sim/customers/{customer['id']}/orders") == []
+    assert await logged(sim, "POST", "/v1/customers/*/carts") == []
+    assert len(await logged(sim, "POST", "/v1/customers")) == 1  # the new tenant, created once
+    (rule,) = await sim_items(sim, "/_sim/faults")
+    assert rule["hits"] == 2
