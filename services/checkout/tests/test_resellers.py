@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -36,6 +37,49 @@ def test_the_dev_directory_has_a_direct_and_an_indirect_reseller_of_the_simulato
         account = directory.account_for(reseller)
         assert account is not None
         assert account.tenant_id == reseller.transacting_partner_id
+
+
+def test_every_reseller_and_account_is_the_simulators_partner_with_its_credentials() -> None:
+    directory = load_directory()
+    partners: list[dict[str, Any]] = sim_seed()["partners"]  # type: ignore[assignment]
+    by_tenant = {p["tenantId"]: p for p in partners}
+    for reseller in directory.resellers:
+        partner = by_tenant[reseller.transacting_partner_id]
+        if reseller.sales_model is SalesModel.DIRECT:
+            assert partner["model"] == "direct"
+            assert reseller.mpn_id == partner["mpnId"]
+        else:
+            assert partner["model"] == "indirectProvider"
+            (seeded,) = [r for r in partner["resellers"] if r["partnerId"] == reseller.partner_id]
+            assert (reseller.mpn_id, reseller.name) == (seeded["mpnId"], seeded["name"])
+        assert f"partnerId={reseller.partner_id}&" in reseller.relationship_link
+    for account in directory.partner_center_accounts:
+        app = by_tenant[account.tenant_id]["app"]
+        assert account.client_id == app["clientId"]
+        assert account.client_secret.get_secret_value() == app["clientSecret"]
+        assert account.refresh_token is not None
+        assert account.refresh_token.get_secret_value() == app["refreshToken"]
+    # Every seeded partner can be sold through: none is left out of the directory.
+    assert {a.tenant_id for a in directory.partner_center_accounts} == set(by_tenant)
+
+
+def test_contoso_direct_is_the_simulators_second_direct_partner_with_no_customers_yet() -> None:
+    """The issue's example reseller; it must not change which customers the others see."""
+    contoso = load_directory().get("contoso-direct")
+    assert contoso is not None
+    assert contoso.sales_model is SalesModel.DIRECT
+    seed = sim_seed()
+    partner = next(p for p in seed["partners"] if p["key"] == "contoso")  # type: ignore[attr-defined]
+    assert (contoso.name, contoso.partner_id) == (partner["name"], partner["tenantId"])
+    assert contoso.relationship_link.startswith(
+        "https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship&"
+    )
+    relationships = [
+        r["partner"]
+        for customer in seed["customers"]  # type: ignore[attr-defined]
+        for r in customer["relationships"]
+    ]
+    assert "contoso" not in relationships
 
 
 def test_the_json_dump_masks_secrets() -> None:
