@@ -13,6 +13,7 @@ import pytest
 from nceflow.checkout.app import create_app as create_checkout
 from nceflow.checkout.settings import Settings as CheckoutSettings
 from nceflow.devstack.pytest_plugin import KafkaServer, KafkaTopics
+from nceflow.devstack.stack import simulator_partner_credentials
 from nceflow.fulfilment.app import create_app as create_fulfilment
 from nceflow.fulfilment.testing import fulfilment_settings
 from nceflow.runtime.settings import KafkaSettings, RedisSettings
@@ -63,6 +64,8 @@ async def stack(
             redis_url=redis_url,
             redis_prefix=redis_prefix,
             sim_url=partner_center_sim,
+            # Every seeded partner's app (the second direct partner, Contoso, included).
+            extra=simulator_partner_credentials(),
         )
     )
     checkout = create_checkout(checkout_settings)

@@ -74,7 +74,16 @@ PATHS = [
         accept_relationship_first=True,
     ),
     Path("existing-indirect", "e2e-f", "tailspin-indirect", "existing", "contoso.onmicrosoft.com"),
+    Path(
+        "new-contoso-direct", "e2e-g", "contoso-direct", "new", "e2econtosodirect.onmicrosoft.com"
+    ),
 ]
+# The simulator's partner that places each reseller's orders (the indirect provider for Tailspin).
+PLACED_BY = {
+    "adatum-direct": "direct",
+    "tailspin-indirect": "indirect",
+    "contoso-direct": "contoso",
+}
 
 
 def answers(path: Path) -> dict[str, dict[str, Any]]:
@@ -184,6 +193,7 @@ async def run_path(
     assert new_order["cartId"] not in {c["id"] for c in carts_before}
     if path.reseller == "tailspin-indirect":
         assert new_order["lineItems"][0]["partnerIdOnRecord"] == "6203118"
+    assert new_order["partner"] == PLACED_BY[path.reseller], path.name
     # What the customer sees names the same Partner Center customer and order.
     assert order["partner_center"]["customer_id"] == tenant["id"]
     assert order["partner_center"]["order_ids"] == [new_order["id"]]

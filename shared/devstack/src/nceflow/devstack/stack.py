@@ -81,10 +81,11 @@ def service_specs(settings: DevStackSettings) -> list[ServiceSpec]:
 
 
 def simulator_partner_credentials() -> dict[str, str]:
-    """Fulfilment's credentials for every partner the simulator seeds beyond the default one.
+    """Fulfilment's credentials for every partner the simulator seeds.
 
-    `PartnerCenterSettings` defaults to the seeded direct partner; an indirect provider places
-    its resellers' orders under its own tenant, so fulfilment needs that tenant's app too.
+    `PartnerCenterSettings` defaults to the seeded Adatum direct partner; every other partner
+    (the indirect provider, which places its resellers' orders under its own tenant, and the
+    Contoso direct partner) transacts with its own app, so fulfilment needs each one's.
     """
     from nceflow.partner_center_sim.seed import load_seed
 
@@ -96,7 +97,6 @@ def simulator_partner_credentials() -> dict[str, str]:
             "refresh_token": p.app.refresh_token.get_secret_value(),
         }
         for p in seed.partners
-        if p.model == "indirectProvider"
     }
     return {"NCEFLOW_FULFILMENT_PARTNERS": json.dumps(partners)}
 
