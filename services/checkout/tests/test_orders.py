@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings
-from nceflow.schemas import FulfilmentStarted, OrderFailed, OrderPlaced
+from nceflow.schemas import FulfilmentStarted, OrderFailed, OrderGroupError, OrderPlaced
 from nceflow.schemas.base import OrderEvent
 from nceflow.schemas.envelope import FULFILMENT_SOURCE, to_kafka
 from nceflow.schemas.values import ErrorSource
@@ -122,12 +122,21 @@ async def test_fulfilment_events_move_the_order_and_record_the_relationship(
                 correlation_id=correlation,
                 customer_id="0cab9e0c-7015-4b96-9819-e59f32cd0700",
                 order_ids=["pc-order-1"],
+                # A partial checkout: one order group was refused, the rest ordered.
+                order_errors=[
+                    OrderGroupError(
+                        order_group_id="1", code="800002", description="Quantity not allowed"
+                    )
+                ],
             )
             await publish(placed, "e3")
             # A redelivered failure (same event id) must not undo the placement.
             await publish(failed, "e2")
             order = await _wait_status(client, headers, order_id, "placed")
             assert order["partner_center"]["order_ids"] == ["pc-order-1"]
+            assert order["partner_center"]["unordered"] == [
+                {"order_group_id": "1", "code": "800002", "description": "Quantity not allowed"}
+            ]
             await publish(FulfilmentStarted(order_id=order_id, correlation_id=correlation), "e4")
             marker = OrderPlaced(
                 order_id=order_id,
@@ -144,6 +153,8 @@ async def test_fulfilment_events_move_the_order_and_record_the_relationship(
                 await asyncio.sleep(0.05)
             assert order["status"] == "placed"
             assert order["failure"] is None
+            # The later event (no errors of its own) keeps what the first one reported.
+            assert order["partner_center"]["unordered"][0]["code"] == "800002"
             # The relationship is now on record: the next draft skips that step.
             draft = (
                 await client.post(

@@ -25,7 +25,7 @@ from nceflow.checkout.domain.draft import (
     TenantLookup,
 )
 from nceflow.checkout.domain.errors import FieldProblem, PricesChanged
-from nceflow.checkout.domain.order import Order, OrderFailure
+from nceflow.checkout.domain.order import Order, OrderFailure, UnorderedPart
 from nceflow.checkout.domain.pricing import PlanQuote
 from nceflow.checkout.domain.steps import (
     AccountInput,
@@ -391,6 +391,9 @@ class CheckoutService:
                         order_ids=tuple(event.order_ids),
                         subscription_ids=tuple(event.subscription_ids),
                         provisioning=event.provisioning.value,
+                        unordered_parts=tuple(
+                            UnorderedPart(**error.model_dump()) for error in event.order_errors
+                        ),
                     )
                 case OrderFailed():
                     failure = OrderFailure(

@@ -52,6 +52,7 @@ from nceflow.schemas.fulfilment import (
     FulfilmentStarted,
     FulfilmentStepCompleted,
     OrderFailed,
+    OrderGroupError,
     OrderPlaced,
 )
 from nceflow.schemas.values import (
@@ -100,6 +101,7 @@ __all__ = [
     "OrderDrafted",
     "OrderEvent",
     "OrderFailed",
+    "OrderGroupError",
     "OrderItem",
     "OrderPlaced",
     "PartnerOfRecordAttestation",

@@ -6,7 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from nceflow.schemas.base import FulfilmentOrderEvent
+from nceflow.schemas.base import ContractModel, FulfilmentOrderEvent
 from nceflow.schemas.values import (
     ErrorSource,
     FulfilmentStep,
@@ -51,6 +51,17 @@ class FulfilmentStepCompleted(FulfilmentOrderEvent):
         return self
 
 
+class OrderGroupError(ContractModel):
+    """A part of the cart Partner Center refused at checkout while it ordered the rest."""
+
+    order_group_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """The cart's order group that was not ordered (Partner Center's `orderGroupId`)."""
+    code: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+    """Partner Center's error code for that group."""
+    description: Annotated[str, Field(min_length=1, max_length=1000)]
+    """Partner Center's description of the error."""
+
+
 class OrderPlaced(FulfilmentOrderEvent):
     """Partner Center accepted the order. Emitted again with subscription ids once provisioned."""
 
@@ -64,6 +75,11 @@ class OrderPlaced(FulfilmentOrderEvent):
     """Partner Center subscription ids, when known (after provisioning)."""
     provisioning: ProvisioningStatus = ProvisioningStatus.PENDING
     """`pending` right after checkout; `completed` once Partner Center completed the orders."""
+    order_errors: Annotated[list[OrderGroupError], Field(max_length=1000)] = Field(
+        default_factory=list
+    )
+    """Parts of the cart Partner Center did not order (its `orderErrors`): empty unless the
+    checkout was a partial success. The placed orders stand; the rest must be bought again."""
 
 
 class OrderFailed(FulfilmentOrderEvent):

@@ -197,6 +197,19 @@ class PartnerCenterView(BaseModel):
     order_ids: list[str]
     subscription_ids: list[str]
     provisioning: str | None
+    unordered: list[UnorderedPartView] = Field(
+        default_factory=list,
+        description="Parts of the cart Partner Center refused while it ordered the rest (a "
+        "partial checkout): they were not bought and are not charged; empty normally",
+    )
+
+
+class UnorderedPartView(BaseModel):
+    """A part of the cart that was not ordered, with Partner Center's reason."""
+
+    order_group_id: str | None
+    code: str
+    description: str
 
 
 class FailureView(BaseModel):
@@ -240,6 +253,9 @@ class OrderView(BaseModel):
                 order_ids=list(order.partner_center_order_ids),
                 subscription_ids=list(order.subscription_ids),
                 provisioning=order.provisioning,
+                unordered=[
+                    UnorderedPartView(**part.model_dump()) for part in order.unordered_parts
+                ],
             )
             if placed
             else None,

@@ -34,6 +34,16 @@ class OrderFailure(BaseModel):
     retryable: bool
 
 
+class UnorderedPart(BaseModel):
+    """A part of the cart Partner Center refused while it ordered the rest (partial checkout)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_group_id: str | None = None
+    code: str
+    description: str
+
+
 class Order(BaseModel):
     """One bought draft. Its id is the draft's id."""
 
@@ -52,6 +62,7 @@ class Order(BaseModel):
     partner_center_order_ids: tuple[str, ...] = ()
     subscription_ids: tuple[str, ...] = ()
     provisioning: str | None = None
+    unordered_parts: tuple[UnorderedPart, ...] = ()
     failure: OrderFailure | None = None
     applied_event_ids: tuple[str, ...] = ()
 
@@ -108,6 +119,7 @@ class Order(BaseModel):
         order_ids: tuple[str, ...],
         subscription_ids: tuple[str, ...],
         provisioning: str,
+        unordered_parts: tuple[UnorderedPart, ...] = (),
     ) -> Order:
         """Partner Center accepted the order (again later, with subscription ids)."""
         return self._with(
@@ -118,6 +130,7 @@ class Order(BaseModel):
             partner_center_order_ids=order_ids or self.partner_center_order_ids,
             subscription_ids=subscription_ids or self.subscription_ids,
             provisioning=provisioning,
+            unordered_parts=unordered_parts or self.unordered_parts,
             failure=None,
         )
 
