@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Iterator
@@ -184,3 +185,19 @@ def test_no_input_makes_a_5xx(
     assert bought.status_code < 500, bought.text
     started = sync_client.post("/v1/drafts", json=body)
     assert started.status_code < 500, started.text
+
+
+async def test_a_stopped_outbox_relay_makes_the_replica_unready(
+    settings: Settings, run_app: Any
+) -> None:
+    app = create_app(settings)
+    async with run_app(app) as client:
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        relay = app.state.context.relay
+        assert relay is not None
+        assert relay.is_alive()
+        assert await asyncio.to_thread(relay.stop, 5.0)
+        unready = await client.get("/readyz")
+        assert unready.status_code == 503
+        assert "outbox relay" in unready.json()["failures"]["outbox_relay"]

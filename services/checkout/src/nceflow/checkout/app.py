@@ -45,6 +45,7 @@ class AppContext:
     verifier: TokenVerifier
     store: DraftStore
     redis: Redis
+    relay: RelayThread | None
 
 
 async def _every(
@@ -93,12 +94,14 @@ def create_app(
             idle_timeout=settings.draft_idle_timeout,
             require_tenant_match=settings.tenant_domain_check is TenantDomainCheck.REQUIRE,
         )
-        app.state.context = AppContext(service=service, verifier=verifier, store=store, redis=redis)
+        relay = RelayThread(settings) if settings.relay_enabled else None
+        app.state.context = AppContext(
+            service=service, verifier=verifier, store=store, redis=redis, relay=relay
+        )
         tasks: list[asyncio.Task[None]] = []
         # Background loops stop between rounds: cancelling a Redis call mid-read is not safe.
         stopping = asyncio.Event()
         broker: KafkaBroker | None = None
-        relay = RelayThread(settings) if settings.relay_enabled else None
         if relay is not None:
             relay.start()
         tasks.append(
@@ -136,6 +139,13 @@ def create_app(
         context: AppContext = app.state.context
         await context.redis.ping()
 
+    async def relay_running() -> None:
+        # The relay retries broker and Redis trouble by itself; it only ends on a bug. Without
+        # it events would silently pile up in the outbox, so the replica reports itself unready.
+        context: AppContext = app.state.context
+        if context.relay is not None and not context.relay.is_alive():
+            raise RuntimeError("the outbox relay thread has stopped")
+
     app = FastAPI(
         title="nceflow checkout service",
         description="The NCE purchase wizard: drafts, steps, Buy, and the customer's orders.",
@@ -143,7 +153,8 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    app.include_router(health_router("checkout", {"redis": redis_ready}))
+    readiness = {"redis": redis_ready, "outbox_relay": relay_running}
+    app.include_router(health_router("checkout", readiness))
     app.include_router(build_router())
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -69,6 +69,10 @@ class RelayThread:
         sys.setswitchinterval(min(sys.getswitchinterval(), _SWITCH_INTERVAL_SECONDS))
         self._thread.start()
 
+    def is_alive(self) -> bool:
+        """Whether the relay is still running (False after `stop()` or an unexpected error)."""
+        return self._thread.is_alive()
+
     def stop(self, timeout: float) -> bool:
         """Let the relay finish its round and return; False if it is still running after
         `timeout` seconds. Blocks: call it through `asyncio.to_thread` from a loop."""
@@ -84,6 +88,9 @@ class RelayThread:
             asyncio.run(run_relay(self._settings, on_start=self._started))
         except Exception:
             _log.exception("outbox relay thread ended by an error")
+        finally:
+            with self._lock:  # its loop is closed: nothing may be scheduled on it any more
+                self._loop = None
 
     def _started(self, relay: OutboxRelay) -> None:
         with self._lock:
