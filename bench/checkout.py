@@ -340,6 +340,13 @@ def cpu_seconds(pids: Mapping[str, int]) -> dict[str, float]:
     return used
 
 
+def cpu_ms_per_request(
+    before: Mapping[str, float], after: Mapping[str, float], name: str, requests: int
+) -> float:
+    """Milliseconds of CPU process `name` spent per request it answered in a phase."""
+    return (after[name] - before[name]) * 1000 / requests if requests else 0.0
+
+
 def cpu_line(before: Mapping[str, float], after: Mapping[str, float], wall: float) -> str:
     """Where the machine's CPU went during a phase."""
     spent = {name: after[name] - before[name] for name in after}
@@ -381,13 +388,18 @@ async def run(
     saturated = Phase("saturated", targets.checkout_topic)
     cpu_before = cpu_seconds(pids)
     await customers(targets.checkout, tokens, saturated, seconds, pace=None)
-    cpu_saturated = cpu_line(cpu_before, cpu_seconds(pids), saturated.tally.seconds)
+    cpu_after = cpu_seconds(pids)
+    cpu_saturated = cpu_line(cpu_before, cpu_after, saturated.tally.seconds)
+    answered = len(saturated.tally.latencies)
+    checkout_ms = cpu_ms_per_request(cpu_before, cpu_after, "checkout", answered)
 
     probe = Connection(targets.baseline)
     baseline_requests = [probe.build("PUT", f"/step/c{i}") for i in range(n)]
     cpu_before = cpu_seconds(pids)
     baseline = await load(targets.baseline, baseline_requests, seconds / 2)
-    cpu_baseline = cpu_line(cpu_before, cpu_seconds(pids), baseline.seconds)
+    cpu_after = cpu_seconds(pids)
+    cpu_baseline = cpu_line(cpu_before, cpu_after, baseline.seconds)
+    baseline_ms = cpu_ms_per_request(cpu_before, cpu_after, "baseline", len(baseline.latencies))
 
     # Below saturation: half the purchase rate the closed loop reached, once its events are out.
     await wait_for_events(log, [saturated], DRAIN_SECONDS)
@@ -418,6 +430,12 @@ async def run(
     print(cpu_baseline)
     ratio = saturated.tally.rate / baseline.rate if baseline.rate else 0.0
     print(f"ratio checkout/baseline step rate: {ratio:.2f}  (goal >= 0.7)")
+    print(
+        f"server CPU per request: checkout {checkout_ms:.2f} ms (relay thread included), "
+        f"baseline {baseline_ms:.2f} ms; ratio baseline/checkout "
+        f"{baseline_ms / checkout_ms if checkout_ms else 0.0:.2f} (what one core allows, "
+        "whatever else runs on the machine)"
+    )
     print("[1] " + lag_line(saturated, events).lstrip())
     print(
         f"[3] checkout, relay inside, paced at {pace:.1f} purchases/s (half of [1]), "
