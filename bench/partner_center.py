@@ -9,11 +9,14 @@ and no faults (zero added latency), then, in this process, runs `--concurrency` 
 - client: `PartnerCenterClient.get_customer` (token cache, rate limiter off, retry controller,
   headers, pydantic parsing of the customer);
 - bare: `httpx.AsyncClient.get` of the same URL with the same headers and token, decoding the
-  JSON body (what any caller does at least).
+  JSON body (what any caller does at least), over the client's transport (aiohttp);
+- httpcore: the same bare call over httpx's default transport (httpcore), the client's
+  transport before.
 
-Prints calls/s for each and the client/bare ratio (goal: >= 0.8), and the CPU time this
-process spent per call on each side (the client's own cost, whatever the server's speed).
-Bounded to about 4 x seconds + start-up; stops the simulator by its pid. Not run by the tests.
+Prints calls/s for each, the client/bare ratio (goal: >= 0.8) and the transport's gain
+(bare over aiohttp / bare over httpcore), and the CPU time this process spent per call on each
+side (the client's own cost, whatever the server's speed).
+Bounded to about 6 x seconds + start-up; stops the simulator by its pid. Not run by the tests.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from nceflow.partner_center import (
     PartnerCenterSettings,
     TokenKind,
 )
+from nceflow.partner_center.transport import PartnerCenterTransport
 from nceflow.runtime.logging import configure_logging
 
 CONTOSO = "0cab9e0c-7015-4b96-9819-e59f32cd0700"  # a seeded customer of the direct partner
@@ -63,8 +67,12 @@ async def run(base_url: str, seconds: float, concurrency: int) -> float:
         max_connections=concurrency,
     )
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(30, connect=5), limits=limits) as bare:
-        tokens = EntraIdTokenProvider.from_settings(settings, bare)  # one token for both sides
+    timeout = httpx.Timeout(30, connect=5)
+    async with (
+        httpx.AsyncClient(timeout=timeout, transport=PartnerCenterTransport(limits=limits)) as bare,
+        httpx.AsyncClient(timeout=timeout, limits=limits) as httpcore,
+    ):
+        tokens = EntraIdTokenProvider.from_settings(settings, bare)  # one token for every side
         client = PartnerCenterClient(settings, token_provider=tokens)
         correlation_id = str(uuid.uuid4())
         await client.get_customer(CONTOSO, correlation_id=correlation_id)  # token + connection
@@ -74,42 +82,49 @@ async def run(base_url: str, seconds: float, concurrency: int) -> float:
         async def with_client() -> None:
             await client.get_customer(CONTOSO, correlation_id=correlation_id)
 
-        async def with_bare() -> None:
-            response = await bare.get(
-                url,
-                headers={
-                    "Authorization": f"Bearer {token}",
-                    "Accept": "application/json",
-                    "MS-RequestId": str(uuid.uuid4()),
-                    "MS-CorrelationId": correlation_id,
-                    "MS-Contract-Version": "v1",
-                },
-            )
-            response.raise_for_status()
-            response.json()
+        def bare_call(http: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
+            async def call() -> None:
+                response = await http.get(
+                    url,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Accept": "application/json",
+                        "MS-RequestId": str(uuid.uuid4()),
+                        "MS-CorrelationId": correlation_id,
+                        "MS-Contract-Version": "v1",
+                    },
+                )
+                response.raise_for_status()
+                response.json()
 
-        await _load(with_bare, 0.5, concurrency)  # warm both pools
-        await _load(with_client, 0.5, concurrency)
-        totals = {"bare": 0, "client": 0}
-        cpu = {"bare": 0.0, "client": 0.0}
+            return call
+
+        sides = {"bare": bare_call(bare), "httpcore": bare_call(httpcore), "client": with_client}
+        for call in sides.values():
+            await _load(call, 0.5, concurrency)  # warm every pool
+        totals = dict.fromkeys(sides, 0)
+        cpu = dict.fromkeys(sides, 0.0)
         for _ in range(2):
-            for side, call in (("bare", with_bare), ("client", with_client)):
+            for side, call in sides.items():
                 cpu_before = time.process_time()
                 totals[side] += await _load(call, seconds, concurrency)
                 cpu[side] += time.process_time() - cpu_before
         await client.aclose()
-    bare_rate = totals["bare"] / (2 * seconds)
-    client_rate = totals["client"] / (2 * seconds)
-    ratio = client_rate / bare_rate
+    rate = {side: totals[side] / (2 * seconds) for side in sides}
+    ratio = rate["client"] / rate["bare"]
     print(f"concurrency {concurrency}, {2 * seconds:.0f} s per side, GET /v1/customers/{{id}}")
-    print(f"bare httpx          {bare_rate:8.0f} calls/s")
-    print(f"PartnerCenterClient {client_rate:8.0f} calls/s")
-    print(f"ratio client/bare   {ratio:8.2f}  (goal >= 0.8)")
-    # The simulator usually bounds both rates; CPU per call in this process shows the client's
+    print(f"bare httpx, aiohttp transport   {rate['bare']:8.0f} calls/s")
+    print(f"bare httpx, httpcore transport  {rate['httpcore']:8.0f} calls/s")
+    print(f"PartnerCenterClient (aiohttp)   {rate['client']:8.0f} calls/s")
+    print(f"ratio client/bare               {ratio:8.2f}  (goal >= 0.8)")
+    print(f"ratio aiohttp/httpcore (bare)   {rate['bare'] / rate['httpcore']:8.2f}")
+    # The simulator usually bounds the rates; CPU per call in this process shows the client's
     # own cost independently of the server.
-    bare_us = 1e6 * cpu["bare"] / max(1, totals["bare"])
-    client_us = 1e6 * cpu["client"] / max(1, totals["client"])
-    print(f"load-generator CPU per call: bare {bare_us:.0f} us, client {client_us:.0f} us")
+    us = {side: 1e6 * cpu[side] / max(1, totals[side]) for side in sides}
+    print(
+        f"load-generator CPU per call: bare {us['bare']:.0f} us, httpcore {us['httpcore']:.0f} us,"
+        f" client {us['client']:.0f} us"
+    )
     return ratio
 
 

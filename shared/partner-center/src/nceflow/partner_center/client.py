@@ -64,6 +64,7 @@ from nceflow.partner_center.rate_limit import TokenBucket
 from nceflow.partner_center.retry import RetryPolicy, retrying
 from nceflow.partner_center.settings import PartnerCenterSettings
 from nceflow.partner_center.timing import Clock, Sleep, asleep, monotonic
+from nceflow.partner_center.transport import PartnerCenterTransport
 
 _log = structlog.get_logger(__name__)
 
@@ -120,9 +121,11 @@ class PartnerCenterClient:
             timeout=httpx.Timeout(
                 settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
             ),
-            limits=httpx.Limits(
-                max_connections=settings.max_connections,
-                max_keepalive_connections=settings.max_connections,
+            transport=PartnerCenterTransport(
+                limits=httpx.Limits(
+                    max_connections=settings.max_connections,
+                    max_keepalive_connections=settings.max_connections,
+                )
             ),
         )
         self._base = settings.base_url.rstrip("/")
