@@ -167,3 +167,29 @@ async def test_health_readiness_and_metrics_over_http(settings: Settings) -> Non
         assert ready.status_code == 200
         metrics = await http.get("/metrics")
         assert "fulfilment_orders_accepted_total" in metrics.text
+
+
+async def test_a_parked_saga_publishes_every_event_once_and_leaves_nothing_behind(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    # The order completes after 1 s: following it parks the saga (0.3 s polls) a few times, and
+    # each run starts from Redis. Published events leave the outbox with the next save or at
+    # the end of the run, never published a second time.
+    (await sim.patch("/_sim/config", json={"order_completion_seconds": 1.0})).raise_for_status()
+    order = existing_tenant_order("ord-parked")
+    async with running(settings) as context:
+        await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, [order])
+        await events.wait_for(placed("ord-parked", ProvisioningStatus.COMPLETED), within=30)
+        store = context.store
+        outbox = await store.redis.llen(store.key("outbox", "ord-parked"))
+        scheduled = await store.redis.zscore(store.key("schedule"), "ord-parked")
+    mine = [r for r in events.records if r.key == b"ord-parked"]
+    ids = [dict(r.headers)["ce_id"] for r in mine]
+    assert len(ids) == len(set(ids)) == 8  # started, five steps, placed (pending, completed)
+    assert outbox == 0
+    assert scheduled is None

@@ -28,7 +28,13 @@ from typing import Protocol
 
 import structlog
 
-from nceflow.fulfilment.adapters.saga_store import Lease, LeaseLostError, OutboxRecord, SagaStore
+from nceflow.fulfilment.adapters.saga_store import (
+    Created,
+    Lease,
+    LeaseLostError,
+    OutboxRecord,
+    SagaStore,
+)
 from nceflow.fulfilment.domain import failures
 from nceflow.fulfilment.domain.outcomes import (
     CartExpired,
@@ -137,18 +143,20 @@ class FulfilmentService:
         self._clock = clock
         self._new_id = new_id
         self._jitter = jitter
+        # Per order being run: how many events at the head of its outbox are published already.
+        self._published: dict[str, int] = {}
 
     # ------------------------------------------------------------------ intake
 
     async def accept(self, order: OrderConfirmed, *, event_id: str) -> Accepted:
         """Record a confirmed order (idempotent by event id and by order id)."""
-        if await self._store.event_seen(event_id):
-            self._metrics.duplicates.inc()
-            return Accepted.DUPLICATE_EVENT
         now = self._clock()
         saga, events = Saga.start(order, event_id=event_id, now=now, new_id=self._new_id)
-        if not await self._store.create(saga, encode(events), due=now):
-            await self._store.remember_event(event_id, order.order_id)
+        created = await self._store.create(saga, encode(events), due=now)
+        if created is Created.DUPLICATE_EVENT:
+            self._metrics.duplicates.inc()
+            return Accepted.DUPLICATE_EVENT
+        if created is Created.DUPLICATE_ORDER:
             self._metrics.duplicates.inc()
             _log.info("fulfilment.duplicate_order", order_id=order.order_id, event_id=event_id)
             return Accepted.DUPLICATE_ORDER
@@ -160,8 +168,7 @@ class FulfilmentService:
 
     async def run(self, order_id: str, lease: Lease) -> None:
         """Run the saga from where it stands until it parks or finishes (lease held)."""
-        await self.flush_events(order_id)
-        saga = await self._store.load(order_id)
+        saga, pending = await self._store.load_with_outbox(order_id)
         if saga is None:
             await self._store.unschedule(order_id)
             return
@@ -169,16 +176,19 @@ class FulfilmentService:
             order_id=order_id, correlation_id=saga.order.correlation_id
         )
         try:
+            await self._publish(order_id, pending)  # left by a crash or a failed publish
             await self._run(saga, lease)
+            if published := self._published.pop(order_id, 0):
+                await self._store.trim_published(lease, published)  # parked: tidy the outbox
         finally:
+            self._published.pop(order_id, None)
             structlog.contextvars.unbind_contextvars("order_id", "correlation_id")
 
     async def _run(self, saga: Saga, lease: Lease) -> None:
         while True:
             step = saga.next_step()
             if step is None:
-                await self.flush_events(saga.order_id)
-                await self._store.unschedule(saga.order_id)
+                await self._finish(saga, lease)
                 return
             now = self._clock()
             early = saga.next_attempt_at is not None and saga.next_attempt_at > now
@@ -305,7 +315,12 @@ class FulfilmentService:
         self._metrics.failed.labels(failure.code).inc()
         _log.warning("fulfilment.order_failed", code=failure.code, step=failure.step)
         await self._save(saga, events, lease, due=None)
-        await self._store.unschedule(saga.order_id)
+        await self._finish(saga, lease)
+
+    async def _finish(self, saga: Saga, lease: Lease) -> None:
+        """Off the schedule; the outbox events published by the last save are dropped."""
+        published = self._published.pop(saga.order_id, 0)
+        await self._store.trim_published(lease, published, finished=True)
 
     async def _save(
         self,
@@ -316,24 +331,25 @@ class FulfilmentService:
         due: datetime | None,
     ) -> None:
         records = encode(events)
-        pending = await self._store.save(saga, records, lease, due=due)
+        # The same script drops the events the previous save published (no round trip of its own).
+        published = self._published.pop(saga.order_id, 0)
+        pending = await self._store.save(saga, records, lease, due=due, trim=published)
         if not records:
             return
         if pending == len(records):
             # Only what this save appended is waiting: publish it without reading it back.
-            await self._publisher.publish_events(records)
-            await self._store.events_published(saga.order_id, len(records))
-            self._metrics.events_published.inc(len(records))
+            await self._publish(saga.order_id, records)
         else:
-            await self.flush_events(saga.order_id)
+            await self._publish(saga.order_id, await self._store.pending_events(saga.order_id))
 
-    async def flush_events(self, order_id: str) -> None:
-        """Publish the order's outbox, oldest first, then drop what was published."""
-        pending = await self._store.pending_events(order_id)
-        if pending:
-            await self._publisher.publish_events(pending)
-            await self._store.events_published(order_id, len(pending))
-            self._metrics.events_published.inc(len(pending))
+    async def _publish(self, order_id: str, records: Sequence[OutboxRecord]) -> None:
+        """Publish outbox events, oldest first; the next save (or the end of the run) drops
+        them from the outbox. A crash in between publishes them again, with the same
+        CloudEvents ids (consumers dedupe by id)."""
+        if records:
+            await self._publisher.publish_events(records)
+            self._published[order_id] = len(records)
+            self._metrics.events_published.inc(len(records))
 
 
 __all__ = [

@@ -38,6 +38,9 @@ class Settings(HttpServerSettings):
     # How long a fetch waits for records. Kafka answers as soon as data arrives, but the embedded
     # dev broker (Tansu) answers only when the wait ends, so aiokafka's 500 ms default is latency.
     consumer_fetch_max_wait_ms: int = Field(default=100, ge=1, le=10_000)
+    consumer_max_records: int = Field(
+        default=100, ge=1, description="Order events handled (and committed) per batch"
+    )
     max_in_flight: int = Field(default=32, ge=1, description="Orders worked at once per process")
 
     # Parking and crash recovery.

@@ -91,10 +91,8 @@ class SagaWorker:
         if free <= 0:
             return
         claimed = await self._store.claim_due(self._clock(), free, self._visibility)
-        for order_id in claimed:
-            if order_id in self._running:
-                continue
-            lease = await self._store.acquire(order_id)
+        fresh = [order_id for order_id in claimed if order_id not in self._running]
+        for order_id, lease in zip(fresh, await self._store.acquire_many(fresh), strict=True):
             if lease is None:
                 continue  # another worker runs it; it re-schedules the order when it stops
             task = asyncio.create_task(self._run(order_id, lease), name=f"saga-{order_id}")
