@@ -1,9 +1,11 @@
 """Partner Center refuses the MCA attestation: the order ends in `OrderFailed` with Microsoft's
 code and the agreement link, after one attestation call (no retry storm) and before any cart.
 
-The simulator's `error` fault answers every `POST /v1/customers/*/agreements` with 400 / 600061,
-the code Microsoft documents for an attestation it does not accept ("Confirm customer acceptance
-of the Microsoft Customer Agreement using Partner Center APIs"); the data sent is valid.
+The simulator's `error` fault answers every `POST /v1/customers/*/agreements` with a 400 /
+600008 (Microsoft's generic bad request) naming a template Microsoft no longer accepts; the
+data sent is valid. 600061 ("a partner confirmed agreement already exists", the one code
+"Confirm customer acceptance of the Microsoft Customer Agreement" documents) is no refusal:
+the agreement is on record, so the order goes on.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import httpx
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.fulfilment.app import AppContext
-from nceflow.fulfilment.domain.failures import MCA_LINK
 from nceflow.fulfilment.domain.saga import SagaStatus
 from nceflow.fulfilment.ops import status
 from nceflow.fulfilment.settings import Settings
@@ -26,12 +27,26 @@ from nceflow.fulfilment.testing import (
     new_tenant_order,
     publish_orders,
 )
-from nceflow.schemas import ErrorSource, FulfilmentStep, OrderFailed, OrderPlaced
+from nceflow.schemas import (
+    ErrorSource,
+    FulfilmentStep,
+    FulfilmentStepCompleted,
+    OrderConfirmed,
+    OrderFailed,
+    OrderPlaced,
+)
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 
 AGREEMENTS = "/v1/customers/*/agreements"
-REFUSAL = "A partner confirmed agreement already exists for the customer."
+REFUSAL = "Microsoft Customer Agreement Template ID '117a1c1c' is no longer supported."
+AGREEMENT_LINK = "https://aka.ms/customeragreement"
+
+
+def shown_agreement(order: OrderConfirmed) -> OrderConfirmed:
+    """The order with the agreement link the customer was shown in the wizard."""
+    mca = order.mca.model_copy(update={"agreement_link": AGREEMENT_LINK})
+    return order.model_copy(update={"mca": mca})
 
 
 def outcome(order_id: str) -> Callable[[FulfilmentEvents], bool]:
@@ -65,13 +80,15 @@ async def test_refused_mca_fails_the_order_once_with_the_agreement_link(
         "method": "POST",
         "path": AGREEMENTS,
         "status": 400,
-        "code": 600061,
+        "code": 600008,
         "description": REFUSAL,
     }  # no count: a retry would be refused again and show up in the request log
     (await sim.post("/_sim/faults", json=refusal)).raise_for_status()
     # Fabrikam has the direct partner's relationship and no MCA; the new tenant gets none.
-    existing = existing_tenant_order("ord-mca-existing", "fabrikam.onmicrosoft.com")
-    new = new_tenant_order("ord-mca-new", "mcarefused", indirect=True)
+    existing = shown_agreement(
+        existing_tenant_order("ord-mca-existing", "fabrikam.onmicrosoft.com")
+    )
+    new = shown_agreement(new_tenant_order("ord-mca-new", "mcarefused", indirect=True))
     order_ids = ("ord-mca-existing", "ord-mca-new")
 
     async with running(settings):
@@ -83,17 +100,17 @@ async def test_refused_mca_fails_the_order_once_with_the_agreement_link(
     for order_id, saga in zip(order_ids, sagas, strict=True):
         (failed,) = [e for e in events.of(order_id) if isinstance(e, OrderFailed)]
         assert not [e for e in events.of(order_id) if isinstance(e, OrderPlaced)]
-        assert failed.code == "600061"
+        assert failed.code == "600008"
         assert failed.code_source is ErrorSource.PARTNER_CENTER
         assert failed.failed_step is FulfilmentStep.MCA_ATTESTED
-        assert failed.action_url == MCA_LINK  # the customer can accept the agreement there
+        assert failed.action_url == AGREEMENT_LINK  # the agreement the wizard showed
         assert "Microsoft Customer Agreement" in failed.reason
         assert "link" in failed.reason
         assert failed.retryable is True  # once accepted, the same order can be re-driven
         assert saga is not None
         assert saga.status is SagaStatus.FAILED  # terminal: nothing is parked for a retry
         assert saga.failure is not None
-        assert saga.failure.code == "600061"
+        assert saga.failure.code == "600008"
 
     customers = {c["domain"]: c for c in await sim_items(sim, "/_sim/customers")}
     fabrikam = customers["fabrikam.onmicrosoft.com"]
@@ -111,3 +128,46 @@ async def test_refused_mca_fails_the_order_once_with_the_agreement_link(
     assert len(await logged(sim, "POST", "/v1/customers")) == 1  # the new tenant, created once
     (rule,) = await sim_items(sim, "/_sim/faults")
     assert rule["hits"] == 2
+
+
+async def test_an_agreement_reported_as_existing_is_no_refusal(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    """600061 counts as done. Here the simulator says so while Fabrikam has no MCA, so its
+    checkout answers 13605 (MCA missing) and fulfilment attests again: still one order."""
+    exists = {
+        "kind": "error",
+        "method": "POST",
+        "path": AGREEMENTS,
+        "status": 400,
+        "code": 600061,
+        "description": "A partner confirmed agreement already exists for the customer.",
+        "count": 1,
+    }
+    (await sim.post("/_sim/faults", json=exists)).raise_for_status()
+    order = existing_tenant_order("ord-mca-exists", "fabrikam.onmicrosoft.com")
+
+    async with running(settings):
+        await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, [order])
+        await events.wait_for(outcome("ord-mca-exists"), within=20)
+
+    seen = events.of("ord-mca-exists")
+    assert [e for e in seen if isinstance(e, OrderPlaced)]
+    assert not [e for e in seen if isinstance(e, OrderFailed)]
+    mca_steps = [
+        e.already_done
+        for e in seen
+        if isinstance(e, FulfilmentStepCompleted) and e.step is FulfilmentStep.MCA_ATTESTED
+    ]
+    assert mca_steps == [True, False]  # taken as done, then attested after checkout's 13605
+    attestations = await logged(sim, "POST", AGREEMENTS)
+    assert [entry["status"] for entry in attestations] == [400, 201]
+    fabrikam = next(
+        c for c in await sim_items(sim, "/_sim/customers") if c["domain"].startswith("fabrikam.")
+    )
+    assert len(await sim_items(sim, f"/_sim/customers/{fabrikam['id']}/orders")) == 1

@@ -48,6 +48,9 @@ _log = structlog.get_logger(__name__)
 STATE_OWNED_ENTITY = "StateOwnedEntity"
 # Order groups Microsoft is still working on (800060 order in progress, 800064 cart busy).
 _IN_PROGRESS_CODES = frozenset({"800060", "800064"})
+# "A partner confirmed agreement already exists for the customer" (Confirm customer acceptance
+# of the Microsoft Customer Agreement): an attestation with the same contact is on record.
+AGREEMENT_EXISTS = "600061"
 
 MarkAttempted = Callable[[], Awaitable[None]]
 """Persists that a creating call is about to be sent (see `Saga.mark_*_attempted`)."""
@@ -246,10 +249,15 @@ class PartnerCenterSteps:
                 correlation_id=correlation_id,
             )
         except PartnerCenterError as exc:
+            if str(exc.code) == AGREEMENT_EXISTS:
+                # Microsoft already holds a confirmed agreement with these details (the listing
+                # above can lag behind a previous attempt's write): the step is done.
+                return True
             retry = _retryable_or(exc)
             if retry is not None:
                 raise retry from exc
-            raise StepFailed(failures.mca_refused(exc.code, exc.description)) from exc
+            link = saga.order.mca.agreement_link
+            raise StepFailed(failures.mca_refused(exc.code, exc.description, link)) from exc
         return False
 
     async def _mca_template(self, client: PartnerCenterClient, saga: Saga) -> str:
@@ -378,7 +386,9 @@ class PartnerCenterSteps:
             link = await self._relationship_link(client, saga)
         if exc.kind is ErrorKind.INDIRECT_PARTICIPANT_MISSING:
             _log.error("fulfilment.indirect_participant_missing", order_id=saga.order_id)
-        return order_error(exc, step, relationship_link=link)
+        return order_error(
+            exc, step, relationship_link=link, agreement_link=saga.order.mca.agreement_link
+        )
 
     # ------------------------------------------------------------------ after the order
 
@@ -408,13 +418,17 @@ class PartnerCenterSteps:
 
 
 def order_error(
-    exc: PartnerCenterError, step: FulfilmentStep, *, relationship_link: str | None = None
+    exc: PartnerCenterError,
+    step: FulfilmentStep,
+    *,
+    relationship_link: str | None = None,
+    agreement_link: str | None = None,
 ) -> Exception:
     """The saga signal for an error of a cart or checkout call."""
     if exc.kind is ErrorKind.NO_RELATIONSHIP:
         return StepFailed(failures.relationship_not_accepted(relationship_link, exc.code))
     if exc.kind is ErrorKind.MCA_NOT_ACCEPTED:
-        return McaNotOnRecord(failures.mca_refused(exc.code, exc.description))
+        return McaNotOnRecord(failures.mca_refused(exc.code, exc.description, agreement_link))
     if step is FulfilmentStep.CART_CREATED and isinstance(exc, PartnerCenterNotFoundError):
         # 400013/400018/400019: a product, SKU or availability the catalogue no longer has.
         return StepFailed(failures.plan_changed(exc.code, exc.description))

@@ -95,8 +95,13 @@ def customer_rejected(code: int | str | None, description: str) -> Failure:
     )
 
 
-def mca_refused(code: int | str | None, description: str) -> Failure:
-    """Partner Center did not accept the Microsoft Customer Agreement attestation."""
+def mca_refused(
+    code: int | str | None, description: str, agreement_link: str | None = None
+) -> Failure:
+    """Partner Center did not accept the Microsoft Customer Agreement attestation.
+
+    `agreement_link` is the agreement the customer was shown (the order's); Microsoft's page is
+    the fallback."""
     code_text, source = _pc(code, "mca_refused")
     return Failure(
         code=code_text,
@@ -107,7 +112,7 @@ def mca_refused(code: int | str | None, description: str) -> Failure:
             "details, then ask us to retry the order."
         ),
         retryable=True,
-        action_url=MCA_LINK,
+        action_url=agreement_link or MCA_LINK,
         step=FulfilmentStep.MCA_ATTESTED,
     )
 
