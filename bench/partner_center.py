@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 import uuid
@@ -59,7 +60,7 @@ async def _load(call: Callable[[], Awaitable[None]], seconds: float, concurrency
     return done
 
 
-async def run(base_url: str, seconds: float, concurrency: int) -> float:
+async def run(base_url: str, seconds: float, concurrency: int, sim_pid: int) -> float:
     settings = PartnerCenterSettings(
         base_url=base_url,
         authority_url=base_url,
@@ -104,11 +105,13 @@ async def run(base_url: str, seconds: float, concurrency: int) -> float:
             await _load(call, 0.5, concurrency)  # warm every pool
         totals = dict.fromkeys(sides, 0)
         cpu = dict.fromkeys(sides, 0.0)
+        sim_cpu = dict.fromkeys(sides, 0.0)
         for _ in range(2):
             for side, call in sides.items():
-                cpu_before = time.process_time()
+                cpu_before, sim_before = time.process_time(), cpu_seconds(sim_pid)
                 totals[side] += await _load(call, seconds, concurrency)
                 cpu[side] += time.process_time() - cpu_before
+                sim_cpu[side] += cpu_seconds(sim_pid) - sim_before
         await client.aclose()
     rate = {side: totals[side] / (2 * seconds) for side in sides}
     ratio = rate["client"] / rate["bare"]
@@ -125,7 +128,15 @@ async def run(base_url: str, seconds: float, concurrency: int) -> float:
         f"load-generator CPU per call: bare {us['bare']:.0f} us, httpcore {us['httpcore']:.0f} us,"
         f" client {us['client']:.0f} us"
     )
+    sim_us = 1e6 * sum(sim_cpu.values()) / max(1, sum(totals.values()))
+    print(f"simulator CPU per call: {sim_us:.0f} us (all sides)")
     return ratio
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux `/proc`)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -148,7 +159,7 @@ def main() -> int:
         log_path=log,
     )
     try:
-        ratio = asyncio.run(run(sim.url, args.seconds, args.concurrency))
+        ratio = asyncio.run(run(sim.url, args.seconds, args.concurrency, sim.pid))
     finally:
         sim.stop()  # by pid
     return 0 if ratio > 0 else 1

@@ -193,3 +193,27 @@ async def test_a_parked_saga_publishes_every_event_once_and_leaves_nothing_behin
     assert len(ids) == len(set(ids)) == 8  # started, five steps, placed (pending, completed)
     assert outbox == 0
     assert scheduled is None
+
+
+async def test_an_order_complete_at_checkout_is_not_read_again(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    # Partner Center may answer the checkout with orders already `completed` (the simulator
+    # does with no provisioning delay): following them would read nothing new.
+    (await sim.patch("/_sim/config", json={"order_completion_seconds": 0})).raise_for_status()
+    order = existing_tenant_order("ord-done-at-checkout")
+    async with running(settings):
+        await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, [order])
+        await events.wait_for(placed("ord-done-at-checkout", ProvisioningStatus.COMPLETED))
+    final = events.of("ord-done-at-checkout")[-1]
+    assert isinstance(final, OrderPlaced)
+    assert final.subscription_ids
+    log = (await sim.get("/_sim/requests", params={"correlationId": order.correlation_id})).json()
+    paths = [(r["method"], r["path"]) for r in log["items"]]
+    assert any(p.endswith("/checkout") for _, p in paths)
+    assert not any(m == "GET" and "/orders/" in p for m, p in paths)

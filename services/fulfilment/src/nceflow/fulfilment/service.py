@@ -38,6 +38,7 @@ from nceflow.fulfilment.adapters.saga_store import (
 from nceflow.fulfilment.domain import failures
 from nceflow.fulfilment.domain.outcomes import (
     CartExpired,
+    CheckedOut,
     McaNotOnRecord,
     RelationshipNotVisible,
     StepFailed,
@@ -87,7 +88,7 @@ class Steps(Protocol):
 
     async def check_out(
         self, saga: Saga, mark_attempted: MarkAttempted, now: datetime
-    ) -> tuple[list[str], bool]: ...
+    ) -> CheckedOut: ...
 
     async def follow_order(self, saga: Saga) -> tuple[list[str], bool]: ...
 
@@ -265,10 +266,10 @@ class FulfilmentService:
             cart_id, expires_at = await steps.create_cart(saga)
             return saga.record_cart(cart_id, expires_at=expires_at, now=self._clock())
         if step is SagaStep.CHECK_OUT:
-            order_ids, already = await steps.check_out(saga, mark_checkout, self._clock())
+            checked_out = await steps.check_out(saga, mark_checkout, self._clock())
             events = saga.record_checkout(
-                order_ids,
-                already_done=already,
+                checked_out.order_ids,
+                already_done=checked_out.already_done,
                 now=self._clock(),
                 follow_for=self._timing.follow_order_for,
             )
@@ -276,6 +277,12 @@ class FulfilmentService:
             self._metrics.confirmed_to_placed.observe(
                 (self._clock() - saga.started_at).total_seconds()
             )
+            if checked_out.completed:
+                # The checkout's answer already says the orders are complete: no order to
+                # follow (a read would say the same), finish in the same save.
+                events += saga.record_provisioning(
+                    checked_out.subscription_ids, completed=True, now=self._clock()
+                )
             return events
         subscription_ids, completed = await steps.follow_order(saga)
         return saga.record_provisioning(subscription_ids, completed=completed, now=self._clock())

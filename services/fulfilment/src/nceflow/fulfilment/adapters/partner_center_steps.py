@@ -9,7 +9,7 @@ repeat after a crash with the original result instead of creating a second one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
 
 import structlog
@@ -17,6 +17,7 @@ import structlog
 from nceflow.fulfilment.domain import failures
 from nceflow.fulfilment.domain.outcomes import (
     CartExpired,
+    CheckedOut,
     McaNotOnRecord,
     RelationshipNotVisible,
     StepFailed,
@@ -34,6 +35,7 @@ from nceflow.partner_center import (
     Contact,
     Customer,
     ErrorKind,
+    Order,
     ParticipantKey,
     PartnerCenterClient,
     PartnerCenterError,
@@ -318,8 +320,8 @@ class PartnerCenterSteps:
 
     async def check_out(
         self, saga: Saga, mark_attempted: MarkAttempted, now: datetime
-    ) -> tuple[list[str], bool]:
-        """Check the stored cart out; returns `(order_ids, already_done)`.
+    ) -> CheckedOut:
+        """Check the stored cart out; returns the orders and what the answer says of them.
 
         After an earlier attempt (a crash or a lost answer) or once the cart may have expired,
         read the cart first: `Ordered` means the checkout went through, and the same checkout
@@ -376,7 +378,12 @@ class PartnerCenterSteps:
                 order_id=saga.order_id,
                 errors=[(e.order_group_id, e.code) for e in result.order_errors],
             )
-        return order_ids, already_done
+        return CheckedOut(
+            order_ids,
+            already_done=already_done,
+            subscription_ids=_subscription_ids(result.orders),
+            completed=all(_finished(order) for order in result.orders),
+        )
 
     async def _order_error(
         self, client: PartnerCenterClient, saga: Saga, exc: PartnerCenterError, step: FulfilmentStep
@@ -403,11 +410,8 @@ class PartnerCenterSteps:
                 order = await client.get_order(
                     customer_id, order_id, correlation_id=saga.order.correlation_id
                 )
-                status = (order.status or "").lower()
-                completed = completed and status in ("completed", "cancelled")
-                subscriptions += [
-                    line.subscription_id for line in order.line_items if line.subscription_id
-                ]
+                completed = completed and _finished(order)
+                subscriptions += _subscription_ids([order])
         except PartnerCenterError as exc:
             retry = _retryable_or(exc)
             if retry is not None:
@@ -433,6 +437,15 @@ def order_error(
         # 400013/400018/400019: a product, SKU or availability the catalogue no longer has.
         return StepFailed(failures.plan_changed(exc.code, exc.description))
     return _generic(exc, step)
+
+
+def _finished(order: Order) -> bool:
+    """Partner Center is done with the order (nothing more to follow)."""
+    return (order.status or "").lower() in ("completed", "cancelled")
+
+
+def _subscription_ids(orders: Sequence[Order]) -> list[str]:
+    return [line.subscription_id for o in orders for line in o.line_items if line.subscription_id]
 
 
 def _require(value: str | None) -> str:

@@ -1,13 +1,26 @@
-"""What a saga step can report besides success: the signals the service layer acts on.
+"""What a saga step reports: a checkout's result, and the signals the service layer acts on
+besides success.
 
 Adapters translate Partner Center's errors into these, so the saga rules never see HTTP.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from nceflow.fulfilment.domain.failures import Failure
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedOut:
+    """What a checkout answered: the orders placed and, when Partner Center already says so,
+    that they are complete (then following them would read nothing new)."""
+
+    order_ids: list[str]
+    already_done: bool = False
+    subscription_ids: list[str] = field(default_factory=list)
+    completed: bool = False
 
 
 class StepError(Exception):
