@@ -167,52 +167,55 @@ class FulfilmentService:
 
     # ------------------------------------------------------------------ running
 
-    async def run(self, order_id: str, lease: Lease) -> None:
-        """Run the saga from where it stands until it parks or finishes (lease held)."""
+    async def run(self, order_id: str, lease: Lease) -> bool:
+        """Run the saga from where it stands until it parks or finishes (lease held). Returns
+        True when the saga finished and its lease was given back with the last write."""
         saga, pending = await self._store.load_with_outbox(order_id)
         if saga is None:
             await self._store.unschedule(order_id)
-            return
+            return False
         structlog.contextvars.bind_contextvars(
             order_id=order_id, correlation_id=saga.order.correlation_id
         )
         try:
             await self._publish(order_id, pending)  # left by a crash or a failed publish
-            await self._run(saga, lease)
+            finished = await self._run(saga, lease)
             if published := self._published.pop(order_id, 0):
                 await self._store.trim_published(lease, published)  # parked: tidy the outbox
+            return finished
         finally:
             self._published.pop(order_id, None)
             structlog.contextvars.unbind_contextvars("order_id", "correlation_id")
 
-    async def _run(self, saga: Saga, lease: Lease) -> None:
+    async def _run(self, saga: Saga, lease: Lease) -> bool:
+        """Steps until the saga parks (False) or is finished (True)."""
         while True:
             step = saga.next_step()
             if step is None:
                 await self._finish(saga, lease)
-                return
+                return True
             now = self._clock()
             early = saga.next_attempt_at is not None and saga.next_attempt_at > now
             if step is SagaStep.FOLLOW_ORDER and early and saga.next_attempt_at is not None:
                 # Claimed early (an operator's wake-up): follow the order at its own pace.
                 await self._store.save(saga, [], lease, due=saga.next_attempt_at)
-                return
+                return False
             started = asyncio.get_running_loop().time()
             try:
                 events = await self._run_step(saga, step, lease)
             except StepRetryable as exc:
                 await self._park(saga, lease, step, exc)
-                return
+                return False
             except RelationshipNotVisible as exc:
                 await self._wait_for_relationship(saga, lease, exc)
-                return
+                return False
             except StepFailed as exc:
                 await self._finish_failed(saga, lease, exc.failure)
-                return
+                return True
             except McaNotOnRecord as exc:
                 if not saga.recheck_mca(self._clock()):
                     await self._finish_failed(saga, lease, exc.failure)
-                    return
+                    return True
                 _log.warning("fulfilment.mca_missing_at_checkout")
                 await self._save(saga, [], lease, due=None)
                 continue
@@ -229,7 +232,7 @@ class FulfilmentService:
                 due = self._clock() + self._timing.follow_poll
                 saga.come_back_at(due, self._clock())
                 await self._save(saga, events, lease, due=due)
-                return
+                return False
             await self._save(saga, events, lease, due=None)
 
     async def _run_step(self, saga: Saga, step: SagaStep, lease: Lease) -> list[FulfilmentEvent]:

@@ -46,8 +46,11 @@ class SagaWorker:
         self._visibility = visibility
         self._clock = clock
         self._running: dict[str, asyncio.Task[None]] = {}
+        # The leases of the running sagas, renewed together by one keeper task.
+        self._leases: dict[str, Lease] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
         self.healthy = True
 
     def wake(self) -> None:
@@ -60,13 +63,15 @@ class SagaWorker:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="fulfilment-worker")
+        self._keeper = asyncio.create_task(self._keep_leases(), name="fulfilment-leases")
 
     async def stop(self) -> None:
         """Stop claiming, cancel running sagas (their leases expire; they resume elsewhere)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._keeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         tasks = list(self._running.values())
         for task in tasks:
             task.cancel()
@@ -102,9 +107,10 @@ class SagaWorker:
             self._wake.set()  # more may be due: do not wait a poll period
 
     async def _run(self, order_id: str, lease: Lease) -> None:
-        keeper = asyncio.create_task(self._keep(lease))
+        self._leases[order_id] = lease
+        released = False
         try:
-            await self._service.run(order_id, lease)
+            released = await self._service.run(order_id, lease)
         except LeaseLostError:
             _log.warning("fulfilment.lease_lost", order_id=order_id)
         except asyncio.CancelledError:
@@ -113,17 +119,25 @@ class SagaWorker:
             # A bug or an infrastructure failure: the claim's visibility timeout brings it back.
             _log.exception("fulfilment.saga_run_failed", order_id=order_id)
         finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await keeper
-            with contextlib.suppress(Exception):
-                await self._store.release(lease)
+            self._leases.pop(order_id, None)
+            if not released:
+                with contextlib.suppress(Exception):
+                    await self._store.release(lease)
             self._running.pop(order_id, None)
             self._metrics.in_flight.set(len(self._running))
             self._wake.set()
 
-    async def _keep(self, lease: Lease) -> None:
+    async def _keep_leases(self) -> None:
+        """Renew every running saga's lease each third of its TTL, all in one round trip. A
+        lease found lost is no longer renewed: its runner stops at its next (fenced) write."""
         while True:
             await asyncio.sleep(self._lease_ttl / 3)
-            if not await self._store.renew(lease):
-                return
+            leases = list(self._leases.values())
+            try:
+                renewed = await self._store.renew_many(leases)
+            except Exception:  # Redis unreachable: the runners' writes fail the same way
+                _log.exception("fulfilment.lease_renewal_failed")
+                continue
+            for lease, kept in zip(leases, renewed, strict=True):
+                if not kept and self._leases.get(lease.order_id) is lease:
+                    del self._leases[lease.order_id]

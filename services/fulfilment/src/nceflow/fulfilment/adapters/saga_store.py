@@ -80,11 +80,15 @@ if ARGV[4] ~= '' then redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5]) end
 return redis.call('LLEN', KEYS[3])
 """
 # Fenced like _SAVE: drop the first ARGV[2] events of the outbox (published); when ARGV[3] is
-# set, also take the order off the schedule (its saga is done). Returns 0, or -1 (lease lost).
+# set, the saga is done: take the order off the schedule and give the lease back. Returns 0, or
+# -1 (lease lost).
 _TRIM = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 if tonumber(ARGV[2]) > 0 then redis.call('LTRIM', KEYS[2], ARGV[2], -1) end
-if ARGV[3] ~= '' then redis.call('ZREM', KEYS[3], ARGV[3]) end
+if ARGV[3] ~= '' then
+  redis.call('ZREM', KEYS[3], ARGV[3])
+  redis.call('DEL', KEYS[1])
+end
 return 0
 """
 _RELEASE = """
@@ -273,7 +277,8 @@ class SagaStore:
 
     async def trim_published(self, lease: Lease, count: int, *, finished: bool = False) -> None:
         """Drop the `count` oldest outbox events (they are on Kafka), if `lease` still holds;
-        `finished` also takes the order off the schedule, in the same round trip."""
+        `finished` also takes the order off the schedule and releases the lease, in the same
+        round trip."""
         done = await self._trim(
             keys=[
                 self.key("lease", lease.order_id),
@@ -322,12 +327,19 @@ class SagaStore:
             taken = await pipe.execute()
         return [lease if ok else None for lease, ok in zip(leases, taken, strict=True)]
 
-    async def renew(self, lease: Lease) -> bool:
-        """Extend the lease; False when it was lost."""
-        renewed = await self._renew(
-            keys=[self.key("lease", lease.order_id)], args=[lease.token, self._lease_ms]
-        )
-        return bool(renewed)
+    async def renew_many(self, leases: Sequence[Lease]) -> list[bool]:
+        """Extend each lease (False where it was lost), in one round trip."""
+        if not leases:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for lease in leases:
+                await self._renew(
+                    keys=[self.key("lease", lease.order_id)],
+                    args=[lease.token, self._lease_ms],
+                    client=pipe,
+                )
+            renewed = await pipe.execute()
+        return [bool(r) for r in renewed]
 
     async def release(self, lease: Lease) -> None:
         """Give the lease back (only if still ours)."""
