@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
+import base64
+import random
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _ECHOED = (b"ms-requestid", b"ms-correlationid")
@@ -20,16 +20,15 @@ class PartnerCenterHeadersMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             await self.app(scope, receive, send)
             return
-        echoed = [(k.lower(), v) for k, v in scope["headers"] if k.lower() in _ECHOED]
-        cv = secrets.token_urlsafe(12) + ".0"
+        # Header names arrive lower-cased from the ASGI server.
+        extra = [(k, v) for k, v in scope["headers"] if k in _ECHOED]
+        # A correlation vector, not a secret: the non-cryptographic generator is enough.
+        extra.append((b"ms-cv", base64.urlsafe_b64encode(random.randbytes(12)) + b".0"))
+        extra.append((b"ms-serverid", b"nceflow-sim"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for key, value in echoed:
-                    headers.append(key.decode("latin-1"), value.decode("latin-1"))
-                headers.append("MS-CV", cv)
-                headers.append("MS-ServerId", "nceflow-sim")
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

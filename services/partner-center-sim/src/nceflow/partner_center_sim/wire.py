@@ -11,8 +11,10 @@ import json
 from typing import Any, TypeVar
 
 from fastapi import Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
+from pydantic_core import to_json
 
 from nceflow.partner_center_sim.errors import bad_request
 
@@ -93,3 +95,9 @@ def collection(
         body["links"] = links
     body["attributes"] = attributes("Collection")
     return body
+
+
+def json_response(body: Any, status_code: int = 200) -> Response:
+    """A JSON answer serialised once by pydantic-core: the same compact UTF-8 JSON as
+    Starlette's `JSONResponse`, for a fraction of `json.dumps`'s CPU."""
+    return Response(to_json(body), status_code=status_code, media_type="application/json")

@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
 from nceflow.partner_center_sim import render
@@ -20,7 +19,7 @@ from nceflow.partner_center_sim.auth import CallerDep, ContextDep
 from nceflow.partner_center_sim.purchase_rules import NewCartLine
 from nceflow.partner_center_sim.routes.common import idempotent_post
 from nceflow.partner_center_sim.state import utcnow
-from nceflow.partner_center_sim.wire import RequestBody, attributes, read_body
+from nceflow.partner_center_sim.wire import RequestBody, attributes, json_response, read_body
 
 router = APIRouter(tags=["carts"])
 
@@ -123,7 +122,7 @@ async def checkout(
     async with state.lock:
         cart = state.begin_checkout(caller.partner, customer_id, cart_id)
         if cart.status == "Ordered" and cart.checkout_result is not None:
-            return JSONResponse(cart.checkout_result, status_code=201)
+            return json_response(cart.checkout_result, 201)
     try:
         if ctx.config.checkout_processing_seconds > 0:
             await asyncio.sleep(ctx.config.checkout_processing_seconds)
@@ -141,13 +140,13 @@ async def checkout(
         if order_errors and all(line.order_group == "0" for line in cart.lines):
             # Nothing was ordered: the cart stays Active so that checkout can be run again.
             state.abort_checkout(cart)
-            return JSONResponse(
+            return json_response(
                 {
                     "orders": [],
                     "orderErrors": order_errors,
                     "attributes": attributes("CartCheckoutResult"),
                 },
-                status_code=201,
+                201,
             )
         orders = state.complete_checkout(
             caller.partner,
@@ -161,4 +160,4 @@ async def checkout(
             result["orderErrors"] = order_errors
         result["attributes"] = attributes("CartCheckoutResult")
         cart.checkout_result = result
-    return JSONResponse(result, status_code=201)
+    return json_response(result, 201)

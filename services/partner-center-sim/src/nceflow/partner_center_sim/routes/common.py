@@ -6,11 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from nceflow.partner_center_sim.auth import Caller
 from nceflow.partner_center_sim.context import SimContext
 from nceflow.partner_center_sim.state import Replay
+from nceflow.partner_center_sim.wire import json_response
 
 
 async def idempotent_post(
@@ -18,7 +19,7 @@ async def idempotent_post(
     ctx: SimContext,
     caller: Caller,
     create: Callable[[], tuple[int, dict[str, Any]]],
-) -> JSONResponse:
+) -> Response:
     """Run a creating POST once per MS-RequestId; a retry gets the first answer again.
 
     Partner Center treats MS-RequestId as the idempotency key of a call, which is what makes a
@@ -32,4 +33,4 @@ async def idempotent_post(
             status, body = create()
             stored = Replay(status, body)
             ctx.state.remember(caller.partner, caller.request_id, "POST", path, stored)
-    return JSONResponse(stored.body, status_code=stored.status)
+    return json_response(stored.body, stored.status)
