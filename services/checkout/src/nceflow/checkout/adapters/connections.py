@@ -6,11 +6,12 @@ from redis.asyncio import Redis
 
 from nceflow.checkout.adapters.outbox_relay import RelaySettings
 from nceflow.checkout.settings import Settings
+from nceflow.runtime.redis_client import redis_from_url
 
 
 def redis_client(settings: Settings, *, blocking_ms: int = 0) -> Redis:
     """A Redis client that fails fast (socket timeouts) instead of hanging when Redis is down."""
-    return Redis.from_url(
+    return redis_from_url(
         settings.redis.url,
         socket_timeout=settings.redis_socket_timeout_seconds + blocking_ms / 1000,
         socket_connect_timeout=settings.redis_socket_timeout_seconds,
