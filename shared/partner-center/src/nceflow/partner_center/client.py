@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import httpx
 import structlog
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, SecretStr, TypeAdapter
 
 from nceflow.partner_center.auth import EntraIdTokenProvider, TokenKind, TokenProvider
 from nceflow.partner_center.errors import (
@@ -72,9 +72,25 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 MCA_LINK = "https://aka.ms/customeragreement"
 _CONTRACT_VERSION = "v1"
-# Parametrised once: pydantic caches `ResourceCollection[Any]` only weakly, so building it per
-# page re-created the model and its schema (about 2 ms of CPU) whenever the cache had let it go.
-_PAGE_MODEL = ResourceCollection[Any]
+# A page model per item model, parametrised once and kept: pydantic caches parametrised
+# generics only weakly, and rebuilding one re-creates its schema (about 2 ms of CPU). A typed
+# page is validated straight from the JSON bytes in one pass.
+_PAGE_MODELS: dict[type[BaseModel], type[ResourceCollection[Any]]] = {}
+_LIST_ADAPTERS: dict[type[BaseModel], TypeAdapter[list[Any]]] = {}
+
+
+def _page_model(model: type[ModelT]) -> type[ResourceCollection[ModelT]]:
+    page = _PAGE_MODELS.get(model)
+    if page is None:
+        page = _PAGE_MODELS[model] = ResourceCollection[model]  # type: ignore[valid-type]
+    return page
+
+
+def _list_adapter(model: type[ModelT]) -> TypeAdapter[list[ModelT]]:
+    adapter = _LIST_ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _LIST_ADAPTERS[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    return adapter
 
 
 def new_request_id() -> str:
@@ -292,14 +308,14 @@ class PartnerCenterClient:
                 params=page_params,
                 extra_headers=extra,
             )
-            raw = response.json()
-            if isinstance(raw, list):  # a few calls answer a bare JSON array
-                for item in raw:
-                    yield model.model_validate(item)
+            content = response.content
+            if content.lstrip()[:1] == b"[":  # a few calls answer a bare JSON array
+                for item in _list_adapter(model).validate_json(content):
+                    yield item
                 return
-            page = _PAGE_MODEL.model_validate(raw)
+            page = _page_model(model).model_validate_json(content)
             for item in page.items:
-                yield model.model_validate(item)
+                yield item
             next_link = page.links.next if page.links else None
             if next_link is not None:
                 path, page_params = next_link.uri, None
