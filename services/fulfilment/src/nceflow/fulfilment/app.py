@@ -26,6 +26,7 @@ from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.worker import SagaWorker
 from nceflow.runtime.health import health_router
 from nceflow.runtime.problems import PROBLEM_TYPE_BASE, install_problem_handlers
+from nceflow.runtime.redis_client import redis_from_url
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics = Metrics()
-        redis = Redis.from_url(settings.redis.url)
+        # Timeouts: a dead Redis fails the call (the consumer nacks, a running saga's claim
+        # comes due again) instead of hanging; commands still leave at once (no Task each).
+        redis = redis_from_url(
+            settings.redis.url,
+            socket_timeout=settings.redis_socket_timeout_seconds,
+            socket_connect_timeout=settings.redis_socket_timeout_seconds,
+        )
         store = build_store(settings, redis)
         publisher = KafkaPublisher(settings.kafka)
         clients = PartnerClients.from_settings(settings.partner_center, settings.partners)

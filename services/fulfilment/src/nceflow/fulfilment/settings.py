@@ -42,6 +42,9 @@ class Settings(HttpServerSettings):
         default=100, ge=1, description="Order events handled (and committed) per batch"
     )
     max_in_flight: int = Field(default=32, ge=1, description="Orders worked at once per process")
+    redis_socket_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="A Redis that does not answer fails the call after this"
+    )
 
     # Parking and crash recovery.
     poll_interval_seconds: float = Field(default=0.5, gt=0, description="Schedule poll period")
