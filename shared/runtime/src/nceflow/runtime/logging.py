@@ -33,6 +33,9 @@ def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMap
     return event_dict
 
 
+_CHATTY_LIBRARIES = ("httpx", "httpcore")
+
+
 def configure_logging(*, json: bool, level: str = "INFO") -> None:
     """Configure structlog and the stdlib root logger once per process."""
     renderer: Any = (
@@ -52,3 +55,9 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    # httpx logs every request at INFO ("HTTP Request: GET ... 200"): a line per Partner Center
+    # or catalog call, and its CPU, in every service. Our clients log what matters themselves;
+    # at DEBUG the libraries speak again.
+    chatty_level = logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
+    for chatty in _CHATTY_LIBRARIES:
+        logging.getLogger(chatty).setLevel(chatty_level)
