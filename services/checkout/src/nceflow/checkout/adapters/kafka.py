@@ -31,7 +31,9 @@ class KafkaPublisher:
                 acks="all",
                 # Real Kafka: on, so a retried send is never written twice. Tansu lacks it.
                 enable_idempotence=self._settings.enable_idempotence,
-                linger_ms=1,
+                # No linger: a batch forms anyway while the previous request is in flight
+                # (one per broker), and an idle relay sends at once.
+                linger_ms=0,
                 request_timeout_ms=self._timeout_ms,
                 retry_backoff_ms=200,
             )
