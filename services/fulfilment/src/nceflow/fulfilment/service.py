@@ -275,6 +275,7 @@ class FulfilmentService:
                 already_done=checked_out.already_done,
                 now=self._clock(),
                 follow_for=self._timing.follow_order_for,
+                order_errors=checked_out.order_errors,
             )
             self._metrics.placed.inc()
             self._metrics.confirmed_to_placed.observe(

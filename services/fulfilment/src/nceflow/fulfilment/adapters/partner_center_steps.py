@@ -9,6 +9,7 @@ repeat after a crash with the original result instead of creating a second one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
 
@@ -36,6 +37,7 @@ from nceflow.partner_center import (
     Customer,
     ErrorKind,
     Order,
+    OrderError,
     ParticipantKey,
     PartnerCenterClient,
     PartnerCenterError,
@@ -43,7 +45,7 @@ from nceflow.partner_center import (
     PartnerCenterSettings,
     PartnerCenterThrottledError,
 )
-from nceflow.schemas import ExistingTenant, FulfilmentStep, NewTenant, SalesModel
+from nceflow.schemas import ExistingTenant, FulfilmentStep, NewTenant, OrderGroupError, SalesModel
 
 _log = structlog.get_logger(__name__)
 
@@ -53,6 +55,7 @@ _IN_PROGRESS_CODES = frozenset({"800060", "800064"})
 # "A partner confirmed agreement already exists for the customer" (Confirm customer acceptance
 # of the Microsoft Customer Agreement): an attestation with the same contact is on record.
 AGREEMENT_EXISTS = "600061"
+_UNSAFE_CODE = re.compile(r"[^A-Za-z0-9_.-]")
 
 MarkAttempted = Callable[[], Awaitable[None]]
 """Persists that a creating call is about to be sent (see `Saga.mark_*_attempted`)."""
@@ -383,6 +386,7 @@ class PartnerCenterSteps:
             already_done=already_done,
             subscription_ids=_subscription_ids(result.orders),
             completed=all(_finished(order) for order in result.orders),
+            order_errors=group_errors(result.order_errors),
         )
 
     async def _order_error(
@@ -419,6 +423,20 @@ class PartnerCenterSteps:
             _log.warning("fulfilment.follow_order_failed", order_id=saga.order_id, error=repr(exc))
             return subscriptions, False
         return subscriptions, completed
+
+
+def group_errors(errors: Sequence[OrderError]) -> list[OrderGroupError]:
+    """Partner Center's `orderErrors` in the event's terms (codes kept, texts bounded)."""
+    return [
+        OrderGroupError(
+            order_group_id=str(error.order_group_id)[:64] if error.order_group_id else None,
+            code=_UNSAFE_CODE.sub("_", str(error.code))[:64]
+            if error.code is not None
+            else "unknown",
+            description=(error.description or "Partner Center did not order this group")[:1000],
+        )
+        for error in errors
+    ]
 
 
 def order_error(

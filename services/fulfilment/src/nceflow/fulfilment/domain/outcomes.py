@@ -10,17 +10,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from nceflow.fulfilment.domain.failures import Failure
+from nceflow.schemas import OrderGroupError
 
 
 @dataclass(frozen=True, slots=True)
 class CheckedOut:
-    """What a checkout answered: the orders placed and, when Partner Center already says so,
-    that they are complete (then following them would read nothing new)."""
+    """What a checkout answered: the orders placed, the order groups it refused while placing the
+    rest (a partial checkout) and, when Partner Center already says so, that the orders are
+    complete (then following them would read nothing new)."""
 
     order_ids: list[str]
     already_done: bool = False
     subscription_ids: list[str] = field(default_factory=list)
     completed: bool = False
+    order_errors: list[OrderGroupError] = field(default_factory=list)
 
 
 class StepError(Exception):

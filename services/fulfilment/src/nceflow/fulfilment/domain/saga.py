@@ -32,6 +32,7 @@ from nceflow.schemas import (
     FulfilmentStepCompleted,
     OrderConfirmed,
     OrderFailed,
+    OrderGroupError,
     OrderPlaced,
     ProvisioningStatus,
     Qualification,
@@ -157,6 +158,7 @@ class Saga(BaseModel):
     cart: CartRecord | None = None
     replaced_carts: list[str] = Field(default_factory=list)
     order_ids: list[str] = Field(default_factory=list)
+    order_errors: list[OrderGroupError] = Field(default_factory=list)
     subscription_ids: list[str] = Field(default_factory=list)
     follow_until: datetime | None = None
 
@@ -310,12 +312,20 @@ class Saga(BaseModel):
         self._touch(now)
 
     def record_checkout(
-        self, order_ids: list[str], *, already_done: bool, now: datetime, follow_for: timedelta
+        self,
+        order_ids: list[str],
+        *,
+        already_done: bool,
+        now: datetime,
+        follow_for: timedelta,
+        order_errors: list[OrderGroupError] | None = None,
     ) -> list[FulfilmentEvent]:
-        """The cart was checked out: the order is placed (provisioning pending)."""
+        """The cart was checked out: the order is placed (provisioning pending), perhaps only
+        in part (`order_errors`: the order groups Partner Center refused)."""
         if self.cart is None or self.customer_id is None:
             raise ValueError("checkout recorded before the cart")
         self.order_ids = list(order_ids)
+        self.order_errors = list(order_errors or [])
         self.status = SagaStatus.PLACED
         self.follow_until = now + follow_for
         events = self._completed(
@@ -461,4 +471,5 @@ class Saga(BaseModel):
             order_ids=self.order_ids,
             subscription_ids=self.subscription_ids,
             provisioning=provisioning,
+            order_errors=self.order_errors,
         )
