@@ -4,7 +4,8 @@ Standalone is useful to scale the relay apart from the API, or to drain the outb
 is down. Inside the service the relay runs on a thread with an event loop of its own: on the API's
 loop each of its awaits queued behind every request continuation ready at that moment, so with
 the API saturated an event waited 0.2-0.5 s between commit and publish. On its own loop it waits
-only for the GIL (at most the interpreter's switch interval, 5 ms, per hand-over). Any number of
+only for the GIL (at most the interpreter's switch interval per hand-over, lowered to 0.5 ms while
+the relay thread runs; see `RelayThread.start`). Any number of
 relays, standalone or inside the service, can run at once: they share the work through the
 outbox streams' consumer group.
 """
