@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 import httpx
 
@@ -17,30 +16,21 @@ from nceflow.fulfilment.ops import replay, status
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
     FulfilmentEvents,
+    ended,
     existing_tenant_order,
     item,
     new_tenant_order,
     publish_orders,
+    sim_requests,
 )
 from nceflow.schemas import ErrorSource, FulfilmentStep, OrderFailed, OrderPlaced
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 
 
-def outcome(order_id: str) -> Callable[[FulfilmentEvents], bool]:
-    return lambda seen: any(isinstance(e, OrderFailed | OrderPlaced) for e in seen.of(order_id))
-
-
 def failure_of(events: FulfilmentEvents, order_id: str) -> OrderFailed:
     (failed,) = [e for e in events.of(order_id) if isinstance(e, OrderFailed)]
     return failed
-
-
-async def requests(sim: httpx.AsyncClient, method: str, path: str) -> list[dict[str, Any]]:
-    response = await sim.get("/_sim/requests", params={"method": method, "path": path})
-    response.raise_for_status()
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 async def test_permanent_errors_fail_once_with_an_actionable_reason(
@@ -59,7 +49,7 @@ async def test_permanent_errors_fail_once_with_an_actionable_reason(
             kafka_bootstrap, kafka_topics.checkout_order_events, [taken, gone, too_many]
         )
         for order_id in ("ord-taken", "ord-gone", "ord-limit"):
-            await events.wait_for(outcome(order_id), within=20)
+            await events.wait_for(ended(order_id), within=20)
 
     domain = failure_of(events, "ord-taken")
     assert domain.code == "domain_taken"
@@ -68,7 +58,7 @@ async def test_permanent_errors_fail_once_with_an_actionable_reason(
     assert "choose another" in domain.reason
     assert domain.retryable is False
     assert domain.failed_step is FulfilmentStep.CUSTOMER_CREATED
-    assert await requests(sim, "POST", "/v1/customers") == []  # checked, never attempted
+    assert await sim_requests(sim, "POST", "/v1/customers") == []  # checked, never attempted
 
     plan = failure_of(events, "ord-gone")
     assert plan.code == "400019"
@@ -80,9 +70,9 @@ async def test_permanent_errors_fail_once_with_an_actionable_reason(
     assert limit.code == "800067"
     assert "limit" in limit.reason
 
-    carts = await requests(sim, "POST", "/v1/customers/*/carts")
+    carts = await sim_requests(sim, "POST", "/v1/customers/*/carts")
     assert len(carts) == 2  # one attempt each for the two cart failures, no retry storm
-    assert await requests(sim, "POST", "/v1/customers/*/carts/*/checkout") == []
+    assert await sim_requests(sim, "POST", "/v1/customers/*/carts/*/checkout") == []
     saga = await status("ord-gone", settings)
     assert saga is not None
     assert saga.status is SagaStatus.FAILED
@@ -103,14 +93,14 @@ async def test_relationship_not_visible_is_rechecked_then_fails_and_replay_place
     )
     async with running(settings):
         await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, [order])
-        await events.wait_for(outcome("ord-northwind"), within=20)
+        await events.wait_for(ended("ord-northwind"), within=20)
         failed = failure_of(events, "ord-northwind")
         assert failed.code == "20002"
         assert failed.retryable is True
         assert failed.action_url is not None
         assert failed.action_url.startswith("https://admin.microsoft.com/")
         assert "accept" in failed.reason
-        reads = await requests(sim, "GET", "/v1/customers/*")
+        reads = await sim_requests(sim, "GET", "/v1/customers/*")
         # Re-checked over the 2 s window every 0.3 s: several reads, not one and not hundreds.
         assert 3 <= len(reads) <= 20
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 import httpx
 
@@ -23,9 +22,12 @@ from nceflow.fulfilment.ops import status
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
     FulfilmentEvents,
+    ended,
     existing_tenant_order,
     new_tenant_order,
     publish_orders,
+    sim_items,
+    sim_requests,
 )
 from nceflow.schemas import (
     ErrorSource,
@@ -47,24 +49,6 @@ def shown_agreement(order: OrderConfirmed) -> OrderConfirmed:
     """The order with the agreement link the customer was shown in the wizard."""
     mca = order.mca.model_copy(update={"agreement_link": AGREEMENT_LINK})
     return order.model_copy(update={"mca": mca})
-
-
-def outcome(order_id: str) -> Callable[[FulfilmentEvents], bool]:
-    return lambda seen: any(isinstance(e, OrderFailed | OrderPlaced) for e in seen.of(order_id))
-
-
-async def logged(sim: httpx.AsyncClient, method: str, path: str) -> list[dict[str, Any]]:
-    response = await sim.get("/_sim/requests", params={"method": method, "path": path})
-    response.raise_for_status()
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
-
-
-async def sim_items(sim: httpx.AsyncClient, path: str) -> list[dict[str, Any]]:
-    response = await sim.get(path)
-    response.raise_for_status()
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 async def test_refused_mca_fails_the_order_once_with_the_agreement_link(
@@ -94,7 +78,7 @@ async def test_refused_mca_fails_the_order_once_with_the_agreement_link(
     async with running(settings):
         await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, [existing, new])
         for order_id in order_ids:
-            await events.wait_for(outcome(order_id), within=20)
+            await events.wait_for(ended(order_id), within=20)
         sagas = [await status(order_id, settings) for order_id in order_ids]
 
     for order_id, saga in zip(order_ids, sagas, strict=True):
@@ -115,7 +99,7 @@ async def test_refused_mca_fails_the_order_once_with_the_agreement_link(
     customers = {c["domain"]: c for c in await sim_items(sim, "/_sim/customers")}
     fabrikam = customers["fabrikam.onmicrosoft.com"]
     created = customers["mcarefused.onmicrosoft.com"]  # the tenant step ran before the MCA step
-    attestations = await logged(sim, "POST", AGREEMENTS)
+    attestations = await sim_requests(sim, "POST", AGREEMENTS)
     assert [entry["status"] for entry in attestations] == [400, 400]  # one call per order
     assert sorted(entry["path"] for entry in attestations) == sorted(
         f"/v1/customers/{c['id']}/agreements" for c in (fabrikam, created)
@@ -124,8 +108,9 @@ async def test_refused_mca_fails_the_order_once_with_the_agreement_link(
         assert customer["mcaAccepted"] is False
         assert await sim_items(sim, f"/_sim/customers/{customer['id']}/carts") == []
         assert await sim_items(sim, f"/_sim/customers/{customer['id']}/orders") == []
-    assert await logged(sim, "POST", "/v1/customers/*/carts") == []
-    assert len(await logged(sim, "POST", "/v1/customers")) == 1  # the new tenant, created once
+    assert await sim_requests(sim, "POST", "/v1/customers/*/carts") == []
+    # the new tenant, created once
+    assert len(await sim_requests(sim, "POST", "/v1/customers")) == 1
     (rule,) = await sim_items(sim, "/_sim/faults")
     assert rule["hits"] == 2
 
@@ -154,7 +139,7 @@ async def test_an_agreement_reported_as_existing_is_no_refusal(
 
     async with running(settings):
         await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, [order])
-        await events.wait_for(outcome("ord-mca-exists"), within=20)
+        await events.wait_for(ended("ord-mca-exists"), within=20)
 
     seen = events.of("ord-mca-exists")
     assert [e for e in seen if isinstance(e, OrderPlaced)]
@@ -165,7 +150,7 @@ async def test_an_agreement_reported_as_existing_is_no_refusal(
         if isinstance(e, FulfilmentStepCompleted) and e.step is FulfilmentStep.MCA_ATTESTED
     ]
     assert mca_steps == [True, False]  # taken as done, then attested after checkout's 13605
-    attestations = await logged(sim, "POST", AGREEMENTS)
+    attestations = await sim_requests(sim, "POST", AGREEMENTS)
     assert [entry["status"] for entry in attestations] == [400, 201]
     fabrikam = next(
         c for c in await sim_items(sim, "/_sim/customers") if c["domain"].startswith("fabrikam.")

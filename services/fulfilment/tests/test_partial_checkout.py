@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 import httpx
 
@@ -20,17 +19,11 @@ from nceflow.fulfilment.testing import (
     existing_tenant_order,
     item,
     publish_orders,
+    sim_items,
 )
 from nceflow.schemas import BillingCycle, OrderFailed, OrderPlaced
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
-
-
-async def sim_items(sim: httpx.AsyncClient, path: str) -> list[dict[str, Any]]:
-    response = await sim.get(path)
-    response.raise_for_status()
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 async def test_a_refused_order_group_is_reported_with_the_placed_order(

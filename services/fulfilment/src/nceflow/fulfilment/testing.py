@@ -4,7 +4,8 @@
 - `fulfilment_settings` / `fulfilment_env`: the service's settings (in-process) or environment
   (subprocess) pointed at a test's broker, Redis, topics and simulator, with short waits;
 - `publish_orders` and `FulfilmentEvents` (a consumer of the fulfilment topic that waits on
-  conditions, never on sleeps).
+  conditions, never on sleeps), `ended` (the condition "the order was placed or failed");
+- `sim_items` / `sim_requests`: what the simulator holds and what it was asked.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from nceflow.fulfilment.settings import Settings
@@ -33,7 +35,9 @@ from nceflow.schemas import (
     McaAcceptance,
     NewTenant,
     OrderConfirmed,
+    OrderFailed,
     OrderItem,
+    OrderPlaced,
     PartnerOfRecordAttestation,
     Qualification,
     RelationshipConfirmedByCustomer,
@@ -345,3 +349,24 @@ class FulfilmentEvents:
                 kinds = [type(e).__name__ for e in self.events[-20:]]
                 raise TimeoutError(f"condition not met in {within}s; last events: {kinds}")
             await asyncio.sleep(0.05)
+
+
+def ended(order_id: str) -> Callable[[FulfilmentEvents], bool]:
+    """The condition "the order was placed or failed", for `FulfilmentEvents.wait_for`."""
+    return lambda seen: any(isinstance(e, OrderFailed | OrderPlaced) for e in seen.of(order_id))
+
+
+async def sim_items(sim: httpx.AsyncClient, path: str) -> list[dict[str, Any]]:
+    """The `items` of a simulator inspection route (e.g. `/_sim/customers`)."""
+    response = await sim.get(path)
+    response.raise_for_status()
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def sim_requests(sim: httpx.AsyncClient, method: str, path: str) -> list[dict[str, Any]]:
+    """The simulator's log of the requests matching `method` and the `path` glob."""
+    response = await sim.get("/_sim/requests", params={"method": method, "path": path})
+    response.raise_for_status()
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
