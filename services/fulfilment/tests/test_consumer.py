@@ -63,6 +63,32 @@ async def test_same_order_confirmed_delivered_twice_places_one_order(
     assert len(await contoso_orders(sim)) == 1
 
 
+async def test_duplicates_inside_one_batch_place_one_order(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    """Published before the service starts, the records reach it as one batch, recorded in one
+    pipeline: the scripts run in order, so the copies behind the first are duplicates."""
+    order, other = existing_tenant_order("ord-dup-batch"), existing_tenant_order("ord-dup-other")
+    topic = kafka_topics.checkout_order_events
+    await publish_orders(kafka_bootstrap, topic, [order], event_id="evt-batch-1")
+    await publish_orders(kafka_bootstrap, topic, [other])
+    await publish_orders(kafka_bootstrap, topic, [order], event_id="evt-batch-1")
+    await publish_orders(kafka_bootstrap, topic, [order], event_id="evt-batch-2")
+    async with running(settings) as context:
+        await events.wait_for(placed("ord-dup-batch"))
+        await events.wait_for(placed("ord-dup-other"))
+        await events.wait_for(lambda _: context.metrics.duplicates._value.get() == 2, within=10)
+        assert context.metrics.accepted._value.get() == 2
+    starts = [e for e in events.of("ord-dup-batch") if isinstance(e, FulfilmentStarted)]
+    assert len(starts) == 1
+    assert len(await contoso_orders(sim)) == 2
+
+
 async def test_poison_message_is_dead_lettered_and_the_next_order_is_placed(
     sim: httpx.AsyncClient,
     settings: Settings,

@@ -6,8 +6,8 @@ For each record of `nce.checkout.order-events.v1`:
 - a record that is not a valid event of the contract (bad JSON, not a CloudEvent, an unknown
   type, invalid data) is copied to the dead-letter topic with the reason, the original value and
   headers, and skipped: one poison message never stops the partition;
-- an `OrderConfirmed` is recorded (`FulfilmentService.accept`, idempotent by event id and order
-  id) and the worker is woken.
+- an `OrderConfirmed` is recorded (`FulfilmentService.accept_many`, idempotent by event id and
+  order id; a batch's orders in one Redis round trip) and the worker is woken.
 
 Records come in batches (see `build_broker`). The offsets are committed (`message.ack()`) only
 after every record's effect is stored in Redis or its dead letter is acknowledged by the broker.
@@ -30,7 +30,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from nceflow.fulfilment.metrics import Metrics
-from nceflow.fulfilment.service import FulfilmentService
+from nceflow.fulfilment.service import Accepted, FulfilmentService
 from nceflow.fulfilment.settings import Settings
 from nceflow.schemas import OrderAbandoned, OrderConfirmed, OrderDrafted, StepCompleted, topics
 from nceflow.schemas.envelope import CE_TYPE_HEADER, InvalidEventError, from_kafka, header_value
@@ -48,6 +48,13 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     SKIPPED = "skipped"
     DEAD_LETTERED = "dead_lettered"
+
+
+_OUTCOME_BY_ACCEPTED = {
+    Accepted.STARTED: Outcome.ACCEPTED,
+    Accepted.DUPLICATE_EVENT: Outcome.DUPLICATE,
+    Accepted.DUPLICATE_ORDER: Outcome.DUPLICATE,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +99,26 @@ class OrderEventConsumer:
         self._metrics = metrics
         self._on_accepted = on_accepted
 
-    async def handle(self, record: Record) -> Outcome:
-        """Handle one record; raises only when it must be delivered again."""
-        outcome = await self._handle(record)
-        self._metrics.messages.labels(outcome.value).inc()
-        return outcome
+    async def handle(self, records: Sequence[Record]) -> list[Outcome]:
+        """Handle a batch of records, in order; raises only when the batch must be delivered
+        again. The batch's confirmed orders are recorded together (one Redis round trip)."""
+        outcomes: list[Outcome | None] = []
+        confirmed: list[tuple[OrderConfirmed, str]] = []
+        for record in records:
+            outcome = await self._classify(record, confirmed)
+            outcomes.append(outcome)
+        accepted = iter(await self._service.accept_many(confirmed))
+        result = [outcome or _OUTCOME_BY_ACCEPTED[next(accepted)] for outcome in outcomes]
+        for outcome in result:
+            self._metrics.messages.labels(outcome.value).inc()
+        if Outcome.ACCEPTED in result:
+            self._on_accepted()
+        return result
 
-    async def _handle(self, record: Record) -> Outcome:
+    async def _classify(
+        self, record: Record, confirmed: list[tuple[OrderConfirmed, str]]
+    ) -> Outcome | None:
+        """Skip or dead-letter the record, or add its order to `confirmed` (returns None)."""
         if header_value(record.headers, CE_TYPE_HEADER) in SKIPPED_TYPES:
             return Outcome.SKIPPED
         try:
@@ -115,11 +135,8 @@ class OrderEventConsumer:
                 record, "unexpected_type", f"{received.type} is not published on this topic"
             )
             return Outcome.DEAD_LETTERED
-        accepted = await self._service.accept(event, event_id=received.id)
-        if accepted.value == "started":
-            self._on_accepted()
-            return Outcome.ACCEPTED
-        return Outcome.DUPLICATE
+        confirmed.append((event, received.id))
+        return None
 
     async def _dead_letter(self, record: Record, reason: str, detail: str) -> None:
         _log.warning(
@@ -171,8 +188,8 @@ def build_broker(settings: Settings, consumer: OrderEventConsumer) -> KafkaBroke
     async def on_order_events(message: KafkaMessage) -> None:
         raw: Any = message.raw_message
         batch = raw if isinstance(raw, tuple) else (raw,)
-        for item in batch:
-            record = Record(
+        records = [
+            Record(
                 topic=item.topic,
                 partition=item.partition,
                 offset=item.offset,
@@ -180,18 +197,22 @@ def build_broker(settings: Settings, consumer: OrderEventConsumer) -> KafkaBroke
                 value=item.value,
                 headers=list(item.headers or ()),
             )
-            try:
-                await consumer.handle(record)
-            except Exception:
-                _log.exception(
-                    "fulfilment.message_not_stored",
-                    topic=record.topic,
-                    partition=record.partition,
-                    offset=record.offset,
-                )
-                await asyncio.sleep(1.0)  # do not spin on a Redis or broker outage
-                await message.nack()  # seek back to the batch's start: its records come again
-                return
+            for item in batch
+        ]
+        try:
+            await consumer.handle(records)
+        except Exception:
+            first = records[0]
+            _log.exception(
+                "fulfilment.batch_not_stored",
+                topic=first.topic,
+                partition=first.partition,
+                offset=first.offset,
+                records=len(records),
+            )
+            await asyncio.sleep(1.0)  # do not spin on a Redis or broker outage
+            await message.nack()  # seek back to the batch's start: its records come again
+            return
         await message.ack()
 
     return broker

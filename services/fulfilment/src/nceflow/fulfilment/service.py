@@ -2,7 +2,7 @@
 
 How an order moves (and why the Kafka partition never waits for Partner Center):
 
-1. `accept` records the saga, its `FulfilmentStarted` and a due time of *now* in one Redis
+1. `accept_many` records the saga, its `FulfilmentStarted` and a due time of *now* in one Redis
    transaction. Only then is the Kafka offset committed: the order is durable before the message
    is gone, and the consumer is free for the next message at once.
 2. `SagaRunner` (the worker, `worker.py`) claims due orders from the Redis schedule and runs
@@ -29,6 +29,7 @@ from typing import Protocol
 import structlog
 
 from nceflow.fulfilment.adapters.saga_store import (
+    Claimed,
     Created,
     Lease,
     LeaseLostError,
@@ -149,28 +150,39 @@ class FulfilmentService:
 
     # ------------------------------------------------------------------ intake
 
-    async def accept(self, order: OrderConfirmed, *, event_id: str) -> Accepted:
-        """Record a confirmed order (idempotent by event id and by order id)."""
+    async def accept_many(self, confirmed: Sequence[tuple[OrderConfirmed, str]]) -> list[Accepted]:
+        """Record confirmed orders, given with their CloudEvents ids (idempotent by event id and
+        by order id), in one Redis round trip for all of them."""
         now = self._clock()
-        saga, events = Saga.start(order, event_id=event_id, now=now, new_id=self._new_id)
-        created = await self._store.create(saga, encode(events), due=now)
-        if created is Created.DUPLICATE_EVENT:
-            self._metrics.duplicates.inc()
-            return Accepted.DUPLICATE_EVENT
-        if created is Created.DUPLICATE_ORDER:
-            self._metrics.duplicates.inc()
-            _log.info("fulfilment.duplicate_order", order_id=order.order_id, event_id=event_id)
-            return Accepted.DUPLICATE_ORDER
-        self._metrics.accepted.inc()
-        _log.info("fulfilment.order_accepted", order_id=order.order_id)
-        return Accepted.STARTED
+        new = []
+        for order, event_id in confirmed:
+            saga, events = Saga.start(order, event_id=event_id, now=now, new_id=self._new_id)
+            new.append((saga, encode(events), now))
+        results = []
+        for (order, event_id), created in zip(
+            confirmed, await self._store.create_many(new), strict=True
+        ):
+            if created is Created.DUPLICATE_EVENT:
+                self._metrics.duplicates.inc()
+                results.append(Accepted.DUPLICATE_EVENT)
+            elif created is Created.DUPLICATE_ORDER:
+                self._metrics.duplicates.inc()
+                _log.info("fulfilment.duplicate_order", order_id=order.order_id, event_id=event_id)
+                results.append(Accepted.DUPLICATE_ORDER)
+            else:
+                self._metrics.accepted.inc()
+                _log.info("fulfilment.order_accepted", order_id=order.order_id)
+                results.append(Accepted.STARTED)
+        return results
 
     # ------------------------------------------------------------------ running
 
-    async def run(self, order_id: str, lease: Lease) -> bool:
-        """Run the saga from where it stands until it parks or finishes (lease held). Returns
-        True when the saga finished and its lease was given back with the last write."""
-        saga, pending = await self._store.load_with_outbox(order_id)
+    async def run(self, claimed: Claimed) -> bool:
+        """Run the saga from where it stands (as read under its lease) until it parks or
+        finishes. Returns True when the saga finished and its lease was given back with the
+        last write."""
+        lease, order_id = claimed.lease, claimed.lease.order_id
+        saga, pending = claimed.decode()
         if saga is None:
             await self._store.unschedule(order_id)
             return False

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from nceflow.fulfilment.adapters.saga_store import Lease, LeaseLostError, SagaStore
+from nceflow.fulfilment.adapters.saga_store import Claimed, Lease, LeaseLostError, SagaStore
 from nceflow.fulfilment.metrics import Metrics
 from nceflow.fulfilment.service import FulfilmentService
 
@@ -97,20 +97,21 @@ class SagaWorker:
             return
         claimed = await self._store.claim_due(self._clock(), free, self._visibility)
         fresh = [order_id for order_id in claimed if order_id not in self._running]
-        for order_id, lease in zip(fresh, await self._store.acquire_many(fresh), strict=True):
-            if lease is None:
+        for order_id, claim in zip(fresh, await self._store.acquire_and_load(fresh), strict=True):
+            if claim is None:
                 continue  # another worker runs it; it re-schedules the order when it stops
-            task = asyncio.create_task(self._run(order_id, lease), name=f"saga-{order_id}")
+            task = asyncio.create_task(self._run(claim), name=f"saga-{order_id}")
             self._running[order_id] = task
             self._metrics.in_flight.set(len(self._running))
         if len(claimed) == free:
             self._wake.set()  # more may be due: do not wait a poll period
 
-    async def _run(self, order_id: str, lease: Lease) -> None:
+    async def _run(self, claim: Claimed) -> None:
+        lease, order_id = claim.lease, claim.lease.order_id
         self._leases[order_id] = lease
         released = False
         try:
-            released = await self._service.run(order_id, lease)
+            released = await self._service.run(claim)
         except LeaseLostError:
             _log.warning("fulfilment.lease_lost", order_id=order_id)
         except asyncio.CancelledError:

@@ -14,10 +14,10 @@ lease (the script checks the token first): a runner whose lease expired (a long 
 partition) cannot overwrite the progress of the runner that took over.
 
 Round trips are what a saga costs here (each is a few hundred microseconds of CPU on both
-sides), so the store never spends one on its own bookkeeping: recording a new order (dedupe by
-event id and by order id included) is one script; a save also drops the events published since
-the previous save (`trim`); loading a saga reads its outbox in the same round trip; the leases
-of a claimed batch are taken in one pipeline.
+sides), so the store never spends one on its own bookkeeping: recording new orders (dedupe by
+event id and by order id included) is one script per order, a Kafka batch's orders pipelined
+together; a save also drops the events published since the previous save (`trim`); the leases
+of a claimed batch are taken in one pipeline, which reads each saga and its outbox as well.
 
 The schedule doubles as the crash net: claiming a due order pushes its due time out by the
 visibility timeout before the work starts, so an order whose worker dies comes due again and any
@@ -150,6 +150,21 @@ class Lease:
     token: str
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A saga whose lease was taken, as read under that lease: raw, so that a record that does
+    not parse fails the run of that one saga, not the claim of a whole batch."""
+
+    lease: Lease
+    raw_saga: bytes | None
+    raw_outbox: list[bytes]
+
+    def decode(self) -> tuple[Saga | None, list[OutboxRecord]]:
+        """The saga (None: never started) and its unpublished events, oldest first."""
+        saga = None if self.raw_saga is None else Saga.model_validate_json(self.raw_saga)
+        return saga, [OutboxRecord.loads(item) for item in self.raw_outbox]
+
+
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -191,34 +206,38 @@ class SagaStore:
         raw = await self._redis.get(self.key("saga", order_id))
         return None if raw is None else Saga.model_validate_json(raw)
 
-    async def load_with_outbox(self, order_id: str) -> tuple[Saga | None, list[OutboxRecord]]:
-        """The saga and its unpublished events, in one round trip."""
+    async def create_many(
+        self, new: Sequence[tuple[Saga, Sequence[OutboxRecord], datetime]]
+    ) -> list[Created]:
+        """Store each new saga, its first events and its due time, unless its `OrderConfirmed`
+        event id or its order was recorded before. One atomic script per saga, all in one
+        pipeline, run in order: a second saga of the same order in `new` is a duplicate."""
+        if not new:
+            return []
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(self.key("saga", order_id))
-            pipe.lrange(self.key("outbox", order_id), 0, -1)
-            raw, pending = await pipe.execute()
-        saga = None if raw is None else Saga.model_validate_json(raw)
-        return saga, [OutboxRecord.loads(item) for item in pending]
+            for saga, events, due in new:
+                keys, args = self._create_call(saga, events, due)
+                await self._create(keys=keys, args=args, client=pipe)
+            results = await pipe.execute()
+        return [_CREATED_BY_RESULT[int(result)] for result in results]
 
-    async def create(self, saga: Saga, events: Sequence[OutboxRecord], due: datetime) -> Created:
-        """Store a new saga, its first events and its due time, unless its `OrderConfirmed`
-        event id or its order was recorded before (one atomic script)."""
-        result = await self._create(
-            keys=[
-                self.key("event", saga.event_id),
-                self.key("saga", saga.order_id),
-                self.key("outbox", saga.order_id),
-                self.key("schedule"),
-            ],
-            args=[
-                saga.order_id,
-                saga.model_dump_json(),
-                self._retention_seconds(),
-                _ms(due),
-                *(record.dumps() for record in events),
-            ],
-        )
-        return _CREATED_BY_RESULT[int(cast(int, result))]
+    def _create_call(
+        self, saga: Saga, events: Sequence[OutboxRecord], due: datetime
+    ) -> tuple[list[str], list[str | int]]:
+        keys = [
+            self.key("event", saga.event_id),
+            self.key("saga", saga.order_id),
+            self.key("outbox", saga.order_id),
+            self.key("schedule"),
+        ]
+        args: list[str | int] = [
+            saga.order_id,
+            saga.model_dump_json(),
+            self._retention_seconds(),
+            _ms(due),
+            *(record.dumps() for record in events),
+        ]
+        return keys, args
 
     async def save(
         self,
@@ -326,6 +345,29 @@ class SagaStore:
                 pipe.set(self.key("lease", lease.order_id), lease.token, nx=True, px=self._lease_ms)
             taken = await pipe.execute()
         return [lease if ok else None for lease, ok in zip(leases, taken, strict=True)]
+
+    async def acquire_and_load(self, order_ids: Sequence[str]) -> list[Claimed | None]:
+        """Take each saga's lease and read the saga with its unpublished events, all in one
+        round trip (None where another worker holds the lease). Each read follows its lease in
+        the pipeline: once the lease is ours no other runner can write the saga (writes are
+        fenced), so what is read is current."""
+        leases = [Lease(order_id, uuid.uuid4().hex) for order_id in order_ids]
+        if not leases:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for lease in leases:
+                pipe.set(self.key("lease", lease.order_id), lease.token, nx=True, px=self._lease_ms)
+                pipe.get(self.key("saga", lease.order_id))
+                pipe.lrange(self.key("outbox", lease.order_id), 0, -1)
+            replies = await pipe.execute()
+        claimed: list[Claimed | None] = []
+        for index, lease in enumerate(leases):
+            taken, raw, pending = replies[3 * index : 3 * index + 3]
+            if not taken:
+                claimed.append(None)
+                continue
+            claimed.append(Claimed(lease, raw, pending))
+        return claimed
 
     async def renew_many(self, leases: Sequence[Lease]) -> list[bool]:
         """Extend each lease (False where it was lost), in one round trip."""
