@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from nceflow.partner_center import (
@@ -34,8 +35,10 @@ from nceflow.partner_center import (
     PartnerCenterForbiddenError,
     PartnerCenterNotFoundError,
     PartnerCenterServerError,
+    PartnerCenterSettings,
     PartnerCenterThrottledError,
     PartnerCenterTimeoutError,
+    StaticTokenProvider,
     TokenKind,
     is_indirect_participant_missing,
     is_mca_not_accepted,
@@ -355,6 +358,31 @@ async def test_throttling_beyond_the_budget_surfaces_as_throttled(
             await client.get_customer(CONTOSO, correlation_id=corr())
     assert info.value.retry_after == 30
     assert clock.sleeps == []
+
+
+async def test_the_retry_budget_counts_the_first_attempt(clock: FakeClock) -> None:
+    calls: list[str] = []
+
+    def slow_then_throttled(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers["MS-RequestId"])
+        clock.advance(58)  # the first answer took 58 s
+        body = {"statusCode": 429, "message": "Rate limit is exceeded."}
+        return httpx.Response(429, headers={"Retry-After": "5"}, json=body)
+
+    settings = PartnerCenterSettings(
+        base_url="https://pc.example", rate_limit_per_minute=0, retry_budget_seconds=60
+    )
+    tokens = StaticTokenProvider({TokenKind.APP_ONLY: SecretStr("app-token")})
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(slow_then_throttled)) as http,
+        PartnerCenterClient(
+            settings, http=http, token_provider=tokens, clock=clock, sleep=clock.sleep
+        ) as client,
+    ):
+        with pytest.raises(PartnerCenterThrottledError):
+            await client.get_customer(CONTOSO, correlation_id=corr())
+    assert len(calls) == 1
+    assert clock.sleeps == []  # 58 s + the 5 s wait would end after the 60 s budget
 
 
 @pytest.mark.parametrize("case", ["400", "403", "404"])

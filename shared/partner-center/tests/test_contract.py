@@ -2,19 +2,22 @@
 payloads of Microsoft's Partner Center pages (kept in `samples/`, each with its page title).
 
 The HTTP exchange is captured in-process so that the exact bytes the client would put on the wire
-to api.partnercenter.microsoft.com are compared with Microsoft's samples.
+to api.partnercenter.microsoft.com are compared with Microsoft's samples: through each wire, the
+production one (aiohttp, to a local server) and an injected `httpx.AsyncClient`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 from pydantic import SecretStr
 
 from nceflow.partner_center import (
@@ -78,13 +81,50 @@ class Recorder:
         return json.loads(self.last.content)
 
 
-@pytest.fixture
-async def recorder_client() -> AsyncIterator[tuple[Recorder, PartnerCenterClient]]:
+@asynccontextmanager
+async def recording_server(recorder: Recorder) -> AsyncIterator[str]:
+    """A local HTTP server handing each request, as received, to `recorder`."""
+
+    async def handle(request: web.BaseRequest) -> web.Response:
+        captured = httpx.Request(
+            request.method,
+            PC + request.raw_path,  # path and query exactly as they came over the socket
+            headers=[(name.decode(), value.decode()) for name, value in request.raw_headers],
+            content=await request.read(),
+        )
+        answer = recorder(captured)
+        return web.Response(
+            status=answer.status_code,
+            body=answer.content,
+            content_type=answer.headers["Content-Type"],
+        )
+
+    runner = web.ServerRunner(web.Server(handle))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture(params=["aiohttp", "httpx"])
+async def recorder_client(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[tuple[Recorder, PartnerCenterClient]]:
     recorder = Recorder()
-    settings = PartnerCenterSettings(base_url=PC, rate_limit_per_minute=0)
     tokens = StaticTokenProvider(
         {TokenKind.APP_ONLY: SecretStr("app-token"), TokenKind.APP_USER: SecretStr("user-token")}
     )
+    if request.param == "aiohttp":  # the production wire, over a real socket
+        async with recording_server(recorder) as base_url:
+            settings = PartnerCenterSettings(base_url=base_url, rate_limit_per_minute=0)
+            async with PartnerCenterClient(settings, token_provider=tokens) as client:
+                yield recorder, client
+        return
+    settings = PartnerCenterSettings(base_url=PC, rate_limit_per_minute=0)
     http = httpx.AsyncClient(transport=httpx.MockTransport(recorder))
     async with http, PartnerCenterClient(settings, http=http, token_provider=tokens) as client:
         yield recorder, client
@@ -138,6 +178,10 @@ async def test_create_cart_sends_microsofts_sample_body(
     assert (request.method, request.url.path) == (doc["method"], doc["path"])
     assert_documented_headers(request, doc["headers"], "req-cart")
     assert recorder.last_json() == drop_nulls(doc["request"])
+    # httpx's `json=` encoding, which every earlier version of the client sent: compact UTF-8.
+    assert request.headers["Content-Type"] == "application/json"
+    compact = json.dumps(recorder.last_json(), ensure_ascii=False, separators=(",", ":"))
+    assert request.content == compact.encode()
     # The answer, read back.
     assert created.id == doc["response"]["id"]
     assert created.status == "Active"

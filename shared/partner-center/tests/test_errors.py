@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from nceflow.partner_center import (
     ErrorKind,
@@ -23,10 +23,24 @@ from nceflow.partner_center import (
     is_retryable,
 )
 from nceflow.partner_center.errors import error_from_response, parse_retry_after
+from nceflow.partner_center.wire import WireResponse, encode_json
 
 
-def _response(status: int, body: object, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, json=body, headers=headers)
+def _response(
+    status: int,
+    body: object,
+    headers: dict[str, str] | None = None,
+    *,
+    content: bytes | None = None,
+    reason: str = "",
+) -> WireResponse:
+    """An answer as `AiohttpWire` hands it over (case-insensitive headers, the body read)."""
+    return WireResponse(
+        status,
+        CIMultiDictProxy(CIMultiDict(headers or {})),
+        encode_json(body) if content is None else content,
+        reason,
+    )
 
 
 @pytest.mark.parametrize(
@@ -100,8 +114,32 @@ def test_throttling_body_and_retry_after() -> None:
     assert error.kind is ErrorKind.THROTTLED
 
 
+def test_retry_after_is_read_whatever_the_header_case() -> None:
+    # HTTP/2 and many proxies send header names in lower case.
+    body = {"statusCode": 429, "message": "Rate limit is exceeded."}
+    error = error_from_response(_response(429, body, {"retry-after": "3"}), request_id="r")
+    assert isinstance(error, PartnerCenterThrottledError)
+    assert error.retry_after == 3.0
+
+
+def test_an_empty_error_body_is_described_by_the_reason_phrase() -> None:
+    error = error_from_response(
+        _response(502, None, content=b"", reason="Bad Gateway"), request_id="r"
+    )
+    assert isinstance(error, PartnerCenterServerError)
+    assert error.description == "Bad Gateway"
+    assert error.code is None
+
+
 def test_server_error_without_json_body_is_retryable() -> None:
-    error = error_from_response(httpx.Response(503, text="<html>busy</html>"), request_id="r")
+    html = _response(
+        503,
+        None,
+        {"Content-Type": "text/html"},
+        content=b"<html>busy</html>",
+        reason="Service Unavailable",
+    )
+    error = error_from_response(html, request_id="r")
     assert isinstance(error, PartnerCenterServerError)
     assert error.retryable
     assert error.kind is ErrorKind.TRANSIENT

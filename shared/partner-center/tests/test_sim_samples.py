@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import BaseModel
 
 from nceflow.partner_center import (
@@ -36,6 +36,7 @@ from nceflow.partner_center import (
 )
 from nceflow.partner_center.errors import error_from_response
 from nceflow.partner_center.models import ResourceCollection
+from nceflow.partner_center.wire import WireResponse, encode_json
 
 SIM_SAMPLES = (
     Path(__file__).resolve().parents[3] / "services" / "partner-center-sim" / "tests" / "samples"
@@ -139,8 +140,10 @@ def test_simulator_sample_reads_through_our_models(path: Path) -> None:
 
 def _check_error_sample(response: dict[str, Any]) -> None:
     """An error sample becomes the typed error, with Microsoft's code, text and Retry-After."""
-    raw = httpx.Response(
-        response["status"], json=response["body"], headers=response.get("headers") or {}
+    raw = WireResponse(
+        response["status"],
+        CIMultiDictProxy(CIMultiDict(response.get("headers") or {})),
+        encode_json(response["body"]),
     )
     error = error_from_response(raw, request_id="sample")
     assert error.status == response["status"]

@@ -19,6 +19,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import quote
@@ -64,7 +65,14 @@ from nceflow.partner_center.rate_limit import TokenBucket
 from nceflow.partner_center.retry import RetryPolicy, retrying
 from nceflow.partner_center.settings import PartnerCenterSettings
 from nceflow.partner_center.timing import Clock, Sleep, asleep, monotonic
-from nceflow.partner_center.transport import PartnerCenterTransport
+from nceflow.partner_center.wire import (
+    JSON_CONTENT_TYPE,
+    AiohttpWire,
+    HttpxWire,
+    Wire,
+    WireResponse,
+    encode_json,
+)
 
 _log = structlog.get_logger(__name__)
 
@@ -118,7 +126,9 @@ class PartnerCenterClient:
     """Typed async client of the Partner Center REST API subset nceflow uses.
 
     Build one per process and partner tenant (its rate limiter is per tenant), use it as an
-    async context manager or call `aclose()`.
+    async context manager or call `aclose()`. Calls go over aiohttp (`wire.AiohttpWire`) and
+    tokens over an httpx client of its own; pass `http=` to send both through that
+    `httpx.AsyncClient` instead (e.g. one with a `MockTransport` in tests).
     """
 
     def __init__(
@@ -132,22 +142,27 @@ class PartnerCenterClient:
         sleep: Sleep = asleep,
     ) -> None:
         self._settings = settings
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
-            ),
-            transport=PartnerCenterTransport(
-                limits=httpx.Limits(
-                    max_connections=settings.max_connections,
-                    max_keepalive_connections=settings.max_connections,
-                )
-            ),
-        )
+        # What this client creates it closes; an injected `http` stays the caller's.
+        self._owned: list[Wire | httpx.AsyncClient] = []
+        self._wire: Wire
+        if http is None:
+            self._wire = AiohttpWire(settings)
+            self._owned.append(self._wire)
+        else:
+            self._wire = HttpxWire(http)
         self._base = settings.base_url.rstrip("/")
-        self._tokens: TokenProvider = token_provider or EntraIdTokenProvider.from_settings(
-            settings, self._http, clock=clock
-        )
+        if token_provider is None:
+            # Tokens are fetched about once an hour: httpx's per-call cost does not matter.
+            token_http = http
+            if token_http is None:
+                token_http = httpx.AsyncClient(
+                    timeout=httpx.Timeout(
+                        settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
+                    )
+                )
+                self._owned.append(token_http)
+            token_provider = EntraIdTokenProvider.from_settings(settings, token_http, clock=clock)
+        self._tokens: TokenProvider = token_provider
         if rate_limiter is None and settings.rate_limit_per_minute > 0:
             rate_limiter = TokenBucket(
                 settings.rate_limit_per_minute,
@@ -177,9 +192,10 @@ class PartnerCenterClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP connection pool if this client created it."""
-        if self._owns_http:
-            await self._http.aclose()
+        """Close the connection pools this client created (not an injected `http`)."""
+        owned, self._owned = self._owned, []
+        for resource in owned:
+            await resource.aclose()
 
     # ------------------------------------------------------------------ transport
 
@@ -200,42 +216,29 @@ class PartnerCenterClient:
         kind: TokenKind,
         headers: Mapping[str, str],
         params: Mapping[str, str] | None,
-        body: Any,
+        content: bytes | None,
         ok_statuses: frozenset[int],
-    ) -> httpx.Response:
+    ) -> WireResponse:
         if self._limiter is not None:
             await self._limiter.acquire()  # waits outside any lock, before the network call
         request_id = headers["MS-RequestId"]
         for attempt_auth in range(2):
             token = await self._tokens.get_token(kind)
-            try:
-                response = await self._http.request(
-                    method,
-                    url,
-                    params=params,
-                    json=body,
-                    headers={**headers, "Authorization": _bearer(token)},
-                )
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                raise PartnerCenterConnectionError(
-                    f"could not connect ({type(exc).__name__})",
-                    request_sent=False,
-                    request_id=request_id,
-                ) from None
-            except httpx.TimeoutException as exc:
-                raise PartnerCenterTimeoutError(
-                    f"no response in time ({type(exc).__name__})", request_id=request_id
-                ) from None
-            except httpx.TransportError as exc:
-                raise PartnerCenterConnectionError(
-                    f"connection lost ({type(exc).__name__})", request_id=request_id
-                ) from None
-            if response.status_code == 401 and attempt_auth == 0:
+            # The wire raises PartnerCenterConnectionError (request_sent says whether it may
+            # have left) or PartnerCenterTimeoutError when no answer came.
+            response = await self._wire.send(
+                method,
+                url,
+                params=params,
+                content=content,
+                headers={**headers, "Authorization": _bearer(token)},
+            )
+            if response.status == 401 and attempt_auth == 0:
                 # The token may have been revoked or rotated early: fetch a new one once.
                 self._tokens.invalidate(kind, token)
                 continue
             break
-        status = response.status_code
+        status = response.status
         if 200 <= status < 300 or status in ok_statuses:
             return response
         raise error_from_response(response, request_id=request_id)
@@ -253,30 +256,50 @@ class PartnerCenterClient:
         extra_headers: Mapping[str, str] | None = None,
         ok_statuses: frozenset[int] = frozenset(),
         retry_on: Callable[[BaseException], bool] = is_retryable,
-    ) -> httpx.Response:
-        # Built once per logical call so that every retry repeats the same MS-RequestId.
+    ) -> WireResponse:
+        # Built once per logical call so that every retry repeats the same MS-RequestId (and
+        # the body is encoded once).
         headers = {
-            "Accept": "application/json",
+            "Accept": JSON_CONTENT_TYPE,
             "MS-RequestId": request_id or new_request_id(),
             "MS-CorrelationId": correlation_id,
             "MS-Contract-Version": _CONTRACT_VERSION,
         }
+        content: bytes | None = None
+        if body is not None:
+            content = encode_json(body)
+            headers["Content-Type"] = JSON_CONTENT_TYPE
         if extra_headers:
             headers.update(extra_headers)
         url = self._url(path)
+        send = partial(
+            self._send_once,
+            method,
+            url,
+            kind=kind,
+            headers=headers,
+            params=params,
+            content=content,
+            ok_statuses=ok_statuses,
+        )
+        # The first attempt runs outside tenacity: a controller costs more CPU per call than
+        # the rest of the client, and almost every call succeeds at once. A failure is handed
+        # to the controller as its first attempt, with the budget counted from the start.
+        started = self._clock()
+        try:
+            return await send()
+        except Exception as exc:
+            if not retry_on(exc):
+                raise
+            first_failure: Exception | None = exc
         async for attempt in retrying(
-            self._policy, clock=self._clock, sleep=self._sleep, retry_on=retry_on
+            self._policy, clock=self._clock, sleep=self._sleep, retry_on=retry_on, started=started
         ):
             with attempt:
-                return await self._send_once(
-                    method,
-                    url,
-                    kind=kind,
-                    headers=headers,
-                    params=params,
-                    body=body,
-                    ok_statuses=ok_statuses,
-                )
+                if first_failure is not None:
+                    failure, first_failure = first_failure, None
+                    raise failure
+                return await send()
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _get(
@@ -346,7 +369,7 @@ class PartnerCenterClient:
             correlation_id=correlation_id,
             ok_statuses=frozenset({404}),
         )
-        return response.status_code == 200
+        return response.status == 200
 
     def iter_customers(
         self, domain_prefix: str, *, correlation_id: str, page_size: int = 100

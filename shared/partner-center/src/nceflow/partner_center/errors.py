@@ -8,12 +8,14 @@ worth retrying. Messages never contain tokens or secrets: only what Microsoft se
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # the wire module raises these errors: import its type only
+    from nceflow.partner_center.wire import WireResponse
 
 
 class ErrorKind(StrEnum):
@@ -247,13 +249,13 @@ _CLASS_BY_STATUS: dict[int, type[PartnerCenterError]] = {
 }
 
 
-def error_from_response(response: httpx.Response, *, request_id: str) -> PartnerCenterError:
+def error_from_response(response: WireResponse, *, request_id: str) -> PartnerCenterError:
     """Build the typed error for a non-success response from Microsoft's body."""
-    status = response.status_code
+    status = response.status
     body: Any
     try:
-        body = response.json() if response.content else {}
-    except ValueError:
+        body = json.loads(response.content) if response.content else {}
+    except ValueError:  # not JSON, or not UTF-8
         body = {}
     if not isinstance(body, dict):
         body = {}
@@ -262,7 +264,7 @@ def error_from_response(response: httpx.Response, *, request_id: str) -> Partner
         body.get("description")
         or body.get("message")
         or body.get("errorDescription")
-        or response.reason_phrase
+        or response.reason
         or "error"
     )
     data = body.get("data") if isinstance(body.get("data"), list) else None

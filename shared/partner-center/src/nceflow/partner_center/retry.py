@@ -63,10 +63,10 @@ class _WaitRetryAfterOrBackoff(wait_base):
 class _StopOnAttemptsOrBudget(stop_base):
     """Stop when attempts run out or the next wait would overrun the budget."""
 
-    def __init__(self, policy: RetryPolicy, clock: Clock) -> None:
+    def __init__(self, policy: RetryPolicy, clock: Clock, started: float | None = None) -> None:
         self._policy = policy
         self._clock = clock
-        self._started = clock()
+        self._started = clock() if started is None else started
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         if retry_state.attempt_number >= self._policy.max_attempts:
@@ -92,12 +92,14 @@ def retrying(
     clock: Clock,
     sleep: Sleep,
     retry_on: Callable[[BaseException], bool] = is_retryable,
+    started: float | None = None,
 ) -> AsyncRetrying:
-    """A fresh tenacity controller for one logical call (the budget starts now)."""
+    """A fresh tenacity controller for one logical call; its budget started at `started` on
+    `clock` (default: now)."""
     return AsyncRetrying(
         retry=retry_if_exception(retry_on),
         wait=_WaitRetryAfterOrBackoff(policy),
-        stop=_StopOnAttemptsOrBudget(policy, clock),
+        stop=_StopOnAttemptsOrBudget(policy, clock, started),
         sleep=sleep,
         before_sleep=_log_retry,
         reraise=True,
