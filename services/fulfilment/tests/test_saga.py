@@ -238,6 +238,30 @@ def test_expired_cart_is_replaced_with_new_request_ids() -> None:
     assert saga.next_step() is SagaStep.CREATE_CART
 
 
+def test_the_cart_save_flags_the_checkout_so_a_reloaded_saga_reads_the_cart_first() -> None:
+    saga = new_saga()
+    saga.record_customer("c", created=True, already_done=False, now=NOW)
+    saga.record_mca(already_done=False, now=NOW)
+    saga.record_cart("cart-1", expires_at=NOW + timedelta(days=7), now=NOW)
+    assert saga.checkout_attempted is True  # saved with the cart: no write of its own
+    reloaded = Saga.model_validate_json(saga.model_dump_json())  # after a crash
+    assert reloaded.checkout_attempted is True
+    assert reloaded.take_unsent_checkout() is False  # may have been sent: read the cart
+    assert saga.take_unsent_checkout() is True  # the run that made the cart sent nothing
+    assert saga.take_unsent_checkout() is False  # a second checkout in the run reads first
+
+
+def test_a_replaced_cart_is_fresh_again_for_the_run_that_makes_it() -> None:
+    saga = new_saga()
+    saga.record_customer("c", created=True, already_done=False, now=NOW)
+    saga.record_mca(already_done=False, now=NOW)
+    saga.record_cart("cart-1", expires_at=NOW + timedelta(days=7), now=NOW)
+    saga.replace_expired_cart(now=NOW, new_id=lambda: "new")
+    assert saga.take_unsent_checkout() is False
+    saga.record_cart("cart-2", expires_at=NOW + timedelta(days=14), now=NOW)
+    assert saga.take_unsent_checkout() is True
+
+
 def test_checkout_before_cart_is_a_bug() -> None:
     saga = new_saga()
     with pytest.raises(ValueError, match="before the cart"):

@@ -326,8 +326,9 @@ class PartnerCenterSteps:
     ) -> CheckedOut:
         """Check the stored cart out; returns the orders and what the answer says of them.
 
-        After an earlier attempt (a crash or a lost answer) or once the cart may have expired,
-        read the cart first: `Ordered` means the checkout went through, and the same checkout
+        After an earlier attempt (a crash or a lost answer; the cart's save already counts as
+        one, unless this run made the cart) or once the cart may have expired, read the cart
+        first: `Ordered` means the checkout went through, and the same checkout
         with the same `MS-RequestId` returns its orders. An expired cart that was never ordered
         raises `CartExpired` (the saga makes a new one)."""
         client = self._client(saga)
@@ -338,7 +339,8 @@ class PartnerCenterSteps:
         correlation_id = saga.order.correlation_id
         already_done = False
         try:
-            if saga.checkout_attempted or saga.cart_expired(now):
+            unsent = saga.take_unsent_checkout()
+            if not unsent and (saga.checkout_attempted or saga.cart_expired(now)):
                 try:
                     current = await client.get_cart(
                         customer_id, cart.cart_id, correlation_id=correlation_id

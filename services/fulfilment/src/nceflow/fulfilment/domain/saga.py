@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from nceflow.fulfilment.domain.failures import Failure
 from nceflow.schemas import (
@@ -171,6 +171,9 @@ class Saga(BaseModel):
     failure: FailureRecord | None = None
     history: list[StepRecord] = Field(default_factory=list)
 
+    # Not saved: true only in the run that created the cart, until its checkout is sent.
+    _cart_made_in_this_run: bool = PrivateAttr(default=False)
+
     # ------------------------------------------------------------------ start
 
     @classmethod
@@ -242,7 +245,8 @@ class Saga(BaseModel):
         self._touch(now)
 
     def mark_checkout_attempted(self, now: datetime) -> None:
-        """Saved before the checkout: after a crash, read the cart before checking out again."""
+        """Saved before the checkout: after a crash, read the cart before checking out again.
+        (`record_cart` sets it already; a saga saved by an older version may lack it.)"""
         self.checkout_attempted = True
         self._touch(now)
 
@@ -293,11 +297,26 @@ class Saga(BaseModel):
     def record_cart(
         self, cart_id: str, *, expires_at: datetime | None, now: datetime
     ) -> list[FulfilmentEvent]:
-        """The cart with all items exists; its id is what the checkout uses."""
+        """The cart with all items exists; its id is what the checkout uses.
+
+        The checkout comes next with no other call in between, so the checkout is flagged as
+        attempted in this same save (one write fewer per order). A saga loaded after a crash
+        then reads the cart before checking out; the run that made the cart knows nothing was
+        sent yet (`take_unsent_checkout`) and checks out at once."""
         self.cart = CartRecord(
             cart_id=cart_id, created_with_request_id=self.cart_request_id, expires_at=expires_at
         )
+        self.checkout_attempted = True
+        self._cart_made_in_this_run = True
         return self._completed(SagaStep.CREATE_CART, now, cart_id=cart_id)
+
+    def take_unsent_checkout(self) -> bool:
+        """True once after `record_cart` in this run (this object, not a saga loaded from the
+        store): no checkout of the cart was sent yet, whatever `checkout_attempted` says, so
+        there is no earlier attempt to look for. Asking clears it: a second checkout in the
+        same run (after an MCA re-check) reads the cart first like any other."""
+        unsent, self._cart_made_in_this_run = self._cart_made_in_this_run, False
+        return unsent
 
     def replace_expired_cart(self, *, now: datetime, new_id: NewId) -> None:
         """The cart expired without an order: forget it and make new request ids, so that the
@@ -309,6 +328,7 @@ class Saga(BaseModel):
         self.cart_request_id = new_id()
         self.checkout_request_id = new_id()
         self.checkout_attempted = False
+        self._cart_made_in_this_run = False
         self._touch(now)
 
     def record_checkout(
