@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
 
 import httpx
+from redis.asyncio import Redis
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.fulfilment.adapters.saga_store import SagaStore
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.domain.saga import SagaStatus
 from nceflow.fulfilment.ops import replay, status
@@ -108,6 +111,23 @@ async def test_relationship_not_visible_is_rechecked_then_fails_and_replay_place
         northwind = next(c for c in customers if c["domain"] == "northwind.onmicrosoft.com")
         accepted = await sim.post(f"/_sim/customers/{northwind['id']}/accept-relationship")
         accepted.raise_for_status()
+        # While a worker holds the saga's lease, a re-drive waits its turn: it reads and writes
+        # the saga only under the lease, never a copy read before the lease was taken.
+        redis = Redis.from_url(settings.redis.url)
+        try:
+            store = SagaStore(
+                redis, settings.redis, lease_ttl=timedelta(seconds=30), retention=settings.retention
+            )
+            (held,) = await store.acquire_and_load(["ord-northwind"])
+            assert held is not None
+            busy = await replay(settings, order_id="ord-northwind")
+            assert busy.redriven_orders == []
+            still = await status("ord-northwind", settings)
+            assert still is not None
+            assert still.status is SagaStatus.FAILED
+            await store.release(held.lease)
+        finally:
+            await redis.aclose()
         report = await replay(settings, order_id="ord-northwind")
         assert report.redriven_orders == ["ord-northwind"]
         await events.wait_for(

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from nceflow.fulfilment.adapters.kafka_publisher import KafkaPublisher
-from nceflow.fulfilment.adapters.saga_store import SagaStore
+from nceflow.fulfilment.adapters.saga_store import Lease, SagaStore
 from nceflow.fulfilment.domain.saga import FailureRecord, Saga, SagaStatus, SagaStep
 from nceflow.fulfilment.settings import Settings
 from nceflow.schemas.dead_letter import DLQ_HEADERS, DLQ_TOPIC
@@ -123,32 +123,35 @@ async def replay(
         redis = Redis.from_url(settings.redis.url)
         try:
             store = _store(settings, redis)
-            saga = await store.load(order_id)
-            if saga is not None:
-                if await _redrive(store, saga):
-                    report.redriven_orders.append(order_id)
-                return report
+            (claimed,) = await store.acquire_and_load([order_id])
+            if claimed is None:
+                return report  # running right now: nothing to re-drive
+            try:
+                saga, _ = claimed.decode()
+                if saga is not None:
+                    if await _redrive(store, saga, claimed.lease):
+                        report.redriven_orders.append(order_id)
+                    return report
+            finally:
+                await store.release(claimed.lease)
         finally:
             await redis.aclose()
     await _replay_dead_letters(settings, report, order_id, limit)
     return report
 
 
-async def _redrive(store: SagaStore, saga: Saga) -> bool:
-    lease = await store.acquire(saga.order_id)
-    if lease is None:
-        return False  # running right now
-    try:
-        now = datetime.now(UTC)
-        if saga.redrive(now=now):
-            await store.save(saga, [], lease, due=now)
-            return True
-        if not saga.is_finished:
-            await store.schedule(saga.order_id, now)
-            return True
-        return False
-    finally:
-        await store.release(lease)
+async def _redrive(store: SagaStore, saga: Saga, lease: Lease) -> bool:
+    """Re-drive `saga`, read under `lease`: a saga read before taking the lease could be older
+    than what a worker saved meanwhile, and saving it would undo that progress (a cart id
+    forgotten is a second cart)."""
+    now = datetime.now(UTC)
+    if saga.redrive(now=now):
+        await store.save(saga, [], lease, due=now)
+        return True
+    if not saga.is_finished:
+        await store.schedule(saga.order_id, now)
+        return True
+    return False
 
 
 async def _replay_dead_letters(

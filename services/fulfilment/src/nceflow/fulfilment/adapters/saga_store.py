@@ -330,22 +330,6 @@ class SagaStore:
 
     # ------------------------------------------------------------------ leases
 
-    async def acquire(self, order_id: str) -> Lease | None:
-        """Take the saga's lease, or None when another worker holds it."""
-        (lease,) = await self.acquire_many([order_id])
-        return lease
-
-    async def acquire_many(self, order_ids: Sequence[str]) -> list[Lease | None]:
-        """Take each saga's lease (None where another worker holds it), in one round trip."""
-        leases = [Lease(order_id, uuid.uuid4().hex) for order_id in order_ids]
-        if not leases:
-            return []
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for lease in leases:
-                pipe.set(self.key("lease", lease.order_id), lease.token, nx=True, px=self._lease_ms)
-            taken = await pipe.execute()
-        return [lease if ok else None for lease, ok in zip(leases, taken, strict=True)]
-
     async def acquire_and_load(self, order_ids: Sequence[str]) -> list[Claimed | None]:
         """Take each saga's lease and read the saga with its unpublished events, all in one
         round trip (None where another worker holds the lease). Each read follows its lease in
