@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -86,5 +88,58 @@ def test_dev_up_without_services_starts_broker_and_redis_and_sigterm_stops_all(
         )
     finally:
         if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_dev_env_points_operator_commands_at_the_stack(tmp_path: Path) -> None:
+    """`eval "$(nceflow dev env)"` gives an operator command the stack's settings; without them
+    a replay against the stack's broker fails with one line saying what to set, not a trace."""
+    kafka_port, redis_port = free_port(), free_port()
+    env = _env(tmp_path, kafka=kafka_port, redis=redis_port)
+    env.pop("NCEFLOW_KAFKA_ENABLE_IDEMPOTENCE", None)
+    proc = subprocess.Popen(
+        [*NCEFLOW, "dev", "up", "--no-services"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_line(proc, "ready:", timeout=60)
+        command = " ".join(shlex.quote(part) for part in NCEFLOW)
+        plain = subprocess.run(
+            [*NCEFLOW, "fulfilment", "replay"],
+            env={
+                **env,
+                "NCEFLOW_KAFKA_BOOTSTRAP_SERVERS": f"{LOOPBACK}:{kafka_port}",
+                "NCEFLOW_REDIS_URL": f"redis://{LOOPBACK}:{redis_port}/0",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert plain.returncode == 1
+        assert "NCEFLOW_KAFKA_ENABLE_IDEMPOTENCE=false" in plain.stderr
+        assert 'eval "$(nceflow dev env)"' in plain.stderr
+        assert "Traceback" not in plain.stderr
+        with_env = subprocess.run(
+            ["bash", "-c", f'eval "$({command} dev env)" && {command} fulfilment replay'],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert with_env.returncode == 0, with_env.stderr
+        assert json.loads(with_env.stdout) == {
+            "redriven_orders": [],
+            "replayed_dead_letters": 0,
+            "skipped_dead_letters": 0,
+        }
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

@@ -170,9 +170,9 @@ async def _replay_dead_letters(
     )
     redis = Redis.from_url(settings.redis.url)
     positions = _store(settings, redis).key("replay", publisher.dead_letter_topic)
-    await publisher.start()
-    await consumer.start()
     try:
+        await publisher.start()
+        await consumer.start()
         partitions = consumer.partitions_for_topic(publisher.dead_letter_topic) or set()
         assigned = [TopicPartition(publisher.dead_letter_topic, p) for p in sorted(partitions)]
         if not assigned:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +36,16 @@ def dev_up(
     """Start broker, Redis and the services on 127.0.0.1 until Ctrl-C; then stop them all."""
     code = run_dev_stack(DevStackSettings(), services, lambda line: typer.echo(line, err=False))
     raise typer.Exit(code)
+
+
+@dev_app.command("env")
+def dev_env() -> None:
+    """Print the dev stack's settings as shell exports, for the operator commands:
+    `eval "$(nceflow dev env)"` then `nceflow fulfilment replay`, `nceflow catalog sync`..."""
+    from nceflow.devstack.stack import service_environment
+
+    for name, value in sorted(service_environment(DevStackSettings()).items()):
+        typer.echo(f"export {name}={shlex.quote(value)}")
 
 
 @dev_app.command("token")
@@ -97,9 +108,20 @@ def fulfilment_replay(
     limit: Annotated[int | None, typer.Option(help="At most this many dead letters.")] = None,
 ) -> None:
     """Re-drive dead letters (default) or one stopped order."""
+    from aiokafka.errors import KafkaError
+
     from nceflow.fulfilment.ops import replay_sync
 
-    report = replay_sync(order_id=order_id, limit=limit)
+    try:
+        report = replay_sync(order_id=order_id, limit=limit)
+    except KafkaError as exc:
+        typer.echo(
+            f"error: Kafka refused the replay ({type(exc).__name__}: {exc}). A broker without the "
+            "idempotent producer (the dev stack's) needs NCEFLOW_KAFKA_ENABLE_IDEMPOTENCE=false; "
+            'for the dev stack run: eval "$(nceflow dev env)"',
+            err=True,
+        )
+        raise typer.Exit(1) from None
     typer.echo(json.dumps(dataclasses.asdict(report), indent=2, default=str))
 
 
