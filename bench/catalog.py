@@ -34,6 +34,7 @@ from nceflow.runtime.settings import HttpServerSettings
 # Run as `python bench/catalog.py`: make the repository root importable for `bench._loadgen`.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._loadgen import Connection, Tally, load
+from bench._proc import rss_mib
 
 TILE = "nce-microsoft-365-commercial"
 PLANS_PATH = f"/v1/tiles/{TILE}/plans"
@@ -51,14 +52,6 @@ def baseline_app() -> FastAPI:
         return Response(body, media_type="application/json")
 
     return app
-
-
-def rss_mib(pid: int) -> float:
-    """Resident set size of `pid` from /proc, in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 def _load(url: str, seconds: float, connections: int) -> Tally:

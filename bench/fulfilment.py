@@ -12,7 +12,8 @@ Contoso tenant (find customer, relationship, MCA on record, cart, checkout, foll
    run: the same Partner Center calls made directly with `PartnerCenterClient` at the same
    concurrency, without Kafka, Redis or the saga (goal: >= 100 orders/s). Also the CPU each
    process spent per order (fulfilment, simulator, Tansu, Redis, this bench), which other load
-   on the machine does not distort, and the capacity it implies.
+   on the machine does not distort, the capacity it implies, and the fulfilment process's
+   memory (resident when ready, its peak through the burst, after it).
 2. Simulator throttled at 500 requests/minute per partner (the client limiter at the same
    rate): orders placed in `--limited-seconds` against the bound the limit allows
    (500 / requests per order, measured from the simulator's request log), counted after a
@@ -45,6 +46,10 @@ from nceflow.partner_center import Cart, CartLineItem, PartnerCenterClient
 from nceflow.partner_center.testing import partner_settings
 from nceflow.schemas import OrderFailed, OrderPlaced, topics
 from nceflow.schemas.envelope import from_kafka
+
+# Run as `python bench/fulfilment.py`: make the repository root importable for `bench._proc`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._proc import cpu_seconds, peak_rss_mib, rss_mib
 
 LIMIT_PER_MINUTE = 500
 
@@ -190,12 +195,6 @@ async def phase_limited(
     return len(done), per_order, throttled, admitted_per_minute
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux `/proc`)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def main(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-fulfilment-"))
     procs: list[ManagedProcess] = []
@@ -254,6 +253,7 @@ async def main(args: argparse.Namespace) -> None:
                 "Redis": redis.pid,
                 "bench": os.getpid(),
             }
+            rss_at_start = rss_mib(fulfilment.pid)
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             rate, latencies = await phase_unthrottled(
                 bootstrap, checkout_topic, collector, args.orders
@@ -278,6 +278,11 @@ async def main(args: argparse.Namespace) -> None:
                     f"  OrderConfirmed -> OrderPlaced: p50 {p50 * 1000:.0f} ms, "
                     f"p99 {p99 * 1000:.0f} ms"
                 )
+            print(
+                f"  fulfilment memory: RSS {rss_at_start:.0f} MiB when ready, peak "
+                f"{peak_rss_mib(fulfilment.pid):.0f} MiB through the burst, "
+                f"{rss_mib(fulfilment.pid):.0f} MiB after it"
+            )
             fulfilment.stop()
             procs.remove(fulfilment)
 
