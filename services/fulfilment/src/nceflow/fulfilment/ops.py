@@ -128,12 +128,16 @@ async def replay(
                 return report  # running right now: nothing to re-drive
             try:
                 saga, _ = claimed.decode()
-                if saga is not None:
-                    if await _redrive(store, saga, claimed.lease):
-                        report.redriven_orders.append(order_id)
-                    return report
+                redriven = saga is not None and await _redrive(store, saga, claimed.lease)
             finally:
                 await store.release(claimed.lease)
+            if redriven:
+                # A worker that claimed the order while this held its lease skipped it and
+                # pushed it out by the visibility timeout: make it due now, lease free.
+                await store.schedule(order_id, datetime.now(UTC))
+                report.redriven_orders.append(order_id)
+            if saga is not None:
+                return report
         finally:
             await redis.aclose()
     await _replay_dead_letters(settings, report, order_id, limit)
