@@ -27,7 +27,8 @@ draft and the outbox entry) to the moment the consumer process (not this busy lo
 the record, both read from the same machine's clock; as a breakdown, commit to the record's Kafka
 timestamp (set by the relay's producer when it hands the record over). Also printed: the CPU
 seconds every process (and the rest of the machine) used during phases 1 and 2, since a closed-loop
-figure means little without knowing what was saturated. Not run by tests.
+figure means little without knowing what was saturated, and the peak resident memory of the
+checkout and baseline processes. Not run by tests.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ from nceflow.schemas import topics
 # Run as `python bench/checkout.py`: make the repository root importable for `bench._loadgen`.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._loadgen import Connection, Tally, load, percentile, timed
+from bench._proc import peak_rss_mib
 
 RESELLER = "tailspin-indirect"
 PLAN = "cfq7ttc0lh18-0001-p1y-monthly-us"
@@ -449,6 +451,13 @@ async def run(
     print(f"  purchases completed: {standalone.purchases}")
     print(lag_line(standalone, events))
     print(f"(subscriber: a separate process, aiokafka fetch_max_wait_ms={fetch_max_wait_ms})")
+    print(
+        "memory (peak RSS over the run): "
+        + ", ".join(
+            f"{name} {peak_rss_mib(targets.processes[name]):.0f} MiB"
+            for name in ("checkout", "baseline")
+        )
+    )
 
 
 def main() -> None:
