@@ -1,5 +1,6 @@
 """SIGKILL the fulfilment process in the middle of each saga step and restart it: every order is
-still placed once, with one customer, one cart and one order in the simulator.
+still placed once, with one customer, one cart and one order in the simulator. And a graceful
+stop (SIGTERM) hands its in-flight orders straight back to the group.
 
 The kill lands at the worst moment: Partner Center has applied the step's call but the answer
 never reached us (the simulator's `lost_response` fault holds it back), so the restarted process
@@ -16,12 +17,18 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from nceflow.devstack.processes import ManagedProcess, free_port, start_service
 from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.fulfilment.ops import status
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import FulfilmentEvents, new_tenant_order, publish_orders
+from nceflow.fulfilment.testing import (
+    FulfilmentEvents,
+    existing_tenant_order,
+    new_tenant_order,
+    publish_orders,
+)
 from nceflow.schemas import FulfilmentStarted, OrderPlaced
 
 # (name, the call that is cut off, how to see that Partner Center applied it)
@@ -166,3 +173,70 @@ async def test_sigkill_in_each_step_then_restart_places_each_order_once(
         assert len(orders) == 1
         started = [e for e in events.of(f"ord-kill-{index}") if isinstance(e, FulfilmentStarted)]
         assert len(started) == 1
+
+
+@pytest.mark.timeout(90)
+async def test_sigterm_hands_in_flight_orders_back_at_once(
+    sim: httpx.AsyncClient,
+    fulfilment_env_vars: dict[str, str],
+    settings: Settings,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+    tmp_path: Path,
+) -> None:
+    """A stopping process releases each running saga's lease and makes it due now: the next
+    process resumes it at once, not after the lease TTL or the claim's visibility timeout
+    (both 60 s here, longer than the test may take)."""
+    env = {
+        **fulfilment_env_vars,
+        "NCEFLOW_FULFILMENT_LEASE_TTL_SECONDS": "60",
+        "NCEFLOW_FULFILMENT_VISIBILITY_TIMEOUT_SECONDS": "60",
+    }
+
+    def start(name: str) -> ManagedProcess:
+        return start_service(
+            "nceflow.fulfilment",
+            free_port(),
+            env,
+            port_variable="NCEFLOW_FULFILMENT_PORT",
+            log_path=tmp_path / f"{name}.log",
+        )
+
+    # The customer lookup (the saga's first call) hangs long enough to stop the process in it.
+    rule = {"kind": "latency", "method": "GET", "path": "/v1/customers", "count": 1}
+    (await sim.post("/_sim/faults", json={**rule, "latencyMs": 30_000})).raise_for_status()
+    first = start("first")
+    second: ManagedProcess | None = None
+    redis = Redis.from_url(settings.redis.url)
+    try:
+        await publish_orders(
+            kafka_bootstrap, kafka_topics.checkout_order_events, [existing_tenant_order("ord-term")]
+        )
+        await _until(lambda: _fault_hits_are(sim, 1), 30, "the customer lookup")
+        first.stop()  # SIGTERM: a graceful stop in the middle of the lookup
+        schedule = f"{settings.redis.key_prefix}:fulfilment:schedule"
+        due_ms = await redis.zscore(schedule, "ord-term")
+        assert due_ms is not None
+        assert due_ms <= time.time() * 1000  # due now, not 60 s after the claim
+        assert await redis.exists(f"{settings.redis.key_prefix}:fulfilment:lease:ord-term") == 0
+        restarted = time.monotonic()
+        second = start("second")
+        await events.wait_for(
+            lambda seen: any(isinstance(e, OrderPlaced) for e in seen.of("ord-term")), within=20
+        )
+        print(f"\nhanded back: placed {time.monotonic() - restarted:.1f}s after the restart")
+    finally:
+        await redis.aclose()
+        first.stop()
+        if second is not None:
+            second.stop()
+    contoso = await _customer(sim, "contoso.onmicrosoft.com")
+    assert contoso is not None
+    assert len(await _listed(sim, "contoso.onmicrosoft.com", "orders")) == 1
+    started = [e for e in events.of("ord-term") if isinstance(e, FulfilmentStarted)]
+    assert len(started) == 1
+
+
+async def _fault_hits_are(sim: httpx.AsyncClient, hits: int) -> bool:
+    return await _fault_hits(sim) == hits

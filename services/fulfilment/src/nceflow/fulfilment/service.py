@@ -18,6 +18,7 @@ How an order moves (and why the Kafka partition never waits for Partner Center):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -195,6 +196,13 @@ class FulfilmentService:
             if published := self._published.pop(order_id, 0):
                 await self._store.trim_published(lease, published)  # parked: tidy the outbox
             return finished
+        except asyncio.CancelledError:
+            # The process is stopping: drop what this run published from the outbox, so that
+            # the process resuming the saga does not publish it a second time.
+            if published := self._published.pop(order_id, 0):
+                with contextlib.suppress(Exception):
+                    await self._store.trim_published(lease, published)
+            raise
         finally:
             self._published.pop(order_id, None)
             structlog.contextvars.unbind_contextvars("order_id", "correlation_id")

@@ -66,7 +66,8 @@ class SagaWorker:
         self._keeper = asyncio.create_task(self._keep_leases(), name="fulfilment-leases")
 
     async def stop(self) -> None:
-        """Stop claiming, cancel running sagas (their leases expire; they resume elsewhere)."""
+        """Stop claiming, cancel running sagas and hand them back (lease released, due now):
+        they resume from their last save in another process of the group."""
         for task in (self._task, self._keeper):
             if task is not None:
                 task.cancel()
@@ -109,12 +110,13 @@ class SagaWorker:
     async def _run(self, claim: Claimed) -> None:
         lease, order_id = claim.lease, claim.lease.order_id
         self._leases[order_id] = lease
-        released = False
+        released = handed_back = False
         try:
             released = await self._service.run(claim)
         except LeaseLostError:
             _log.warning("fulfilment.lease_lost", order_id=order_id)
         except asyncio.CancelledError:
+            handed_back = True  # the process is stopping
             raise
         except Exception:
             # A bug or an infrastructure failure: the claim's visibility timeout brings it back.
@@ -124,6 +126,11 @@ class SagaWorker:
             if not released:
                 with contextlib.suppress(Exception):
                     await self._store.release(lease)
+                    if handed_back:
+                        # Due now, lease free: another process of the group resumes it from its
+                        # last save at once, not after the claim's visibility timeout (a rolling
+                        # deploy would otherwise hold every in-flight order that long).
+                        await self._store.schedule(order_id, self._clock())
             self._running.pop(order_id, None)
             self._metrics.in_flight.set(len(self._running))
             self._wake.set()
