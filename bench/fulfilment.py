@@ -13,14 +13,16 @@ Contoso tenant (find customer, relationship, MCA on record, cart, checkout, foll
    concurrency, without Kafka, Redis or the saga (goal: >= 100 orders/s). Also the CPU each
    process spent per order (fulfilment, simulator, Tansu, Redis, this bench), which other load
    on the machine does not distort, the capacity it implies, and the fulfilment process's
-   memory (resident when ready, its peak through the burst, after it).
+   memory (resident when ready, its peak through phase 1, after it). Then orders one by one
+   at half that rate for `--paced-seconds`: p50/p99 publish -> `OrderPlaced` without a queue
+   (the burst's figures are mostly time spent waiting in it).
 2. Simulator throttled at 500 requests/minute per partner (the client limiter at the same
    rate): orders placed in `--limited-seconds` against the bound the limit allows
    (500 / requests per order, measured from the simulator's request log), counted after a
    warm-up that spends the client's initial burst, and how many 429s reached the saga as
    failures (goal: >= 0.9 of the bound, zero failures).
 
-Bounded to about `--limited-seconds` + 60 s. Not run by the tests.
+Bounded to about `--limited-seconds` + `--paced-seconds` + 60 s. Not run by the tests.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from nceflow.devstack.processes import LOOPBACK, ManagedProcess, free_port, start_service
 from nceflow.devstack.servers import create_topics, start_broker, start_redis
@@ -45,7 +47,7 @@ from nceflow.fulfilment.testing import existing_tenant_order, fulfilment_env, pu
 from nceflow.partner_center import Cart, CartLineItem, PartnerCenterClient
 from nceflow.partner_center.testing import partner_settings
 from nceflow.schemas import OrderFailed, OrderPlaced, topics
-from nceflow.schemas.envelope import from_kafka
+from nceflow.schemas.envelope import CHECKOUT_SOURCE, from_kafka, to_kafka
 
 # Run as `python bench/fulfilment.py`: make the repository root importable for `bench._proc`.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -156,6 +158,37 @@ async def phase_unthrottled(
     elapsed = max(placed) - confirmed_at if placed else time.monotonic() - started
     latencies = sorted(p - confirmed_at for p in placed)
     return len(placed) / elapsed, latencies
+
+
+async def phase_paced(
+    bootstrap: str, topic: str, collector: Collector, rate: float, seconds: float
+) -> tuple[int, list[float]]:
+    """Orders published one by one at `rate` per second for `seconds` (below saturation, so no
+    queue forms); returns how many were sent and each one's publish -> `OrderPlaced` time."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    sent: dict[str, float] = {}
+    try:
+        started = time.monotonic()
+        for i in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
+            order = existing_tenant_order(f"bench-p-{i:05d}")
+            record = to_kafka(order, source=CHECKOUT_SOURCE)
+            sent[order.order_id] = time.time()
+            await producer.send(topic, value=record.value, key=record.key, headers=record.headers)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    await collector.wait(set(sent), time.monotonic() + 60)
+    latencies = sorted(collector.placed[o] - t for o, t in sent.items() if o in collector.placed)
+    return len(sent), latencies
+
+
+def percentiles(latencies: list[float]) -> str:
+    """`p50 … ms, p99 … ms` of sorted seconds."""
+    p50 = statistics.median(latencies)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms"
 
 
 async def phase_limited(
@@ -272,15 +305,23 @@ async def main(args: argparse.Namespace) -> None:
                 f"({total_ms:.1f} ms CPU per order)"
             )
             if latencies:
-                p50 = statistics.median(latencies)
-                p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
                 print(
-                    f"  OrderConfirmed -> OrderPlaced: p50 {p50 * 1000:.0f} ms, "
-                    f"p99 {p99 * 1000:.0f} ms"
+                    f"  OrderConfirmed -> OrderPlaced: {percentiles(latencies)} "
+                    f"(all {args.orders} at once: most of it is the queue)"
+                )
+            pace = max(1.0, round(rate / 2))
+            sent, paced = await phase_paced(
+                bootstrap, checkout_topic, collector, pace, args.paced_seconds
+            )
+            if paced:
+                print(
+                    f"  paced at {pace:.0f} orders/s (half the rate above), "
+                    f"{args.paced_seconds:.0f} s: {len(paced)}/{sent} placed, "
+                    f"OrderConfirmed -> OrderPlaced {percentiles(paced)}"
                 )
             print(
                 f"  fulfilment memory: RSS {rss_at_start:.0f} MiB when ready, peak "
-                f"{peak_rss_mib(fulfilment.pid):.0f} MiB through the burst, "
+                f"{peak_rss_mib(fulfilment.pid):.0f} MiB through phase 1, "
                 f"{rss_mib(fulfilment.pid):.0f} MiB after it"
             )
             fulfilment.stop()
@@ -330,4 +371,5 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--limited-concurrency", type=int, default=8)
     parser.add_argument("--warmup-seconds", type=float, default=10.0)
+    parser.add_argument("--paced-seconds", type=float, default=10.0)
     asyncio.run(main(parser.parse_args()))

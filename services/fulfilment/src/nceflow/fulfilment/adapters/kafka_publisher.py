@@ -28,7 +28,10 @@ class KafkaPublisher:
             client_id=client_id,
             acks="all",
             enable_idempotence=settings.enable_idempotence,
-            linger_ms=2,
+            # A saga step waits for its events' acknowledgement before the next step, so a
+            # linger is added to every step (~7.5 -> ~5 ms per step without one, at low load);
+            # concurrent sagas still share requests (what queues while one is in flight).
+            linger_ms=0,
         )
         self.events_topic = settings.topic(topics.FULFILMENT_ORDER_EVENTS)
         self.dead_letter_topic = settings.topic(topics.FULFILMENT_DEAD_LETTER)
