@@ -22,7 +22,10 @@ from redis.asyncio import Redis
 
 from nceflow.checkout.adapters.catalog_client import CatalogClient
 from nceflow.checkout.adapters.connections import redis_client
-from nceflow.checkout.adapters.fulfilment_consumer import fulfilment_broker
+from nceflow.checkout.adapters.fulfilment_consumer import (
+    FulfilmentEventHandler,
+    fulfilment_broker,
+)
 from nceflow.checkout.adapters.partner_center import PartnerCenterChecks
 from nceflow.checkout.adapters.redis_store import DraftStore, Keys
 from nceflow.checkout.api.errors import BodySizeLimit, install_error_handlers
@@ -32,7 +35,9 @@ from nceflow.checkout.relay import RelayThread
 from nceflow.checkout.resellers import ResellerDirectory, load_directory
 from nceflow.checkout.service import CheckoutService
 from nceflow.checkout.settings import Settings, TenantDomainCheck
+from nceflow.runtime.dead_letters import DeadLetterProducer
 from nceflow.runtime.health import health_router
+from nceflow.schemas import topics
 
 _log = structlog.get_logger("nceflow.checkout")
 
@@ -102,6 +107,7 @@ def create_app(
         # Background loops stop between rounds: cancelling a Redis call mid-read is not safe.
         stopping = asyncio.Event()
         broker: KafkaBroker | None = None
+        dead_letters: DeadLetterProducer | None = None
         if relay is not None:
             relay.start()
         tasks.append(
@@ -113,7 +119,16 @@ def create_app(
             )
         )
         if settings.consumer_enabled:
-            broker = fulfilment_broker(settings.kafka, service, group_id=settings.consumer_group)
+            dead_letters = DeadLetterProducer(
+                settings.kafka,
+                topics.CHECKOUT_DEAD_LETTER,
+                client_id="nceflow-checkout-dead-letters",
+            )
+            broker = fulfilment_broker(
+                settings.kafka,
+                FulfilmentEventHandler(service, dead_letters),
+                group_id=settings.consumer_group,
+            )
             tasks.append(asyncio.create_task(_start_broker(broker), name="fulfilment-consumer"))
         try:
             yield
@@ -129,6 +144,8 @@ def create_app(
                 await _quietly(f"stopping {task.get_name()}", task)
             if broker is not None:
                 await _quietly("stopping the fulfilment consumer", broker.stop())
+            if dead_letters is not None:
+                await _quietly("stopping the dead-letter producer", dead_letters.stop())
             if relay is not None and not await asyncio.to_thread(relay.stop, 5.0):
                 _log.warning("the outbox relay took longer than 5s to stop; moving on")
             await _quietly("closing Partner Center clients", partner_center.aclose())

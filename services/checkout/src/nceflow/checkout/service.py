@@ -378,9 +378,11 @@ class CheckoutService:
             _log.warning("fulfilment event for an unknown order", order_id=event.order_id)
             return None
         at = received.time or self._clock()
+        redelivered: list[Order] = []  # the stored order, when it has this event already
 
         def change(order: Order) -> Order | None:
             if order.has_applied(received.id):
+                redelivered.append(order)
                 return None
             match event:
                 case OrderPlaced():
@@ -415,14 +417,17 @@ class CheckoutService:
                 status=updated.status.value,
                 event_id=received.id,
             )
-        if updated is not None and isinstance(event, OrderPlaced):
+        placed = updated or (redelivered[-1] if redelivered else None)
+        if placed is not None and isinstance(event, OrderPlaced):
             # The tenant now has a relationship with this reseller: later drafts skip that step.
+            # Written on a redelivery too (the same value again): when this write failed after
+            # the order's (Redis going away in between), the redelivery is its only chance.
             record = CustomerRecord(
                 relationship_on_record=True,
                 customer_tenant_id=event.customer_id,
-                primary_domain=updated.tenant_domain,
+                primary_domain=placed.tenant_domain,
             )
-            await self._store.put_customer_record(updated.account_id, updated.reseller_id, record)
+            await self._store.put_customer_record(placed.account_id, placed.reseller_id, record)
         return updated
 
 

@@ -57,6 +57,8 @@ class KafkaTopics:
     checkout_order_events: str
     fulfilment_order_events: str
     dead_letter: str
+    """Fulfilment's dead-letter topic."""
+    checkout_dead_letter: str
 
 
 @pytest.fixture(scope="session")
@@ -125,10 +127,16 @@ def kafka_topics(kafka_bootstrap: str) -> KafkaTopics:
         checkout_order_events=prefix + topics.CHECKOUT_ORDER_EVENTS,
         fulfilment_order_events=prefix + topics.FULFILMENT_ORDER_EVENTS,
         dead_letter=prefix + topics.FULFILMENT_DEAD_LETTER,
+        checkout_dead_letter=prefix + topics.CHECKOUT_DEAD_LETTER,
     )
     create_topics_sync(
         kafka_bootstrap,
-        [made.checkout_order_events, made.fulfilment_order_events, made.dead_letter],
+        [
+            made.checkout_order_events,
+            made.fulfilment_order_events,
+            made.dead_letter,
+            made.checkout_dead_letter,
+        ],
         partitions=4,
     )
     return made

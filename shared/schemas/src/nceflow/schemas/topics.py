@@ -16,4 +16,13 @@ FULFILMENT_ORDER_EVENTS: Final = "nce.fulfilment.order-events.v1"
 FULFILMENT_DEAD_LETTER: Final = "nce.fulfilment.dead-letter.v1"
 """Messages fulfilment could not parse or handle, with the reason and the original bytes."""
 
-ALL_TOPICS: Final = (CHECKOUT_ORDER_EVENTS, FULFILMENT_ORDER_EVENTS, FULFILMENT_DEAD_LETTER)
+CHECKOUT_DEAD_LETTER: Final = "nce.checkout.dead-letter.v1"
+"""Records on fulfilment's topic that checkout could not parse, with the reason and the original
+bytes."""
+
+ALL_TOPICS: Final = (
+    CHECKOUT_ORDER_EVENTS,
+    FULFILMENT_ORDER_EVENTS,
+    FULFILMENT_DEAD_LETTER,
+    CHECKOUT_DEAD_LETTER,
+)

@@ -1,17 +1,40 @@
 """Consumes fulfilment's order events to keep the customer's order status up to date.
 
-A FastStream subscriber in an explicit consumer group. The offset is committed only after the
-order's new state is stored (`AckPolicy.ACK`: acknowledge after the handler returns, not before),
-and applying an event twice changes nothing (each order remembers the event ids it applied).
-A message that is not a valid event is logged and skipped: retrying it would never succeed.
+A FastStream subscriber in an explicit consumer group, acknowledged by hand
+(`AckPolicy.MANUAL`). For each record of `nce.fulfilment.order-events.v1`:
+- a valid event is applied to the order (`CheckoutService.apply_fulfilment_event`) and the
+  offset is committed only after the order's new state is stored;
+- a record that is not a valid event of the contract (bad JSON, not a CloudEvent, an unknown
+  type, invalid data) is copied to `nce.checkout.dead-letter.v1` with the reason, the original
+  value, key and headers, and committed once the broker has the dead letter: retrying it would
+  never succeed, and one poison record must not stop the partition;
+- when the effect cannot be stored (Redis down) or the dead letter cannot be sent (broker
+  down), nothing is committed: after a pause the consumer seeks back to the record and it comes
+  again, until it goes through. Applying an event twice changes nothing (each order remembers
+  the event ids it applied), so at-least-once delivery shows the customer each status once.
+
+Not `AckPolicy.ACK`: FastStream acknowledges with that policy even when the handler raised,
+which commits past an event whose effect was never stored and loses the status for good. And
+FastStream neither parses headers nor decodes the value for the handler here (see
+`_parse_leniently`, `_value_as_is`): it fails on headers that are not UTF-8 or a value its
+`content-type` header misdescribes, before the handler runs, and such a record would be lost
+instead of dead-lettered.
 """
 
 from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
 
 import structlog
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 
 from nceflow.checkout.service import CheckoutService
 from nceflow.runtime.settings import KafkaSettings
@@ -20,27 +43,145 @@ from nceflow.schemas.envelope import InvalidEventError, from_kafka
 
 _log = structlog.get_logger(__name__)
 
+RETRY_DELAY_SECONDS = 1.0
+"""Pause before a record that could not be stored comes again: a Redis outage is not a hot loop."""
+
+
+class Outcome(StrEnum):
+    """What happened to one record."""
+
+    APPLIED = "applied"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """The parts of a Kafka record the consumer uses."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+class DeadLetters(Protocol):
+    """Where records that are not events go (`nceflow.runtime.dead_letters`)."""
+
+    async def dead_letter(
+        self,
+        *,
+        value: bytes | None,
+        key: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+        reason: str,
+        detail: str,
+        topic: str,
+        partition: int,
+        offset: int,
+    ) -> None: ...
+
+
+class FulfilmentEventHandler:
+    """Decides what to do with one record; the FastStream glue acknowledges."""
+
+    def __init__(self, service: CheckoutService, dead_letters: DeadLetters) -> None:
+        self._service = service
+        self._dead_letters = dead_letters
+
+    async def handle(self, record: Record) -> Outcome:
+        """Apply or dead-letter the record; raises only when it must be delivered again."""
+        try:
+            received = from_kafka(record.value or b"")
+        except InvalidEventError as exc:
+            _log.warning(
+                "dead-lettering a record that is not a valid event",
+                reason=exc.reason.value,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+            )
+            await self._dead_letters.dead_letter(
+                value=record.value,
+                key=record.key,
+                headers=record.headers,
+                reason=exc.reason.value,
+                detail=exc.detail,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+            )
+            return Outcome.DEAD_LETTERED
+        await self._service.apply_fulfilment_event(received)
+        return Outcome.APPLIED
+
 
 def fulfilment_broker(
-    settings: KafkaSettings, service: CheckoutService, *, group_id: str
+    settings: KafkaSettings,
+    handler: FulfilmentEventHandler,
+    *,
+    group_id: str,
+    retry_delay: float = RETRY_DELAY_SECONDS,
 ) -> KafkaBroker:
-    """A broker whose one subscriber applies fulfilment events to the orders read model."""
+    """A broker whose one subscriber hands fulfilment's records to `handler`."""
     broker = KafkaBroker(settings.bootstrap_servers, client_id="nceflow-checkout-orders")
 
     @broker.subscriber(
         settings.topic(topics.FULFILMENT_ORDER_EVENTS),
         group_id=group_id,
-        ack_policy=AckPolicy.ACK,
+        ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
+        parser=_parse_leniently,
+        decoder=_value_as_is,
     )
     async def on_fulfilment_event(message: KafkaMessage) -> None:
+        raw: Any = message.raw_message
+        record = Record(
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+            key=raw.key,
+            value=raw.value,
+            headers=list(raw.headers or ()),
+        )
         try:
-            received = from_kafka(message.body)
-        except InvalidEventError as exc:
-            _log.warning(
-                "skipping an invalid fulfilment event", reason=exc.reason.value, detail=exc.detail
+            await handler.handle(record)
+        except Exception:
+            _log.exception(
+                "fulfilment record not handled; it comes again",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
             )
+            await asyncio.sleep(retry_delay)  # do not spin on a Redis or broker outage
+            await message.nack()  # seek back to this record: it comes again
             return
-        await service.apply_fulfilment_event(received)
+        await message.ack()
 
     return broker
+
+
+async def _parse_leniently(
+    record: Any, parse: Callable[[Any], Awaitable[StreamMessage[Any]]]
+) -> StreamMessage[Any]:
+    """FastStream's parser, given a copy it can read when a header value is not UTF-8.
+
+    FastStream decodes every header as text for its own metadata and raises on one that is not:
+    the record would never reach the handler. The handler reads the original record
+    (`raw_message`), so the copy's headers are only FastStream's to look at.
+    """
+    try:
+        return await parse(record)
+    except UnicodeDecodeError:
+        headers = [(key, value.decode(errors="replace").encode()) for key, value in record.headers]
+        readable = dataclasses.replace(record, headers=headers)
+        message = await parse(readable)
+        message.raw_message = record
+        return message
+
+
+async def _value_as_is(message: StreamMessage[Any]) -> Any:
+    """The value's bytes: the handler parses them itself (`from_kafka`), and FastStream's own
+    decoder raises on a value that its `content-type` header says is JSON or text and is not."""
+    return message.body

@@ -2,20 +2,20 @@
 
 A plain aiokafka producer rather than the subscriber's FastStream broker: dead letters must keep
 the original headers byte for byte (repeated keys included), which FastStream's `dict` headers
-cannot. `acks="all"` so a record counts as published only once the in-sync replicas have it;
-the idempotent producer is on where the broker supports it (the embedded dev broker does not).
+cannot. One producer for both, with the guarantees of `nceflow.runtime.kafka_producer` (`acks=all`,
+the idempotent producer where the broker supports it); dead letters are written by the helper
+checkout's consumer uses too (`nceflow.runtime.dead_letters`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaProducer
-
 from nceflow.fulfilment.adapters.saga_store import OutboxRecord
+from nceflow.runtime.dead_letters import send_dead_letter
+from nceflow.runtime.kafka_producer import reliable_producer
 from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas import topics
-from nceflow.schemas.dead_letter import dead_letter_headers
 
 
 class KafkaPublisher:
@@ -23,11 +23,9 @@ class KafkaPublisher:
 
     def __init__(self, settings: KafkaSettings, *, client_id: str = "nceflow-fulfilment") -> None:
         self._settings = settings
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers,
+        self._producer = reliable_producer(
+            settings,
             client_id=client_id,
-            acks="all",
-            enable_idempotence=settings.enable_idempotence,
             # A saga step waits for its events' acknowledgement before the next step, so a
             # linger is added to every step (~7.5 -> ~5 ms per step without one, at low load);
             # concurrent sagas still share requests (what queues while one is in flight).
@@ -66,18 +64,17 @@ class KafkaPublisher:
         offset: int,
     ) -> None:
         """Copy a record to the dead-letter topic with why it could not be handled."""
-        await self._producer.send_and_wait(
+        await send_dead_letter(
+            self._producer,
             self.dead_letter_topic,
             value=value,
             key=key,
-            headers=dead_letter_headers(
-                headers,
-                reason=reason,
-                detail=detail,
-                topic=topic,
-                partition=partition,
-                offset=offset,
-            ),
+            headers=headers,
+            reason=reason,
+            detail=detail,
+            topic=topic,
+            partition=partition,
+            offset=offset,
         )
 
     async def send_raw(

@@ -1,0 +1,105 @@
+"""Copying a record a consumer cannot handle to a dead-letter topic, losing nothing.
+
+A dead letter is the original record byte for byte (value, key, and headers in their order,
+repeated keys included), plus the `dlq_*` headers of `nceflow.schemas.dead_letter` saying why and
+where it came from, so it can be inspected and replayed as is. It is sent with a plain aiokafka
+producer, not a FastStream broker: FastStream's `dict` headers would merge repeated keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaProducer
+
+from nceflow.runtime.kafka_producer import reliable_producer
+from nceflow.runtime.settings import KafkaSettings
+from nceflow.schemas.dead_letter import dead_letter_headers
+
+
+async def send_dead_letter(
+    producer: AIOKafkaProducer,
+    dead_letter_topic: str,
+    *,
+    value: bytes | None,
+    key: bytes | None,
+    headers: Sequence[tuple[str, bytes]],
+    reason: str,
+    detail: str,
+    topic: str,
+    partition: int,
+    offset: int,
+) -> None:
+    """Copy the record read at `topic`/`partition`/`offset` to `dead_letter_topic` with why it
+    could not be handled; returns once the broker has acknowledged it."""
+    await producer.send_and_wait(
+        dead_letter_topic,
+        value=value,
+        key=key,
+        headers=dead_letter_headers(
+            headers, reason=reason, detail=detail, topic=topic, partition=partition, offset=offset
+        ),
+    )
+
+
+class DeadLetterProducer:
+    """A consumer's own dead-letter producer, for a service that has no producer at hand.
+
+    It connects on the first dead letter, not at start-up: poison records are rare, and a
+    replica should not hold a broker connection for them all the time. A failed connection is
+    raised to the caller (which does not acknowledge the record) and tried again next time.
+    """
+
+    def __init__(self, settings: KafkaSettings, dead_letter_topic: str, *, client_id: str) -> None:
+        self._settings = settings
+        self._client_id = client_id
+        self.topic = settings.topic(dead_letter_topic)
+        self._producer: AIOKafkaProducer | None = None
+        self._connecting = asyncio.Lock()
+
+    async def dead_letter(
+        self,
+        *,
+        value: bytes | None,
+        key: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+        reason: str,
+        detail: str,
+        topic: str,
+        partition: int,
+        offset: int,
+    ) -> None:
+        """Copy a record to the dead-letter topic with why it could not be handled."""
+        producer = await self._started()
+        await send_dead_letter(
+            producer,
+            self.topic,
+            value=value,
+            key=key,
+            headers=headers,
+            reason=reason,
+            detail=detail,
+            topic=topic,
+            partition=partition,
+            offset=offset,
+        )
+
+    async def stop(self) -> None:
+        """Flush and disconnect (a no-op when no dead letter was ever sent)."""
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await producer.stop()
+
+    async def _started(self) -> AIOKafkaProducer:
+        async with self._connecting:
+            if self._producer is None:
+                # A fresh producer each try: aiokafka's cannot be started again after a failure.
+                producer = reliable_producer(self._settings, client_id=self._client_id)
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()
+                    raise
+                self._producer = producer
+            return self._producer
