@@ -120,6 +120,44 @@ async def test_poison_message_is_dead_lettered_and_the_next_order_is_placed(
     assert headers[DLQ_OFFSET] == b"0"
 
 
+async def test_a_batch_with_records_faststream_cannot_read_still_places_its_orders(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    """A header that is not UTF-8 and a value its content-type calls JSON when it is not: both
+    fail FastStream's own parsing and decoding, which dropped the whole batch (the orders in it
+    too) before the handler ran. Published before the service starts, all arrive as one batch:
+    the two are dead-lettered byte for byte, the orders around them are placed."""
+    topic = kafka_topics.checkout_order_events
+    key = b"ord-batch-poison-a"  # one key: one partition, so the records keep this order
+    binary_header = [("x-bin", b"\x00\xff"), ("x-trace", b"1"), ("x-trace", b"2")]
+    mislabelled = [("content-type", b"application/json")]
+    before = to_kafka(existing_tenant_order("ord-batch-poison-a"), source=CHECKOUT_SOURCE)
+    after = to_kafka(existing_tenant_order("ord-batch-poison-a2"), source=CHECKOUT_SOURCE)
+    await publish_raw(kafka_bootstrap, topic, before.value, key=key, headers=before.headers)
+    await publish_raw(kafka_bootstrap, topic, b"\x80 not JSON", key=key, headers=binary_header)
+    await publish_raw(kafka_bootstrap, topic, b"{not json", key=key, headers=mislabelled)
+    await publish_raw(kafka_bootstrap, topic, after.value, key=key, headers=after.headers)
+    async with (
+        FulfilmentEvents(kafka_bootstrap, kafka_topics.dead_letter) as dead,
+        running(settings),
+    ):
+        await events.wait_for(placed("ord-batch-poison-a"))
+        await events.wait_for(placed("ord-batch-poison-a2"))
+        await dead.wait_for(lambda seen: len(seen.records) == 2, within=10)
+    letters = sorted(dead.records, key=lambda r: int(dict(r.headers)[DLQ_OFFSET]))
+    assert [letter.value for letter in letters] == [b"\x80 not JSON", b"{not json"]
+    assert [list(letter.headers[:3]) for letter in letters[:1]] == [binary_header]
+    assert list(letters[1].headers[:1]) == mislabelled
+    assert [dict(letter.headers)[DLQ_REASON] for letter in letters] == [b"not_json", b"not_json"]
+    assert [dict(letter.headers)[DLQ_OFFSET] for letter in letters] == [b"1", b"2"]
+    assert len(await contoso_orders(sim)) == 2
+
+
 async def test_other_checkout_events_are_skipped_without_dead_letters(
     sim: httpx.AsyncClient,
     settings: Settings,

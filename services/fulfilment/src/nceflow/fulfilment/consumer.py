@@ -32,6 +32,7 @@ from faststream.kafka.annotations import KafkaMessage
 from nceflow.fulfilment.metrics import Metrics
 from nceflow.fulfilment.service import Accepted, FulfilmentService
 from nceflow.fulfilment.settings import Settings
+from nceflow.runtime.kafka_consumer import body_as_is, parse_leniently
 from nceflow.schemas import OrderAbandoned, OrderConfirmed, OrderDrafted, StepCompleted, topics
 from nceflow.schemas.envelope import CE_TYPE_HEADER, InvalidEventError, from_kafka, header_value
 
@@ -184,6 +185,10 @@ def build_broker(settings: Settings, consumer: OrderEventConsumer) -> KafkaBroke
         session_timeout_ms=settings.consumer_session_timeout_ms,
         fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
         heartbeat_interval_ms=max(300, settings.consumer_session_timeout_ms // 4),
+        # The handler reads the raw records: FastStream must not drop a batch whose record has
+        # a header that is not UTF-8 or a value that its content-type misdescribes.
+        parser=parse_leniently,
+        decoder=body_as_is,
     )
     async def on_order_events(message: KafkaMessage) -> None:
         raw: Any = message.raw_message

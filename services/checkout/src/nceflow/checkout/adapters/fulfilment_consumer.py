@@ -15,8 +15,8 @@ A FastStream subscriber in an explicit consumer group, acknowledged by hand
 
 Not `AckPolicy.ACK`: FastStream acknowledges with that policy even when the handler raised,
 which commits past an event whose effect was never stored and loses the status for good. And
-FastStream neither parses headers nor decodes the value for the handler here (see
-`_parse_leniently`, `_value_as_is`): it fails on headers that are not UTF-8 or a value its
+FastStream neither parses headers nor decodes the value for the handler here
+(`nceflow.runtime.kafka_consumer`): it fails on headers that are not UTF-8 or a value its
 `content-type` header misdescribes, before the handler runs, and such a record would be lost
 instead of dead-lettered.
 """
@@ -24,8 +24,7 @@ instead of dead-lettered.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -34,9 +33,9 @@ import structlog
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from faststream.message import StreamMessage
 
 from nceflow.checkout.service import CheckoutService
+from nceflow.runtime.kafka_consumer import body_as_is, parse_leniently
 from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas import topics
 from nceflow.schemas.envelope import InvalidEventError, from_kafka
@@ -132,8 +131,8 @@ def fulfilment_broker(
         group_id=group_id,
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
-        parser=_parse_leniently,
-        decoder=_value_as_is,
+        parser=parse_leniently,
+        decoder=body_as_is,
     )
     async def on_fulfilment_event(message: KafkaMessage) -> None:
         raw: Any = message.raw_message
@@ -160,28 +159,3 @@ def fulfilment_broker(
         await message.ack()
 
     return broker
-
-
-async def _parse_leniently(
-    record: Any, parse: Callable[[Any], Awaitable[StreamMessage[Any]]]
-) -> StreamMessage[Any]:
-    """FastStream's parser, given a copy it can read when a header value is not UTF-8.
-
-    FastStream decodes every header as text for its own metadata and raises on one that is not:
-    the record would never reach the handler. The handler reads the original record
-    (`raw_message`), so the copy's headers are only FastStream's to look at.
-    """
-    try:
-        return await parse(record)
-    except UnicodeDecodeError:
-        headers = [(key, value.decode(errors="replace").encode()) for key, value in record.headers]
-        readable = dataclasses.replace(record, headers=headers)
-        message = await parse(readable)
-        message.raw_message = record
-        return message
-
-
-async def _value_as_is(message: StreamMessage[Any]) -> Any:
-    """The value's bytes: the handler parses them itself (`from_kafka`), and FastStream's own
-    decoder raises on a value that its `content-type` header says is JSON or text and is not."""
-    return message.body

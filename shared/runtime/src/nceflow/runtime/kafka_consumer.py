@@ -1,0 +1,48 @@
+"""FastStream subscriber hooks for consumers that read the raw Kafka records themselves.
+
+FastStream's Kafka parser decodes every header value as UTF-8 for its own metadata, and its
+decoder decodes the value as the record's `content-type` header says; both run before the
+handler. A record with a header that is not UTF-8, or a value its `content-type` misdescribes
+(labelled JSON, not JSON), raises there: the handler never sees it, so it is neither handled nor
+dead-lettered, and in a batch the valid records beside it vanish with it while the next batch's
+commit moves the offset past them. Consumers that parse `raw_message` themselves (with
+`nceflow.schemas.envelope.from_kafka`) install both hooks:
+
+    @broker.subscriber(..., parser=parse_leniently, decoder=body_as_is)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from faststream.message import StreamMessage
+
+
+async def parse_leniently(
+    raw: Any, parse: Callable[[Any], Awaitable[StreamMessage[Any]]]
+) -> StreamMessage[Any]:
+    """FastStream's own parser (one record or a batch), given a readable copy when a header
+    value is not UTF-8; `raw_message` stays the original, which is all the handler reads."""
+    try:
+        return await parse(raw)
+    except UnicodeDecodeError:
+        readable = tuple(_readable(r) for r in raw) if isinstance(raw, tuple) else _readable(raw)
+        message = await parse(readable)
+        message.raw_message = raw
+        return message
+
+
+def _readable(record: Any) -> Any:
+    headers = [(key, value.decode(errors="replace").encode()) for key, value in record.headers]
+    return dataclasses.replace(record, headers=headers)
+
+
+async def body_as_is(message: StreamMessage[Any]) -> Any:
+    """The value's bytes (a list of them for a batch), undecoded: the handler parses them."""
+    return message.body
+
+
+__all__ = ["body_as_is", "parse_leniently"]
