@@ -29,7 +29,7 @@ async def test_readme_subscriber_receives_placed_and_failed(
     source = (
         _subscriber_example()
         .replace('"127.0.0.1:9092"', repr(kafka_bootstrap))
-        .replace("subscriber(FULFILMENT_ORDER_EVENTS,", "subscriber(TOPIC,")
+        .replace("FULFILMENT_ORDER_EVENTS, group_id=", "TOPIC, group_id=")
         .replace('group_id="crm-sync"', 'group_id="crm-sync", auto_offset_reset="earliest"')
     )
     namespace: dict[str, Any] = {"TOPIC": kafka_topics.fulfilment_order_events}
@@ -39,6 +39,8 @@ async def test_readme_subscriber_receives_placed_and_failed(
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     await producer.start()
     try:
+        # A record that is no event first: the example skips it and goes on (no retry loop).
+        await producer.send_and_wait(kafka_topics.fulfilment_order_events, b"{not json")
         for event in example_events():
             if event.event_domain == "fulfilment":
                 record = to_kafka(event, source=FULFILMENT_SOURCE)
@@ -60,5 +62,6 @@ async def test_readme_subscriber_receives_placed_and_failed(
                 seen += capsys.readouterr().out
     finally:
         await broker.stop()
+    assert seen.count("skipped not_json") == 1
     assert f"placed {ORDER_ID} ['Xz3Q9fLk2']" in seen
     assert f"failed {ORDER_ID} Your Microsoft account" in seen
