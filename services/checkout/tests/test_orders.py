@@ -22,7 +22,13 @@ from nceflow.checkout.settings import Settings
 from nceflow.devstack.processes import free_port
 from nceflow.devstack.servers import start_redis
 from nceflow.runtime.settings import RedisSettings
-from nceflow.schemas import FulfilmentStarted, OrderFailed, OrderGroupError, OrderPlaced
+from nceflow.schemas import (
+    FulfilmentStarted,
+    OrderAbandoned,
+    OrderFailed,
+    OrderGroupError,
+    OrderPlaced,
+)
 from nceflow.schemas.base import OrderEvent
 from nceflow.schemas.dead_letter import (
     DLQ_DETAIL,
@@ -349,6 +355,31 @@ async def test_records_that_are_no_events_are_dead_lettered_and_the_next_event_m
         assert added[DLQ_PARTITION] == str(metadata.partition).encode()
         assert added[DLQ_OFFSET] == str(metadata.offset).encode()
     assert b"data.customer_id" in dict(letters[1].headers)[DLQ_DETAIL]
+
+
+async def test_an_event_fulfilment_does_not_publish_is_dead_lettered_as_unexpected(
+    settings: Settings,
+    reset_sim: None,
+    run_app: Any,
+    kafka_bootstrap: str,
+    kafka_topics: Any,
+) -> None:
+    live = settings.model_copy(update={"consumer_enabled": True})
+    headers = {"Authorization": f"Bearer {mint_dev_token('acme', 'adatum-direct', live)}"}
+    async with (
+        _fulfilment_topic(kafka_bootstrap, kafka_topics.fulfilment_order_events) as publish,
+        run_app(create_app(live)) as client,
+    ):
+        order_id, _ = await _existing_order(client, headers)
+        stray = OrderAbandoned(order_id=order_id, correlation_id="c-1", reason="expired")
+        await publish(stray, "stray-checkout-event")
+        await publish(_placed(order_id, "after-stray"), "after-stray")
+        order = await _wait_status(client, headers, order_id, "placed")
+        assert order["partner_center"]["order_ids"] == ["pc-after-stray"]
+    (letter,) = await _records(kafka_bootstrap, kafka_topics.checkout_dead_letter, 1)
+    assert letter.key == order_id.encode()
+    assert dict(letter.headers)[DLQ_REASON] == b"unexpected_type"
+    assert b"OrderAbandoned" in dict(letter.headers)[DLQ_DETAIL]
 
 
 @pytest.mark.timeout(120)

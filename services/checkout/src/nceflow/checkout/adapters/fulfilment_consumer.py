@@ -5,7 +5,8 @@ A FastStream subscriber in an explicit consumer group, acknowledged by hand
 - a valid event is applied to the order (`CheckoutService.apply_fulfilment_event`) and the
   offset is committed only after the order's new state is stored;
 - a record that is not a valid event of the contract (bad JSON, not a CloudEvent, an unknown
-  type, invalid data) is copied to `nce.checkout.dead-letter.v1` with the reason, the original
+  type, invalid data), or a valid event that fulfilment does not publish (`unexpected_type`),
+  is copied to `nce.checkout.dead-letter.v1` with the reason, the original
   value, key and headers, and committed once the broker has the dead letter: retrying it would
   never succeed, and one poison record must not stop the partition;
 - when the effect cannot be stored (Redis down) or the dead letter cannot be sent (broker
@@ -38,6 +39,7 @@ from nceflow.checkout.service import CheckoutService
 from nceflow.runtime.kafka_consumer import body_as_is, parse_leniently
 from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas import topics
+from nceflow.schemas.base import FulfilmentOrderEvent
 from nceflow.schemas.envelope import InvalidEventError, from_kafka
 
 _log = structlog.get_logger(__name__)
@@ -94,26 +96,35 @@ class FulfilmentEventHandler:
         try:
             received = from_kafka(record.value or b"")
         except InvalidEventError as exc:
-            _log.warning(
-                "dead-lettering a record that is not a valid event",
-                reason=exc.reason.value,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-            )
-            await self._dead_letters.dead_letter(
-                value=record.value,
-                key=record.key,
-                headers=record.headers,
-                reason=exc.reason.value,
-                detail=exc.detail,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
+            await self._dead_letter(record, exc.reason.value, exc.detail)
+            return Outcome.DEAD_LETTERED
+        if not isinstance(received.data, FulfilmentOrderEvent):
+            # A valid event that does not belong on this topic (e.g. a checkout event).
+            await self._dead_letter(
+                record, "unexpected_type", f"{received.type} is not published on this topic"
             )
             return Outcome.DEAD_LETTERED
         await self._service.apply_fulfilment_event(received)
         return Outcome.APPLIED
+
+    async def _dead_letter(self, record: Record, reason: str, detail: str) -> None:
+        _log.warning(
+            "dead-lettering a record that is not a fulfilment event",
+            reason=reason,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+        await self._dead_letters.dead_letter(
+            value=record.value,
+            key=record.key,
+            headers=record.headers,
+            reason=reason,
+            detail=detail,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
 
 
 def fulfilment_broker(
