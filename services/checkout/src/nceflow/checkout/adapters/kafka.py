@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 
 from nceflow.checkout.adapters.redis_store import OutboxEntry
+from nceflow.runtime.kafka_producer import reliable_producer
 from nceflow.runtime.settings import KafkaSettings
 
 
@@ -25,12 +26,9 @@ class KafkaPublisher:
     async def start(self) -> AIOKafkaProducer:
         """Connect to the cluster (raises while it is unreachable; the caller retries)."""
         if self._producer is None:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self._settings.bootstrap_servers,
+            producer = reliable_producer(
+                self._settings,
                 client_id=self._client_id,
-                acks="all",
-                # Real Kafka: on, so a retried send is never written twice. Tansu lacks it.
-                enable_idempotence=self._settings.enable_idempotence,
                 # No linger: a batch forms anyway while the previous request is in flight
                 # (one per broker), and an idle relay sends at once.
                 linger_ms=0,
