@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 from faststream import AckPolicy
@@ -32,7 +31,8 @@ from faststream.kafka.annotations import KafkaMessage
 from nceflow.fulfilment.metrics import Metrics
 from nceflow.fulfilment.service import Accepted, FulfilmentService
 from nceflow.fulfilment.settings import Settings
-from nceflow.runtime.kafka_consumer import body_as_is, parse_leniently
+from nceflow.runtime.dead_letters import DeadLetters
+from nceflow.runtime.kafka_consumer import ConsumedRecord, body_as_is, parse_leniently
 from nceflow.schemas import OrderAbandoned, OrderConfirmed, OrderDrafted, StepCompleted, topics
 from nceflow.schemas.envelope import CE_TYPE_HEADER, InvalidEventError, from_kafka, header_value
 
@@ -58,33 +58,6 @@ _OUTCOME_BY_ACCEPTED = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """The parts of a Kafka record the consumer uses."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
-
-
-class DeadLetters(Protocol):
-    async def dead_letter(
-        self,
-        *,
-        value: bytes | None,
-        key: bytes | None,
-        headers: Sequence[tuple[str, bytes]],
-        reason: str,
-        detail: str,
-        topic: str,
-        partition: int,
-        offset: int,
-    ) -> None: ...
-
-
 class OrderEventConsumer:
     """Decides what to do with one record; the FastStream glue acknowledges."""
 
@@ -100,7 +73,7 @@ class OrderEventConsumer:
         self._metrics = metrics
         self._on_accepted = on_accepted
 
-    async def handle(self, records: Sequence[Record]) -> list[Outcome]:
+    async def handle(self, records: Sequence[ConsumedRecord]) -> list[Outcome]:
         """Handle a batch of records, in order; raises only when the batch must be delivered
         again. The batch's confirmed orders are recorded together (one Redis round trip)."""
         outcomes: list[Outcome | None] = []
@@ -117,7 +90,7 @@ class OrderEventConsumer:
         return result
 
     async def _classify(
-        self, record: Record, confirmed: list[tuple[OrderConfirmed, str]]
+        self, record: ConsumedRecord, confirmed: list[tuple[OrderConfirmed, str]]
     ) -> Outcome | None:
         """Skip or dead-letter the record, or add its order to `confirmed` (returns None)."""
         if header_value(record.headers, CE_TYPE_HEADER) in SKIPPED_TYPES:
@@ -139,7 +112,7 @@ class OrderEventConsumer:
         confirmed.append((event, received.id))
         return None
 
-    async def _dead_letter(self, record: Record, reason: str, detail: str) -> None:
+    async def _dead_letter(self, record: ConsumedRecord, reason: str, detail: str) -> None:
         _log.warning(
             "fulfilment.dead_letter",
             reason=reason,
@@ -147,16 +120,7 @@ class OrderEventConsumer:
             partition=record.partition,
             offset=record.offset,
         )
-        await self._dead_letters.dead_letter(
-            value=record.value,
-            key=record.key,
-            headers=record.headers,
-            reason=reason,
-            detail=detail,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
+        await self._dead_letters.dead_letter(record, reason=reason, detail=detail)
         self._metrics.dead_letters.labels(reason).inc()
 
 
@@ -193,17 +157,7 @@ def build_broker(settings: Settings, consumer: OrderEventConsumer) -> KafkaBroke
     async def on_order_events(message: KafkaMessage) -> None:
         raw: Any = message.raw_message
         batch = raw if isinstance(raw, tuple) else (raw,)
-        records = [
-            Record(
-                topic=item.topic,
-                partition=item.partition,
-                offset=item.offset,
-                key=item.key,
-                value=item.value,
-                headers=list(item.headers or ()),
-            )
-            for item in batch
-        ]
+        records = [ConsumedRecord.of(item) for item in batch]
         try:
             await consumer.handle(records)
         except Exception:

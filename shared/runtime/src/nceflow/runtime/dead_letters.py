@@ -9,36 +9,45 @@ producer, not a FastStream broker: FastStream's `dict` headers would merge repea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 
+from nceflow.runtime.kafka_consumer import ConsumedRecord
 from nceflow.runtime.kafka_producer import reliable_producer
 from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas.dead_letter import dead_letter_headers
 
 
+class DeadLetters(Protocol):
+    """Where a consumer sends the records it cannot handle."""
+
+    async def dead_letter(self, record: ConsumedRecord, *, reason: str, detail: str) -> None:
+        """Copy `record` to the dead-letter topic with why it could not be handled."""
+        ...
+
+
 async def send_dead_letter(
     producer: AIOKafkaProducer,
     dead_letter_topic: str,
+    record: ConsumedRecord,
     *,
-    value: bytes | None,
-    key: bytes | None,
-    headers: Sequence[tuple[str, bytes]],
     reason: str,
     detail: str,
-    topic: str,
-    partition: int,
-    offset: int,
 ) -> None:
-    """Copy the record read at `topic`/`partition`/`offset` to `dead_letter_topic` with why it
-    could not be handled; returns once the broker has acknowledged it."""
+    """Copy `record` to `dead_letter_topic` with why it could not be handled; returns once the
+    broker has acknowledged it."""
     await producer.send_and_wait(
         dead_letter_topic,
-        value=value,
-        key=key,
+        value=record.value,
+        key=record.key,
         headers=dead_letter_headers(
-            headers, reason=reason, detail=detail, topic=topic, partition=partition, offset=offset
+            record.headers,
+            reason=reason,
+            detail=detail,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
         ),
     )
 
@@ -58,32 +67,10 @@ class DeadLetterProducer:
         self._producer: AIOKafkaProducer | None = None
         self._connecting = asyncio.Lock()
 
-    async def dead_letter(
-        self,
-        *,
-        value: bytes | None,
-        key: bytes | None,
-        headers: Sequence[tuple[str, bytes]],
-        reason: str,
-        detail: str,
-        topic: str,
-        partition: int,
-        offset: int,
-    ) -> None:
-        """Copy a record to the dead-letter topic with why it could not be handled."""
+    async def dead_letter(self, record: ConsumedRecord, *, reason: str, detail: str) -> None:
+        """Copy `record` to the dead-letter topic with why it could not be handled."""
         producer = await self._started()
-        await send_dead_letter(
-            producer,
-            self.topic,
-            value=value,
-            key=key,
-            headers=headers,
-            reason=reason,
-            detail=detail,
-            topic=topic,
-            partition=partition,
-            offset=offset,
-        )
+        await send_dead_letter(producer, self.topic, record, reason=reason, detail=detail)
 
     async def stop(self) -> None:
         """Flush and disconnect (a no-op when no dead letter was ever sent)."""

@@ -14,11 +14,36 @@ commit moves the offset past them. Consumers that parse `raw_message` themselves
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from faststream.message import StreamMessage
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumedRecord:
+    """The parts of a consumed Kafka record a handler uses (and a dead letter keeps)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+    @classmethod
+    def of(cls, raw: Any) -> ConsumedRecord:
+        """From an aiokafka `ConsumerRecord` (FastStream's `raw_message`)."""
+        return cls(
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+            key=raw.key,
+            value=raw.value,
+            headers=list(raw.headers or ()),
+        )
 
 
 async def parse_leniently(
@@ -45,4 +70,4 @@ async def body_as_is(message: StreamMessage[Any]) -> Any:
     return message.body
 
 
-__all__ = ["body_as_is", "parse_leniently"]
+__all__ = ["ConsumedRecord", "body_as_is", "parse_leniently"]

@@ -25,10 +25,8 @@ instead of dead-lettered.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 from faststream import AckPolicy
@@ -36,7 +34,8 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from nceflow.checkout.service import CheckoutService
-from nceflow.runtime.kafka_consumer import body_as_is, parse_leniently
+from nceflow.runtime.dead_letters import DeadLetters
+from nceflow.runtime.kafka_consumer import ConsumedRecord, body_as_is, parse_leniently
 from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas import topics
 from nceflow.schemas.base import FulfilmentOrderEvent
@@ -55,35 +54,6 @@ class Outcome(StrEnum):
     DEAD_LETTERED = "dead_lettered"
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """The parts of a Kafka record the consumer uses."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
-
-
-class DeadLetters(Protocol):
-    """Where records that are not events go (`nceflow.runtime.dead_letters`)."""
-
-    async def dead_letter(
-        self,
-        *,
-        value: bytes | None,
-        key: bytes | None,
-        headers: Sequence[tuple[str, bytes]],
-        reason: str,
-        detail: str,
-        topic: str,
-        partition: int,
-        offset: int,
-    ) -> None: ...
-
-
 class FulfilmentEventHandler:
     """Decides what to do with one record; the FastStream glue acknowledges."""
 
@@ -91,7 +61,7 @@ class FulfilmentEventHandler:
         self._service = service
         self._dead_letters = dead_letters
 
-    async def handle(self, record: Record) -> Outcome:
+    async def handle(self, record: ConsumedRecord) -> Outcome:
         """Apply or dead-letter the record; raises only when it must be delivered again."""
         try:
             received = from_kafka(record.value or b"")
@@ -107,7 +77,7 @@ class FulfilmentEventHandler:
         await self._service.apply_fulfilment_event(received)
         return Outcome.APPLIED
 
-    async def _dead_letter(self, record: Record, reason: str, detail: str) -> None:
+    async def _dead_letter(self, record: ConsumedRecord, reason: str, detail: str) -> None:
         _log.warning(
             "dead-lettering a record that is not a fulfilment event",
             reason=reason,
@@ -115,16 +85,7 @@ class FulfilmentEventHandler:
             partition=record.partition,
             offset=record.offset,
         )
-        await self._dead_letters.dead_letter(
-            value=record.value,
-            key=record.key,
-            headers=record.headers,
-            reason=reason,
-            detail=detail,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
+        await self._dead_letters.dead_letter(record, reason=reason, detail=detail)
 
 
 def fulfilment_broker(
@@ -147,14 +108,7 @@ def fulfilment_broker(
     )
     async def on_fulfilment_event(message: KafkaMessage) -> None:
         raw: Any = message.raw_message
-        record = Record(
-            topic=raw.topic,
-            partition=raw.partition,
-            offset=raw.offset,
-            key=raw.key,
-            value=raw.value,
-            headers=list(raw.headers or ()),
-        )
+        record = ConsumedRecord.of(raw)
         try:
             await handler.handle(record)
         except Exception:

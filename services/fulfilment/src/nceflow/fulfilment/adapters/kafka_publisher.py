@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from nceflow.fulfilment.adapters.saga_store import OutboxRecord
 from nceflow.runtime.dead_letters import send_dead_letter
+from nceflow.runtime.kafka_consumer import ConsumedRecord
 from nceflow.runtime.kafka_producer import reliable_producer
 from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas import topics
@@ -51,30 +52,10 @@ class KafkaPublisher:
         for future in futures:
             await future
 
-    async def dead_letter(
-        self,
-        *,
-        value: bytes | None,
-        key: bytes | None,
-        headers: Sequence[tuple[str, bytes]],
-        reason: str,
-        detail: str,
-        topic: str,
-        partition: int,
-        offset: int,
-    ) -> None:
+    async def dead_letter(self, record: ConsumedRecord, *, reason: str, detail: str) -> None:
         """Copy a record to the dead-letter topic with why it could not be handled."""
         await send_dead_letter(
-            self._producer,
-            self.dead_letter_topic,
-            value=value,
-            key=key,
-            headers=headers,
-            reason=reason,
-            detail=detail,
-            topic=topic,
-            partition=partition,
-            offset=offset,
+            self._producer, self.dead_letter_topic, record, reason=reason, detail=detail
         )
 
     async def send_raw(
