@@ -14,7 +14,7 @@ from typing import Protocol
 from aiokafka import AIOKafkaProducer
 
 from nceflow.runtime.kafka_consumer import ConsumedRecord
-from nceflow.runtime.kafka_producer import reliable_producer
+from nceflow.runtime.kafka_producer import started_producer
 from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas.dead_letter import dead_letter_headers
 
@@ -81,12 +81,5 @@ class DeadLetterProducer:
     async def _started(self) -> AIOKafkaProducer:
         async with self._connecting:
             if self._producer is None:
-                # A fresh producer each try: aiokafka's cannot be started again after a failure.
-                producer = reliable_producer(self._settings, client_id=self._client_id)
-                try:
-                    await producer.start()
-                except BaseException:
-                    await producer.stop()
-                    raise
-                self._producer = producer
+                self._producer = await started_producer(self._settings, client_id=self._client_id)
             return self._producer

@@ -28,3 +28,17 @@ def reliable_producer(
         enable_idempotence=settings.enable_idempotence,
         **options,
     )
+
+
+async def started_producer(
+    settings: KafkaSettings, *, client_id: str, **options: Any
+) -> AIOKafkaProducer:
+    """`reliable_producer`, connected. A producer whose start failed is closed before the error
+    is raised (aiokafka's cannot be started again): the caller makes a fresh one next time."""
+    producer = reliable_producer(settings, client_id=client_id, **options)
+    try:
+        await producer.start()
+    except BaseException:
+        await producer.stop()
+        raise
+    return producer

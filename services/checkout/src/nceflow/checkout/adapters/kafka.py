@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 
 from nceflow.checkout.adapters.redis_store import OutboxEntry
-from nceflow.runtime.kafka_producer import reliable_producer
+from nceflow.runtime.kafka_producer import started_producer
 from nceflow.runtime.settings import KafkaSettings
 
 
@@ -26,7 +26,7 @@ class KafkaPublisher:
     async def start(self) -> AIOKafkaProducer:
         """Connect to the cluster (raises while it is unreachable; the caller retries)."""
         if self._producer is None:
-            producer = reliable_producer(
+            self._producer = await started_producer(
                 self._settings,
                 client_id=self._client_id,
                 # No linger: a batch forms anyway while the previous request is in flight
@@ -35,12 +35,6 @@ class KafkaPublisher:
                 request_timeout_ms=self._timeout_ms,
                 retry_backoff_ms=200,
             )
-            try:
-                await producer.start()
-            except BaseException:
-                await producer.stop()
-                raise
-            self._producer = producer
         return self._producer
 
     async def stop(self) -> None:
