@@ -15,11 +15,20 @@ from nceflow.fulfilment.ops import replay
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
     FulfilmentEvents,
+    ended,
     existing_tenant_order,
+    item,
     publish_orders,
     publish_raw,
+    sim_requests,
 )
-from nceflow.schemas import FulfilmentStarted, OrderDrafted, OrderPlaced
+from nceflow.schemas import (
+    FulfilmentStarted,
+    OrderDrafted,
+    OrderFailed,
+    OrderPlaced,
+    ProvisioningStatus,
+)
 from nceflow.schemas.dead_letter import DLQ_OFFSET, DLQ_REASON, DLQ_TOPIC
 from nceflow.schemas.envelope import CHECKOUT_SOURCE, to_kafka
 
@@ -57,9 +66,78 @@ async def test_same_order_confirmed_delivered_twice_places_one_order(
         await publish_orders(kafka_bootstrap, topic, [order], event_id="evt-dup-2")
         await events.wait_for(placed("ord-dup-1"))
         await events.wait_for(lambda _: context.metrics.duplicates._value.get() == 2, within=10)
-    starts = [e for e in events.of("ord-dup-1") if isinstance(e, FulfilmentStarted)]
-    assert len(starts) == 1
+        # Each copy is answered with where the saga stood (its own start, not a second run).
+        answers = context.metrics.answers._value.get()
+        assert answers >= 1
+        await events.wait_for(lambda seen: len(starts(seen, "ord-dup-1")) == 1 + answers)
     assert len([e for e in events.of("ord-dup-1") if isinstance(e, OrderPlaced)]) >= 1
+    assert len(await contoso_orders(sim)) == 1
+    assert await sim_requests(sim, "POST", "/v1/customers/*/carts") != []
+    assert len(await sim_requests(sim, "POST", "/v1/customers/*/carts/*/checkout")) == 1
+
+
+def provisioned(order_id: str) -> Callable[[FulfilmentEvents], bool]:
+    return lambda seen: any(
+        isinstance(e, OrderPlaced) and e.provisioning is ProvisioningStatus.COMPLETED
+        for e in seen.of(order_id)
+    )
+
+
+def starts(seen: FulfilmentEvents, order_id: str) -> list[FulfilmentStarted]:
+    return [e for e in seen.of(order_id) if isinstance(e, FulfilmentStarted)]
+
+
+async def test_known_order_confirmed_again_is_answered_with_where_it_stands(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    """Checkout re-emits `OrderConfirmed` when it hears nothing (a broker forgot our events): a
+    placed saga answers its start and its `OrderPlaced` again, a failed one its `OrderFailed`,
+    and neither calls Partner Center again."""
+    good = existing_tenant_order("ord-ask-placed")
+    gone = existing_tenant_order("ord-ask-failed", items=[item(availability_id="CFQ7TTC0ZZZZ")])
+    topic = kafka_topics.checkout_order_events
+    async with running(settings) as context:
+        await publish_orders(kafka_bootstrap, topic, [good, gone])
+        # Settled first: the saga's own `OrderPlaced(completed)` after following the order
+        # must not be mistaken for the answer.
+        await events.wait_for(provisioned("ord-ask-placed"), within=30)
+        await events.wait_for(ended("ord-ask-failed"), within=20)
+        carts = len(await sim_requests(sim, "POST", "/v1/customers/*/carts"))
+        checkouts = len(await sim_requests(sim, "POST", "/v1/customers/*/carts/*/checkout"))
+        assert (carts, checkouts) == (2, 1)
+        first_placed = [e for e in events.of("ord-ask-placed") if isinstance(e, OrderPlaced)]
+
+        await publish_orders(kafka_bootstrap, topic, [good, gone], event_id="evt-ask-again")
+        await events.wait_for(
+            lambda seen: (
+                len([e for e in seen.of("ord-ask-placed") if isinstance(e, OrderPlaced)])
+                == len(first_placed) + 1
+            )
+        )
+        await events.wait_for(
+            lambda seen: (
+                len([e for e in seen.of("ord-ask-failed") if isinstance(e, OrderFailed)]) == 2
+            )
+        )
+        assert context.metrics.answers._value.get() == 2
+
+    answer = [e for e in events.of("ord-ask-placed") if isinstance(e, OrderPlaced)][-1]
+    assert answer.provisioning is ProvisioningStatus.COMPLETED
+    assert answer.order_ids == first_placed[-1].order_ids
+    assert answer.customer_id == first_placed[-1].customer_id
+    assert len(starts(events, "ord-ask-placed")) == 2
+    # A start after a failure would tell checkout the order is being re-driven.
+    assert len(starts(events, "ord-ask-failed")) == 1
+    failures = [e for e in events.of("ord-ask-failed") if isinstance(e, OrderFailed)]
+    assert failures[0].code == failures[1].code == "400019"
+    # Answered from the saga alone: no cart and no checkout again.
+    assert len(await sim_requests(sim, "POST", "/v1/customers/*/carts")) == carts
+    assert len(await sim_requests(sim, "POST", "/v1/customers/*/carts/*/checkout")) == checkouts
     assert len(await contoso_orders(sim)) == 1
 
 
@@ -84,8 +162,9 @@ async def test_duplicates_inside_one_batch_place_one_order(
         await events.wait_for(placed("ord-dup-other"))
         await events.wait_for(lambda _: context.metrics.duplicates._value.get() == 2, within=10)
         assert context.metrics.accepted._value.get() == 2
-    starts = [e for e in events.of("ord-dup-batch") if isinstance(e, FulfilmentStarted)]
-    assert len(starts) == 1
+        # One start from the run; a copy under a new event id is answered with another.
+        answers = context.metrics.answers._value.get()
+        await events.wait_for(lambda seen: len(starts(seen, "ord-dup-batch")) == 1 + answers)
     assert len(await contoso_orders(sim)) == 2
 
 

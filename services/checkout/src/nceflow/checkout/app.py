@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import httpx
 import structlog
 from fastapi import FastAPI
+from fastapi.responses import Response
 from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 
 from nceflow.checkout.adapters.catalog_client import CatalogClient
@@ -31,9 +33,11 @@ from nceflow.checkout.adapters.redis_store import DraftStore, Keys
 from nceflow.checkout.api.errors import BodySizeLimit, install_error_handlers
 from nceflow.checkout.api.routes import build_router
 from nceflow.checkout.auth import TokenVerifier
+from nceflow.checkout.domain.order import RedeliveryPolicy
+from nceflow.checkout.metrics import Metrics
 from nceflow.checkout.relay import RelayThread
 from nceflow.checkout.resellers import ResellerDirectory, load_directory
-from nceflow.checkout.service import CheckoutService
+from nceflow.checkout.service import CheckoutService, utc_now
 from nceflow.checkout.settings import Settings, TenantDomainCheck
 from nceflow.runtime.dead_letters import DeadLetterProducer
 from nceflow.runtime.health import health_router
@@ -51,6 +55,7 @@ class AppContext:
     store: DraftStore
     redis: Redis
     relay: RelayThread | None
+    metrics: Metrics
 
 
 async def _every(
@@ -76,6 +81,7 @@ def create_app(
     settings = settings or Settings()
     directory = directory or load_directory(settings.resellers_file)
     verifier = TokenVerifier(settings)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,10 +104,19 @@ def create_app(
             partner_center,
             idle_timeout=settings.draft_idle_timeout,
             require_tenant_match=settings.tenant_domain_check is TenantDomainCheck.REQUIRE,
+            redelivery=RedeliveryPolicy(
+                first=settings.redelivery_after, most=settings.redelivery_max_wait
+            ),
+            on_redelivered=metrics.reemits.inc,
         )
         relay = RelayThread(settings) if settings.relay_enabled else None
         app.state.context = AppContext(
-            service=service, verifier=verifier, store=store, redis=redis, relay=relay
+            service=service,
+            verifier=verifier,
+            store=store,
+            redis=redis,
+            relay=relay,
+            metrics=metrics,
         )
         tasks: list[asyncio.Task[None]] = []
         # Background loops stop between rounds: cancelling a Redis call mid-read is not safe.
@@ -116,6 +131,17 @@ def create_app(
                     settings.expiry_interval_seconds, service.expire_due, "draft expiry", stopping
                 ),
                 name="draft-expiry",
+            )
+        )
+        tasks.append(
+            asyncio.create_task(
+                _every(
+                    settings.redelivery_interval_seconds,
+                    service.redeliver_due,
+                    "order re-emit",
+                    stopping,
+                ),
+                name="order-redelivery",
             )
         )
         if settings.consumer_enabled:
@@ -170,9 +196,24 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+
+    async def awaiting_fulfilment() -> dict[str, int]:
+        context: AppContext = app.state.context
+        awaiting, overdue = await context.store.awaiting_counts(utc_now())
+        return {"orders_awaiting_fulfilment": awaiting, "orders_overdue": overdue}
+
     readiness = {"redis": redis_ready, "outbox_relay": relay_running}
-    app.include_router(health_router("checkout", readiness))
+    app.include_router(health_router("checkout", readiness, details=awaiting_fulfilment))
     app.include_router(build_router())
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        context: AppContext = app.state.context
+        awaiting, overdue = await context.store.awaiting_counts(utc_now())
+        context.metrics.awaiting.set(awaiting)
+        context.metrics.overdue.set(overdue)
+        return Response(generate_latest(context.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

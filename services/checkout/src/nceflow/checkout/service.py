@@ -15,7 +15,7 @@ from typing import Protocol
 
 import structlog
 
-from nceflow.checkout.adapters.redis_store import DraftStore, Mutation
+from nceflow.checkout.adapters.redis_store import DraftStore, Mutation, OrderWrite
 from nceflow.checkout.auth import Customer
 from nceflow.checkout.domain.draft import (
     CustomerRecord,
@@ -25,7 +25,13 @@ from nceflow.checkout.domain.draft import (
     TenantLookup,
 )
 from nceflow.checkout.domain.errors import FieldProblem, PricesChanged
-from nceflow.checkout.domain.order import Order, OrderFailure, UnorderedPart
+from nceflow.checkout.domain.order import (
+    Order,
+    OrderFailure,
+    OrderStatus,
+    RedeliveryPolicy,
+    UnorderedPart,
+)
 from nceflow.checkout.domain.pricing import PlanQuote
 from nceflow.checkout.domain.steps import (
     AccountInput,
@@ -50,7 +56,13 @@ from nceflow.checkout.events import (
     step_completed,
 )
 from nceflow.checkout.resellers import Reseller, ResellerDirectory
-from nceflow.schemas import FulfilmentStarted, FulfilmentStepCompleted, OrderFailed, OrderPlaced
+from nceflow.schemas import (
+    FulfilmentStarted,
+    FulfilmentStepCompleted,
+    OrderConfirmed,
+    OrderFailed,
+    OrderPlaced,
+)
 from nceflow.schemas.envelope import ReceivedEvent
 
 _log = structlog.get_logger(__name__)
@@ -133,6 +145,8 @@ class CheckoutService:
         *,
         idle_timeout: timedelta,
         require_tenant_match: bool = True,
+        redelivery: RedeliveryPolicy | None = None,
+        on_redelivered: Callable[[], None] | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
@@ -141,6 +155,8 @@ class CheckoutService:
         self._partner_center = partner_center
         self._idle_timeout = idle_timeout
         self._require_tenant_match = require_tenant_match
+        self._redelivery = redelivery or RedeliveryPolicy()
+        self._on_redelivered = on_redelivered or (lambda: None)
         self._clock = clock
 
     def reseller_of(self, customer: Customer) -> Reseller:
@@ -282,9 +298,14 @@ class CheckoutService:
             confirmed = current.confirmed(
                 idempotency_key=idempotency_key, terms_accepted=terms_accepted, now=now
             )
-            event = outbox_entry(order_confirmed(confirmed, customer.account_id), now)
+            data = order_confirmed(confirmed, customer.account_id)
             outcome = Confirmed(confirmed.id, "confirmed", replayed=False)
-            return Mutation(confirmed, [event], Order.from_confirmed(confirmed))
+            order = OrderWrite(
+                Order.from_confirmed(confirmed),
+                news_due=now + self._redelivery.wait(0),
+                confirmed_event=data.model_dump_json().encode(),
+            )
+            return Mutation(confirmed, [outbox_entry(data, now)], order)
 
         await self._store.update(self._shard(customer), draft_id, change, self._clock())
         if repricing is not None:
@@ -351,6 +372,41 @@ class CheckoutService:
     def _shard(self, customer: Customer) -> int:
         return self._store.keys.shard_of(customer.account_id)
 
+    async def redeliver_due(self, *, limit: int = 100) -> int:
+        """Re-emit `OrderConfirmed` (a new event id, the same order and content) for every order
+        fulfilment has been quiet about past its time; returns how many.
+
+        At least once end to end: a broker that forgot the first `OrderConfirmed`, or the
+        fulfilment event that answered it, loses no order; fulfilment answers a re-emit of an
+        order it knows with the order's current state and never places it twice. Safe in every
+        replica at once: each order is re-emitted once per wait (`DraftStore.redeliver`).
+        """
+        emitted = 0
+        now = self._clock()
+        for shard in range(self._store.keys.shards):
+            for order_id in await self._store.due_redeliveries(shard, now, limit):
+
+                def change(order: Order, kept: bytes) -> OrderWrite:
+                    event = OrderConfirmed.model_validate_json(kept)
+                    again = order.redelivered()
+                    return OrderWrite(
+                        again,
+                        reemit_at=now + self._redelivery.wait(again.redeliveries),
+                        events=[outbox_entry(event, now)],
+                    )
+
+                again = await self._store.redeliver(shard, order_id, now, change)
+                if again is not None:
+                    emitted += 1
+                    self._on_redelivered()
+                    _log.warning(
+                        "order confirmed again: no news from fulfilment",
+                        order_id=order_id,
+                        status=again.status.value,
+                        redeliveries=again.redeliveries,
+                    )
+        return emitted
+
     # --------------------------------------------------------------------------- orders
 
     async def list_orders(
@@ -380,10 +436,19 @@ class CheckoutService:
         at = received.time or self._clock()
         redelivered: list[Order] = []  # the stored order, when it has this event already
 
-        def change(order: Order) -> Order | None:
+        def change(order: Order) -> OrderWrite | None:
             if order.has_applied(received.id):
                 redelivered.append(order)
                 return None
+            updated = apply(order)
+            if isinstance(event, FulfilmentStarted) and order.status is OrderStatus.PROCESSING:
+                # Fulfilment's answer to a re-emit for a saga still waiting (on Partner Center,
+                # on the customer): a sign of life, not progress. The re-emits keep backing off.
+                return OrderWrite(updated)
+            news_due = self._clock() + self._redelivery.wait(0)
+            return OrderWrite(updated.progressed(), news_due=news_due)
+
+        def apply(order: Order) -> Order:
             match event:
                 case OrderPlaced():
                     return order.placed(

@@ -97,5 +97,17 @@ class Settings(HttpServerSettings):
     consumer_enabled: bool = True
     consumer_group: str = "nceflow-checkout-orders"
 
+    # End-to-end delivery: re-emit OrderConfirmed for orders fulfilment has gone quiet about.
+    redelivery_after: timedelta = Field(
+        default=timedelta(seconds=60),
+        description="No fulfilment news this long after Buy (or the last progress): re-emit",
+    )
+    redelivery_max_wait: timedelta = Field(
+        default=timedelta(hours=1), description="The longest wait between two re-emits"
+    )
+    redelivery_interval_seconds: float = Field(
+        default=5.0, gt=0, description="How often each replica looks for orders past their time"
+    )
+
     redis_socket_timeout_seconds: float = Field(default=2.0, gt=0)
     redis_max_connections: int = Field(default=64, ge=8)

@@ -7,7 +7,11 @@ For each record of `nce.checkout.order-events.v1`:
   type, invalid data) is copied to the dead-letter topic with the reason, the original value and
   headers, and skipped: one poison message never stops the partition;
 - an `OrderConfirmed` is recorded (`FulfilmentService.accept_many`, idempotent by event id and
-  order id; a batch's orders in one Redis round trip) and the worker is woken.
+  order id; a batch's orders in one Redis round trip) and the worker is woken;
+- an `OrderConfirmed` of an order already known (checkout re-emits it when it hears nothing, or
+  the record came again) is answered with the saga's current state
+  (`FulfilmentService.answer_known`): `FulfilmentStarted`, and `OrderPlaced`/`OrderFailed` once
+  the saga has one. No step runs twice, nothing is placed twice.
 
 Records come in batches (see `build_broker`). The offsets are committed (`message.ack()`) only
 after every record's effect is stored in Redis or its dead letter is acknowledged by the broker.
@@ -81,7 +85,17 @@ class OrderEventConsumer:
         for record in records:
             outcome = await self._classify(record, confirmed)
             outcomes.append(outcome)
-        accepted = iter(await self._service.accept_many(confirmed))
+        results = await self._service.accept_many(confirmed)
+        # A known order (a re-emit, or this record delivered again) is answered with where it
+        # stands: the subscriber that asked may have missed our events. Before the ack: if the
+        # answer cannot be published, the batch comes again and is answered then.
+        known = [
+            order.order_id
+            for (order, _), accepted in zip(confirmed, results, strict=True)
+            if accepted is not Accepted.STARTED
+        ]
+        await self._service.answer_known(known)
+        accepted = iter(results)
         result = [outcome or _OUTCOME_BY_ACCEPTED[next(accepted)] for outcome in outcomes]
         for outcome in result:
             self._metrics.messages.labels(outcome.value).inc()

@@ -30,6 +30,11 @@ class Metrics:
         self.duplicates = Counter(
             "fulfilment_duplicates_total", "OrderConfirmed already recorded", registry=r
         )
+        self.answers = Counter(
+            "fulfilment_known_orders_answered_total",
+            "OrderConfirmed of a known order answered with the saga's current state",
+            registry=r,
+        )
         self.dead_letters = Counter(
             "fulfilment_dead_letters_total",
             "Messages sent to the dead-letter topic",

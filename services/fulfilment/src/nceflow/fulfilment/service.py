@@ -176,6 +176,27 @@ class FulfilmentService:
                 results.append(Accepted.STARTED)
         return results
 
+    async def answer_known(self, order_ids: Sequence[str]) -> int:
+        """Publish where each known order stands (`Saga.current_state`): checkout re-emits
+        `OrderConfirmed` when it hears nothing, because a broker may have forgotten the first
+        one or fulfilment's answer. Runs no step: the saga goes on at its own pace, and a stale
+        answer (a step finishing meanwhile) is overtaken by the saga's own next event. Returns
+        how many events were published."""
+        sagas = await self._store.load_many(list(dict.fromkeys(order_ids)))
+        records = [record for saga in sagas for record in encode(saga.current_state())]
+        if records:
+            await self._publisher.publish_events(records)
+            self._metrics.answers.inc(len(sagas))
+            self._metrics.events_published.inc(len(records))
+            for saga in sagas:
+                _log.info(
+                    "fulfilment.known_order_answered",
+                    order_id=saga.order_id,
+                    correlation_id=saga.order.correlation_id,
+                    status=saga.status.value,
+                )
+        return len(records)
+
     # ------------------------------------------------------------------ running
 
     async def run(self, claimed: Claimed) -> bool:

@@ -2,7 +2,8 @@
 
 Every key of one marketplace account carries the same hash tag: the account's shard
 (`{s<n>}`, n = crc32(account) mod the shard count). A draft, its outbox stream, the expiry
-index and the account's orders therefore live in one slot, so each change is one `MULTI`/`EXEC`
+index, the account's orders and the schedule of orders awaiting fulfilment's news therefore live
+in one slot, so each change is one `MULTI`/`EXEC`
 (guarded by `WATCH` on the draft) that writes the new state and the event together: the
 transactional outbox. The relay reads every shard's stream.
 """
@@ -21,7 +22,7 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import WatchError
 
 from nceflow.checkout.domain.draft import CustomerRecord, Draft
-from nceflow.checkout.domain.order import Order
+from nceflow.checkout.domain.order import Order, OrderStatus
 
 SHARDS: Final = 16
 """Outbox shards. Part of the key layout: changing it strands drafts in their old shard."""
@@ -101,8 +102,39 @@ class Keys:
     def account_orders(self, shard: int, account_id: str) -> str:
         return f"{self.base}:account-orders:{self.tag(shard)}:{account_id}"
 
+    def awaiting(self, shard: int) -> str:
+        """Orders not final yet, scored by when fulfilment's news was due (Buy or the last
+        progress, plus the first wait): past that, the order is overdue."""
+        return f"{self.base}:awaiting:{self.tag(shard)}"
+
+    def reemits(self, shard: int) -> str:
+        """The same orders, scored by when checkout re-emits their `OrderConfirmed` next."""
+        return f"{self.base}:reemit:{self.tag(shard)}"
+
+    def confirmed_event(self, shard: int, order_id: str) -> str:
+        """The `OrderConfirmed` data of an order, kept to re-emit it until the order is placed."""
+        return f"{self.base}:confirmed:{self.tag(shard)}:{order_id}"
+
     def customer_record(self, shard: int, reseller_id: str, account_id: str) -> str:
         return f"{self.base}:customer:{self.tag(shard)}:{reseller_id}:{account_id}"
+
+
+@dataclass(frozen=True)
+class OrderWrite:
+    """An order's new state, and what goes with it in the same transaction.
+
+    A final order leaves the schedules of orders awaiting fulfilment (a placed one also drops
+    the `OrderConfirmed` kept for re-emits). Otherwise `news_due` (Buy, or progress) sets when
+    fulfilment's next news is due and the first re-emit with it; `reemit_at` (a re-emit) moves
+    only the next re-emit, so the order counts as overdue until fulfilment shows progress.
+    """
+
+    order: Order
+    news_due: datetime | None = None
+    reemit_at: datetime | None = None
+    events: Sequence[OutboxEntry] = ()
+    confirmed_event: bytes | None = None
+    """The `OrderConfirmed` data to keep for re-emits (written with the order at Buy)."""
 
 
 @dataclass
@@ -111,7 +143,7 @@ class Mutation:
 
     draft: Draft | None
     events: list[OutboxEntry] = field(default_factory=list)
-    order: Order | None = None
+    order: OrderWrite | None = None
 
 
 def _text(raw: object) -> str:
@@ -181,7 +213,7 @@ class DraftStore:
                     self._queue_draft(pipe, shard, mutation.draft)
                     self._queue_events(pipe, shard, mutation.events, now)
                     if mutation.order is not None:
-                        self._queue_order(pipe, shard, mutation.order)
+                        self._queue_order(pipe, shard, mutation.order, now)
                     await pipe.execute()
                     return mutation
                 except WatchError:
@@ -206,12 +238,34 @@ class DraftStore:
         for event in events:
             pipe.xadd(self.keys.outbox(shard), event.fields(_ms(now)))  # type: ignore[arg-type]
 
-    def _queue_order(self, pipe: Pipeline, shard: int, order: Order) -> None:
+    def _queue_order(self, pipe: Pipeline, shard: int, write: OrderWrite, now: datetime) -> None:
+        order = write.order
         pipe.set(self.keys.order(shard, order.order_id), order.model_dump_json())
         pipe.zadd(
             self.keys.account_orders(shard, order.account_id),
             {order.order_id: _ms(order.confirmed_at)},
         )
+        self._queue_order_followers(pipe, shard, write, now)
+
+    def _queue_order_followers(
+        self, pipe: Pipeline, shard: int, write: OrderWrite, now: datetime
+    ) -> None:
+        """The schedule entry, the kept `OrderConfirmed` and the events of an order's write."""
+        order_id = write.order.order_id
+        if write.confirmed_event is not None:
+            pipe.set(self.keys.confirmed_event(shard, order_id), write.confirmed_event)
+        if write.order.is_final:
+            pipe.zrem(self.keys.awaiting(shard), order_id)
+            pipe.zrem(self.keys.reemits(shard), order_id)
+            if write.order.status is OrderStatus.PLACED:
+                pipe.delete(self.keys.confirmed_event(shard, order_id))
+        else:
+            if write.news_due is not None:
+                pipe.zadd(self.keys.awaiting(shard), {order_id: _ms(write.news_due)})
+            reemit_at = write.reemit_at or write.news_due
+            if reemit_at is not None:
+                pipe.zadd(self.keys.reemits(shard), {order_id: _ms(reemit_at)})
+        self._queue_events(pipe, shard, write.events, now)
 
     async def due_for_expiry(self, shard: int, now: datetime, limit: int) -> list[str]:
         """Ids of drafts in `shard` whose idle time ran out."""
@@ -258,7 +312,7 @@ class DraftStore:
         return next((shard for shard, hit in enumerate(found) if hit), None)
 
     async def update_order(
-        self, shard: int, order_id: str, change: Callable[[Order], Order | None]
+        self, shard: int, order_id: str, change: Callable[[Order], OrderWrite | None]
     ) -> Order | None:
         """Apply `change` to a stored order atomically; None from `change` means no write."""
         key = self.keys.order(shard, order_id)
@@ -270,17 +324,79 @@ class DraftStore:
                     if raw is None:
                         await pipe.unwatch()  # type: ignore[no-untyped-call]
                         return None
-                    updated = change(Order.model_validate_json(raw))
-                    if updated is None:
+                    write = change(Order.model_validate_json(raw))
+                    if write is None:
                         await pipe.unwatch()  # type: ignore[no-untyped-call]
                         return None
                     pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.set(key, updated.model_dump_json())
+                    pipe.set(key, write.order.model_dump_json())
+                    self._queue_order_followers(pipe, shard, write, write.order.updated_at)
                     await pipe.execute()
-                    return updated
+                    return write.order
                 except WatchError:
                     continue
         raise ConcurrentUpdate(f"order {order_id} changed {_MAX_ATTEMPTS} times while saving")
+
+    # ------------------------------------------------------- orders awaiting fulfilment
+
+    async def due_redeliveries(self, shard: int, now: datetime, limit: int) -> list[str]:
+        """Ids of orders in `shard` that fulfilment has been quiet about past their time."""
+        ids = await self._redis.zrangebyscore(
+            self.keys.reemits(shard), "-inf", _ms(now), start=0, num=limit
+        )
+        return [_text(raw) for raw in ids]
+
+    async def redeliver(
+        self,
+        shard: int,
+        order_id: str,
+        now: datetime,
+        change: Callable[[Order, bytes], OrderWrite],
+    ) -> Order | None:
+        """Re-emit one due order's `OrderConfirmed`: `change` gets the order and the kept event
+        data and returns the write (the re-emitted event, the next due time).
+
+        Once per due time across any number of replicas: every writer of an order's schedule
+        entry also writes the order, so `WATCH` on the order alone makes a replica that lost
+        the race skip (None) rather than emit a second time. An entry whose order is final,
+        missing or has nothing kept to re-emit is dropped.
+        """
+        key = self.keys.order(shard, order_id)
+        reemits = self.keys.reemits(shard)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            try:
+                await pipe.watch(key)
+                raw = await pipe.get(key)
+                due = await pipe.zscore(reemits, order_id)
+                kept = await pipe.get(self.keys.confirmed_event(shard, order_id))
+                order = Order.model_validate_json(raw) if raw is not None else None
+                if due is None or due > _ms(now):
+                    await pipe.unwatch()  # type: ignore[no-untyped-call]
+                    return None  # another replica re-emitted it, or fulfilment was heard from
+                if order is None or order.is_final or kept is None:
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.zrem(reemits, order_id)
+                    pipe.zrem(self.keys.awaiting(shard), order_id)
+                    await pipe.execute()
+                    return None
+                write = change(order, kept if isinstance(kept, bytes) else kept.encode())
+                pipe.multi()  # type: ignore[no-untyped-call]
+                pipe.set(key, write.order.model_dump_json())
+                self._queue_order_followers(pipe, shard, write, now)
+                await pipe.execute()
+                return write.order
+            except WatchError:
+                return None
+
+    async def awaiting_counts(self, now: datetime) -> tuple[int, int]:
+        """How many orders await fulfilment's news, and how many of them are past its due time
+        (re-emitted or about to be)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for shard in range(self.keys.shards):
+                pipe.zcard(self.keys.awaiting(shard))
+                pipe.zcount(self.keys.awaiting(shard), "-inf", _ms(now))
+            counts = await pipe.execute()
+        return sum(counts[0::2]), sum(counts[1::2])
 
     # -------------------------------------------------------------------- customer records
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -21,6 +21,30 @@ class OrderStatus(StrEnum):
     PROCESSING = "processing"
     PLACED = "placed"
     FAILED = "failed"
+
+
+FINAL_STATUSES = frozenset({OrderStatus.PLACED, OrderStatus.FAILED})
+"""Statuses after which checkout stops waiting for fulfilment (a re-drive reopens a failure)."""
+
+
+class RedeliveryPolicy(BaseModel):
+    """When checkout re-emits `OrderConfirmed` for an order fulfilment has gone quiet about.
+
+    The outbox proves an event reached the broker, not that anyone read it: a broker that
+    forgets (the embedded one on restart, a recreated topic) would leave the order waiting for
+    ever. The wait doubles with each re-emit that brings no progress, from `first` up to `most`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    first: timedelta = timedelta(seconds=60)
+    most: timedelta = timedelta(hours=1)
+
+    def wait(self, redeliveries: int) -> timedelta:
+        """How long to wait for news after the `redeliveries`-th re-emit (0: after Buy)."""
+        # The exponent is capped so that a long-stuck order cannot overflow the multiplication.
+        grown: timedelta = self.first * (2 ** min(redeliveries, 20))
+        return min(self.most, grown)
 
 
 class OrderFailure(BaseModel):
@@ -65,6 +89,8 @@ class Order(BaseModel):
     unordered_parts: tuple[UnorderedPart, ...] = ()
     failure: OrderFailure | None = None
     applied_event_ids: tuple[str, ...] = ()
+    redeliveries: int = 0
+    """`OrderConfirmed` re-emits since fulfilment last showed progress (sets the next wait)."""
 
     @classmethod
     def from_confirmed(cls, draft: Draft) -> Order:
@@ -88,6 +114,19 @@ class Order(BaseModel):
             totals=draft.cart.totals,
             tenant_domain=domain,
         )
+
+    @property
+    def is_final(self) -> bool:
+        """Whether fulfilment has said its last word (placed, or failed until a re-drive)."""
+        return self.status in FINAL_STATUSES
+
+    def progressed(self) -> Order:
+        """Fulfilment showed progress: the next re-emit, if any, waits the shortest time again."""
+        return self.model_copy(update={"redeliveries": 0}) if self.redeliveries else self
+
+    def redelivered(self) -> Order:
+        """`OrderConfirmed` was emitted again for this order."""
+        return self.model_copy(update={"redeliveries": self.redeliveries + 1})
 
     def has_applied(self, event_id: str) -> bool:
         """Whether the event with this id was applied already (a redelivery)."""

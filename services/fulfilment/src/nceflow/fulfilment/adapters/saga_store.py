@@ -206,6 +206,13 @@ class SagaStore:
         raw = await self._redis.get(self.key("saga", order_id))
         return None if raw is None else Saga.model_validate_json(raw)
 
+    async def load_many(self, order_ids: Sequence[str]) -> list[Saga]:
+        """The sagas of those orders that were ever started, in one round trip."""
+        if not order_ids:
+            return []
+        raws = await self._redis.mget([self.key("saga", order_id) for order_id in order_ids])
+        return [Saga.model_validate_json(raw) for raw in raws if raw is not None]
+
     async def create_many(
         self, new: Sequence[tuple[Saga, Sequence[OutboxRecord], datetime]]
     ) -> list[Created]:

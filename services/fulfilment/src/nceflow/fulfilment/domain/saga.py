@@ -417,17 +417,24 @@ class Saga(BaseModel):
         self.failure = FailureRecord.of(failure, now)
         self.next_attempt_at = None
         self._touch(now)
-        return [
-            OrderFailed(
-                **self._ids(),
-                code=failure.code,
-                code_source=failure.code_source,
-                reason=failure.reason,
-                action_url=failure.action_url,
-                retryable=failure.retryable,
-                failed_step=failure.step,
+        return [self._failed(self.failure)]
+
+    def current_state(self) -> list[FulfilmentEvent]:
+        """Where the order stands, as events, for a subscriber that may have missed them (an
+        `OrderConfirmed` re-emitted for an order this saga knows): `FulfilmentStarted`, then
+        `OrderPlaced` once placed. A failed saga answers `OrderFailed` alone: to subscribers a
+        `FulfilmentStarted` after a failure means a re-drive."""
+        if self.status is SagaStatus.FAILED and self.failure is not None:
+            return [self._failed(self.failure)]
+        events: list[FulfilmentEvent] = [FulfilmentStarted(**self._ids())]
+        if self.status in (SagaStatus.PLACED, SagaStatus.COMPLETED) and self.customer_id:
+            provisioned = any(record.step is SagaStep.FOLLOW_ORDER for record in self.history)
+            events.append(
+                self._placed(
+                    ProvisioningStatus.COMPLETED if provisioned else ProvisioningStatus.PENDING
+                )
             )
-        ]
+        return events
 
     def redrive(self, *, now: datetime) -> bool:
         """An operator re-drives a failed order (e.g. after the customer accepted the
@@ -480,6 +487,17 @@ class Saga(BaseModel):
                 order_ids=order_ids or [],
             )
         ]
+
+    def _failed(self, failure: FailureRecord) -> OrderFailed:
+        return OrderFailed(
+            **self._ids(),
+            code=failure.code,
+            code_source=failure.code_source,
+            reason=failure.reason,
+            action_url=failure.action_url,
+            retryable=failure.retryable,
+            failed_step=failure.step,
+        )
 
     def _placed(self, provisioning: ProvisioningStatus) -> OrderPlaced:
         if self.customer_id is None:

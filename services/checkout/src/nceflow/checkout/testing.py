@@ -1,0 +1,102 @@
+"""Walking checkout's wizard over its API as a customer would, for the end-to-end tests of any
+package: one `WizardPath` per way through the seed's steps, Buy, and the wait for a final status."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from nceflow.checkout.auth import mint_dev_token
+from nceflow.checkout.settings import Settings
+
+BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
+CONTACT = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "email": "ada@example.com",
+    "phone": "+1 425 555 0100",
+}
+PROFILE = {
+    "company_name": "Globex",
+    "address_line1": "1 Main St",
+    "city": "Redmond",
+    "state": "WA",
+    "postal_code": "98052",
+    "country": "US",
+    **CONTACT,
+}
+
+
+@dataclass(frozen=True)
+class WizardPath:
+    """One way through the wizard and what Partner Center must hold afterwards."""
+
+    name: str
+    account: str
+    reseller: str
+    kind: str  # new | existing
+    domain: str  # the tenant's domain in the simulator
+    qualification: str = "none"
+    accept_relationship_first: bool = False
+
+
+def answers(path: WizardPath) -> dict[str, dict[str, Any]]:
+    prefix = path.domain.split(".")[0]
+    return {
+        "account": {"kind": path.kind},
+        "company_profile": {**PROFILE, "domain_prefix": prefix},
+        "partner_relationship": {"authorization_done": "yes"},
+        "partner_of_record": {"attestation_accepted": True},
+        "tenant_domain": {"primary_domain": path.domain},
+        "mca": {"accepted": "yes", **CONTACT},
+        "qualification": {"qualification": path.qualification},
+    }
+
+
+async def buy_through_the_wizard(
+    client: httpx.AsyncClient, settings: Settings, path: WizardPath
+) -> tuple[str, dict[str, str]]:
+    headers = {"Authorization": f"Bearer {mint_dev_token(path.account, path.reseller, settings)}"}
+    created = await client.post(
+        "/v1/drafts", json={"items": [{"plan_id": BASIC, "quantity": 3}]}, headers=headers
+    )
+    assert created.status_code == 201, created.text
+    draft = created.json()
+    draft_id: str = draft["id"]
+    form = answers(path)
+    while draft["current_step"] != "review":
+        step = draft["current_step"]
+        saved = await client.put(
+            f"/v1/drafts/{draft_id}/steps/{step}", json=form[step], headers=headers
+        )
+        assert saved.status_code == 200, f"{path.name} {step}: {saved.text}"
+        draft = saved.json()
+    bought = await client.post(
+        f"/v1/drafts/{draft_id}/confirm",
+        json={"terms_accepted": True},
+        headers={**headers, "Idempotency-Key": f"buy-{path.name}"},
+    )
+    assert bought.status_code == 202, bought.text
+    return draft_id, headers
+
+
+async def wait_until_placed(
+    client: httpx.AsyncClient, order_id: str, headers: dict[str, str], within: float = 45
+) -> dict[str, Any]:
+    deadline = time.monotonic() + within
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        response = await client.get(f"/v1/orders/{order_id}", headers=headers)
+        assert response.status_code == 200, response.text
+        order: dict[str, Any] = response.json()
+        if not seen or seen[-1] != order["status"]:
+            seen.append(order["status"])
+        if order["status"] in ("placed", "failed"):
+            assert order["status"] == "placed", order
+            return order
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"order {order_id} not placed in {within}s; statuses seen: {seen}")
