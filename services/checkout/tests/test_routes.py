@@ -160,6 +160,20 @@ async def test_unknown_tenant_domain_is_refused_with_the_relationship_link(custo
     assert "ResellerRelationship" in response.json()["errors"][0]["reason"]
 
 
+async def test_an_mca_email_whose_domain_is_no_domain_is_refused(customer: Any) -> None:
+    buyer = customer()
+    draft = await buyer.start([{"plan_id": BASIC, "quantity": 1}])
+    await buyer.save(draft["id"], "account", {"kind": "existing"})
+    await buyer.save(draft["id"], "partner_relationship", {"authorization_done": "yes"})
+    await buyer.save(draft["id"], "tenant_domain", {"primary_domain": "contoso.onmicrosoft.com"})
+    for typo in ["ada@..com", "ada@contoso", "ada@-contoso.com", "ada@contoso.c0m", "ada@@x.com"]:
+        response = await buyer.put(draft["id"], "mca", {**MCA, "email": typo})
+        assert response.status_code == 422, typo
+        assert [e["field"] for e in response.json()["errors"]] == ["email"], typo
+    accepted = await buyer.put(draft["id"], "mca", {**MCA, "email": "ada.l+nce@mail.contoso.com"})
+    assert accepted.status_code == 200, accepted.text
+
+
 async def test_cart_problems_name_the_item(customer: Any) -> None:
     buyer = customer()
     draft = await buyer.start()

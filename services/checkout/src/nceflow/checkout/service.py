@@ -260,6 +260,13 @@ class CheckoutService:
             case TenantDomainInput(primary_domain=domain):
                 lookup = await self._partner_center.find_tenant(reseller, domain, correlation_id)
                 require = self._require_tenant_match
+                if lookup.customer_tenant_id is not None and not await self._may_order_into(
+                    customer, reseller, lookup.customer_tenant_id
+                ):
+                    # Another account's tenant: refused as an unknown domain, in any check mode.
+                    return lambda d, now: d.with_tenant_domain(
+                        data, TenantLookup(None), require_match=True, now=now
+                    )
                 return lambda d, now: d.with_tenant_domain(
                     data, lookup, require_match=require, now=now
                 )
@@ -271,6 +278,11 @@ class CheckoutService:
                 return lambda d, now: d.with_review(data, now)
         raise TypeError(f"no step takes {type(data).__name__}")
 
+    async def _may_order_into(self, customer: Customer, reseller: Reseller, tenant_id: str) -> bool:
+        """Whether the tenant is this account's or no account's yet (for this reseller)."""
+        owner = await self._store.tenant_owner(reseller.id, tenant_id)
+        return owner is None or owner == customer.account_id
+
     async def confirm(
         self, customer: Customer, draft_id: str, *, idempotency_key: str, terms_accepted: bool
     ) -> Confirmed:
@@ -278,6 +290,16 @@ class CheckoutService:
         draft = await self.get_draft(customer, draft_id)
         if draft.replays_confirmation(idempotency_key):
             return Confirmed(draft.id, "confirmed", replayed=True)
+        tenant = draft.tenant_domain
+        if (
+            tenant is not None
+            and tenant.customer_tenant_id is not None
+            and not await self._may_order_into(
+                customer, self.reseller_of(customer), tenant.customer_tenant_id
+            )
+        ):
+            # Bound to another account since this draft's tenant step (its first order placed).
+            raise draft.refuse_tenant(tenant.primary_domain)
         plan_ids = [line.plan_id for line in draft.cart.lines] if draft.cart else []
         quotes = await self._catalog.quotes(plan_ids)
         outcome: Confirmed | None = None
@@ -493,6 +515,15 @@ class CheckoutService:
                 primary_domain=placed.tenant_domain,
             )
             await self._store.put_customer_record(placed.account_id, placed.reseller_id, record)
+            owner = await self._store.bind_tenant(
+                placed.reseller_id, event.customer_id, placed.account_id
+            )
+            if owner != placed.account_id:
+                _log.warning(
+                    "order placed in a tenant bound to another account",
+                    order_id=placed.order_id,
+                    correlation_id=event.correlation_id,
+                )
         return updated
 
 

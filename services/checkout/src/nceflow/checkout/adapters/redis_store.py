@@ -118,6 +118,11 @@ class Keys:
     def customer_record(self, shard: int, reseller_id: str, account_id: str) -> str:
         return f"{self.base}:customer:{self.tag(shard)}:{reseller_id}:{account_id}"
 
+    def tenant_owner(self, reseller_id: str, tenant_id: str) -> str:
+        """The account a customer tenant is bound to, for one reseller (a key of its own slot:
+        only ever read or set alone)."""
+        return f"{self.base}:tenant-owner:{reseller_id}:{tenant_id}"
+
 
 @dataclass(frozen=True)
 class OrderWrite:
@@ -405,6 +410,20 @@ class DraftStore:
         shard = self.keys.shard_of(account_id)
         raw = await self._redis.get(self.keys.customer_record(shard, reseller_id, account_id))
         return CustomerRecord.model_validate_json(raw) if raw is not None else None
+
+    async def tenant_owner(self, reseller_id: str, tenant_id: str) -> str | None:
+        """The marketplace account the tenant is bound to for this reseller, if any."""
+        raw = await self._redis.get(self.keys.tenant_owner(reseller_id, tenant_id))
+        return None if raw is None else _text(raw)
+
+    async def bind_tenant(self, reseller_id: str, tenant_id: str, account_id: str) -> str:
+        """Bind the tenant to the account unless it is bound already; returns its owner (the
+        first account Partner Center placed an order for in it)."""
+        key = self.keys.tenant_owner(reseller_id, tenant_id)
+        if await self._redis.set(key, account_id, nx=True):
+            return account_id
+        owner = await self._redis.get(key)
+        return account_id if owner is None else _text(owner)
 
     async def put_customer_record(
         self, account_id: str, reseller_id: str, record: CustomerRecord

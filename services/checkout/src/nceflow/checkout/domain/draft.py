@@ -383,22 +383,34 @@ class Draft(_Value):
                 verified=True,
             )
             return self._save(StepId.TENANT_DOMAIN, {"tenant_domain": match}, now)
-        problem = FieldProblem(
-            "primary_domain",
-            f"{self.reseller.name} has no customer with the domain {data.primary_domain}; "
-            f"accept the partner relationship at {self.reseller.relationship_link} "
-            "and check the domain",
-        )
+        problem = self._unknown_tenant(data.primary_domain)
         if require_match:
-            raise InvalidStepData(
-                "No Microsoft customer with this domain has a relationship with the reseller.",
-                (problem,),
-            )
+            raise self._unknown_tenant_error(data.primary_domain)
         match = TenantMatch(
             primary_domain=data.primary_domain, customer_tenant_id=None, verified=False
         )
         change = self._save(StepId.TENANT_DOMAIN, {"tenant_domain": match}, now)
         return StepChange(change.draft, change.step, change.changed, change.dropped, (problem,))
+
+    def refuse_tenant(self, domain: str) -> InvalidStepData:
+        """The error for a tenant this account may not order into (bound to another account):
+        word for word the unknown domain's, so the answer does not tell who the reseller's
+        customers are."""
+        return self._unknown_tenant_error(domain)
+
+    def _unknown_tenant(self, domain: str) -> FieldProblem:
+        return FieldProblem(
+            "primary_domain",
+            f"{self.reseller.name} has no customer with the domain {domain}; "
+            f"accept the partner relationship at {self.reseller.relationship_link} "
+            "and check the domain",
+        )
+
+    def _unknown_tenant_error(self, domain: str) -> InvalidStepData:
+        return InvalidStepData(
+            "No Microsoft customer with this domain has a relationship with the reseller.",
+            (self._unknown_tenant(domain),),
+        )
 
     def with_mca(self, data: McaInput, now: datetime) -> StepChange:
         """Save the MCA acceptance; only "yes" moves on (seed step 10)."""

@@ -17,8 +17,9 @@ PLAN_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
 DOMAIN_PREFIX_PATTERN = r"^[A-Za-z0-9]{1,27}$"
 # A DNS name with at least two labels, each 1-63 letters, digits or inner hyphens.
 DOMAIN_PATTERN = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-# Deliberately loose: the address is only stored and passed on; Partner Center checks it again.
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,63}$"
+# Loose before the @ (the address is only stored and passed on; Partner Center checks it again),
+# but after it a DNS name as DOMAIN_PATTERN has it: "ada@..com" or "ada@contoso" is a typo.
+EMAIL_PATTERN = r"^[^@\s]{1,64}@" + DOMAIN_PATTERN.removeprefix("^")
 PHONE_PATTERN = r"^\+?[0-9 ()./-]{4,30}$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 MAX_CART_ITEMS = 20
