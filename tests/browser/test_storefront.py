@@ -18,7 +18,9 @@ from pydantic import SecretStr
 
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings as CheckoutSettings
+from nceflow.checkout.testing import seeded_user
 from nceflow.devstack.processes import free_port, start_service
+from nceflow.partner_center_sim import testing as sim
 
 from .conftest import Stack
 
@@ -93,6 +95,23 @@ def expect_answers(page: Page, answers: dict[str, list[str]]) -> None:
         section = page.get_by_role("region", name=title, exact=True)
         for text in texts:
             expect(section).to_contain_text(text)
+
+
+def sign_in_with_microsoft(page: Page, domain: str, shot: Shots | None = None) -> None:
+    """The tenant_sign_in step: off to Microsoft's sign-in page (the simulator's), as the
+    tenant's seeded user, and back to the wizard."""
+    expect(heading(page)).to_have_text("Sign in with Microsoft")
+    expect(page.get_by_text(f"To order for {domain}, sign in")).to_be_visible()
+    if shot is not None:
+        shot("07b-sign-in-with-microsoft")
+    page.get_by_role("button", name="Sign in with Microsoft").click()
+    expect(page).to_have_title(re.compile("Sign in to your account"))
+    page.locator("input[name=login]").fill(seeded_user(domain))
+    page.locator("input[name=passwd]").fill(sim.DEV_PASSWORD)
+    if shot is not None:
+        shot("07c-microsoft-sign-in-page")
+    page.get_by_role("button", name="Sign in").click()
+    expect(heading(page)).to_have_text("MCA Acceptance")
 
 
 def fill_mca(page: Page) -> None:
@@ -211,7 +230,10 @@ def test_seed_example_existing_account_no_relationship_indirect_reseller(
     # 9. The primary domain of the existing account.
     shot("07-primary-domain")
     page.get_by_label("Primary domain name").fill("fabrikam.onmicrosoft.com")
-    next_step(page, "MCA Acceptance")
+    next_step(page, "Sign in with Microsoft")
+
+    # 9b. The tenant is not this account's yet: a user of it signs in with Microsoft.
+    sign_in_with_microsoft(page, "fabrikam.onmicrosoft.com", shot)
 
     # 10. MCA Acceptance: Yes, with the agreement's "here" link in a new tab.
     mca = page.get_by_role("link", name="here")
@@ -242,6 +264,7 @@ def test_seed_example_existing_account_no_relationship_indirect_reseller(
             "Partner relationship": ["Confirm if the customer partner authorization is done"],
             "Partner of Record Attestation": ["Yes"],
             "Primary domain": ["Primary domain name", "fabrikam.onmicrosoft.com"],
+            "Sign in with Microsoft": ["Signed in as", seeded_user("fabrikam.onmicrosoft.com")],
             "MCA Acceptance": ["Grace", "Hopper", "grace@fabrikam.example", "+1 206 555 0111"],
             "Qualification": ["None"],
         },
@@ -401,7 +424,8 @@ def test_back_to_a_done_step_edit_and_continue_on_the_new_path(page: Page) -> No
     next_step(page, "Primary domain")
     # Not Fabrikam: the seed walk's order bound that tenant to its own account.
     page.get_by_label("Primary domain name").fill("contoso.onmicrosoft.com")
-    next_step(page, "MCA Acceptance")
+    next_step(page, "Sign in with Microsoft")
+    sign_in_with_microsoft(page, "contoso.onmicrosoft.com")
     fill_mca(page)
     next_step(page, "Qualification")
     page.get_by_role("radio", name="None").check()
@@ -495,7 +519,8 @@ def test_an_order_microsoft_refuses_is_shown_as_failed_with_the_reason(
         page.get_by_role("radio", name="Yes").check()
         next_step(page, "Primary domain")
         page.get_by_label("Primary domain name").fill("fabrikam.onmicrosoft.com")
-        next_step(page, "MCA Acceptance")
+        next_step(page, "Sign in with Microsoft")
+        sign_in_with_microsoft(page, "fabrikam.onmicrosoft.com")
         page.get_by_role("radio", name="Yes").check()
         page.get_by_label("First name").fill("Grace")
         page.get_by_label("Last name").fill("Hopper")

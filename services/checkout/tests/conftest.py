@@ -17,6 +17,7 @@ from nceflow.checkout.adapters.redis_store import Keys
 from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings
+from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft
 from nceflow.devstack.topic_reader import TopicReader
 from nceflow.runtime.settings import KafkaSettings, RedisSettings
 
@@ -111,6 +112,18 @@ class Customer:
         response = await self.put(draft_id, step, data)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
+        return body
+
+    async def name_tenant(self, draft_id: str, domain: str) -> dict[str, Any]:
+        """Save the tenant domain and, when asked, sign in with Microsoft as its seeded user."""
+        draft = await self.save(draft_id, "tenant_domain", {"primary_domain": domain})
+        if draft["current_step"] != "tenant_sign_in":
+            return draft
+        signed = await sign_in_with_microsoft(
+            self.client, self.headers, draft_id, seeded_user(domain)
+        )
+        assert signed.status_code == 200, signed.text
+        body: dict[str, Any] = signed.json()
         return body
 
     async def buy(self, draft_id: str, key: str, terms: bool = True) -> httpx.Response:

@@ -14,8 +14,11 @@ from nceflow.checkout.domain.draft import (
     DraftStatus,
     ResellerTerms,
     SalesModel,
+    SignedInUser,
     StepStatus,
     TenantLookup,
+    TenantMatch,
+    TenantOwnership,
 )
 from nceflow.checkout.domain.errors import (
     AlreadyConfirmed,
@@ -114,6 +117,9 @@ MCA = McaInput(
 )
 
 
+NORTHWIND_USER = SignedInUser(tenant_id="32f46174", username="ada@northwind.onmicrosoft.com")
+
+
 def statuses(draft: Draft) -> dict[str, str]:
     return {state.step.value: state.status.value for state in draft.step_states()}
 
@@ -144,6 +150,7 @@ def test_a_new_draft_starts_at_the_cart_and_does_not_yet_know_the_account_path()
         "partner_relationship": "ahead",
         "partner_of_record": "skipped",
         "tenant_domain": "ahead",
+        "tenant_sign_in": "ahead",
         "mca": "ahead",
         "qualification": "ahead",
         "review": "ahead",
@@ -197,6 +204,8 @@ def test_existing_account_asks_for_the_relationship_only_when_none_is_on_record(
     assert draft.tenant_domain is not None
     assert draft.tenant_domain.primary_domain == "northwind.onmicrosoft.com"
     assert draft.tenant_domain.verified
+    assert draft.current_step is StepId.TENANT_SIGN_IN
+    draft = draft.with_tenant_sign_in(NORTHWIND_USER, NOW).draft
     draft = draft.with_mca(MCA, NOW).draft
     draft = draft.with_qualification(
         QualificationInput(qualification=Qualification.STATE_OWNED_ENTITY), NOW
@@ -205,6 +214,7 @@ def test_existing_account_asks_for_the_relationship_only_when_none_is_on_record(
     states = statuses(draft)
     assert states["company_profile"] == "skipped"
     assert states["partner_relationship"] == ("skipped" if on_record else "done")
+    assert states["tenant_sign_in"] == "done"
 
 
 def test_a_step_ahead_of_the_current_one_is_refused_naming_the_current_step() -> None:
@@ -231,17 +241,23 @@ def test_switching_existing_to_new_drops_only_the_steps_that_no_longer_apply() -
     draft = draft.with_partner_of_record(PartnerOfRecordInput(attestation_accepted=True), NOW).draft
     draft = draft.with_tenant_domain(
         TenantDomainInput(primary_domain="northwind.onmicrosoft.com"),
-        TenantLookup("t1"),
+        TenantLookup("32f46174"),
         require_match=True,
         now=NOW,
     ).draft
+    draft = draft.with_tenant_sign_in(NORTHWIND_USER, NOW).draft
     draft = draft.with_mca(MCA, NOW).draft
     change = draft.with_account(AccountInput(kind=AccountKind.NEW), None, NOW)
     assert change.changed
-    assert set(change.dropped) == {StepId.PARTNER_RELATIONSHIP, StepId.TENANT_DOMAIN}
+    assert set(change.dropped) == {
+        StepId.PARTNER_RELATIONSHIP,
+        StepId.TENANT_DOMAIN,
+        StepId.TENANT_SIGN_IN,
+    }
     edited = change.draft
     assert edited.partner_relationship is None
     assert edited.tenant_domain is None
+    assert edited.tenant_sign_in is None
     assert edited.partner_of_record is not None
     assert edited.mca is not None
     assert edited.cart is not None
@@ -356,11 +372,104 @@ def test_an_unknown_tenant_can_be_left_to_fulfilment_with_a_warning() -> None:
         TenantLookup(None),
         require_match=False,
         now=NOW,
+        ownership=TenantOwnership.DECLARED,
     )
     assert change.warnings
     assert change.draft.tenant_domain is not None
     assert not change.draft.tenant_domain.verified
     assert change.draft.current_step is StepId.MCA
+
+
+def test_an_unknown_tenant_cannot_wait_for_fulfilment_when_a_sign_in_must_prove_it() -> None:
+    # Nothing can be proven about a tenant Partner Center does not show: refused in any mode.
+    with pytest.raises(InvalidStepData):
+        _at_tenant_domain().with_tenant_domain(
+            TenantDomainInput(primary_domain="nobody.onmicrosoft.com"),
+            TenantLookup(None),
+            require_match=False,
+            now=NOW,
+        )
+
+
+def _at_sign_in() -> Draft:
+    return (
+        _at_tenant_domain()
+        .with_tenant_domain(
+            TenantDomainInput(primary_domain="northwind.onmicrosoft.com"),
+            TenantLookup("32f46174"),
+            require_match=True,
+            now=NOW,
+        )
+        .draft
+    )
+
+
+def test_a_sign_in_as_a_user_of_another_tenant_is_refused() -> None:
+    draft = _at_sign_in()
+    assert draft.current_step is StepId.TENANT_SIGN_IN
+    stranger = SignedInUser(tenant_id="e0284275", username="grace@fabrikam.onmicrosoft.com")
+    with pytest.raises(InvalidStepData) as info:
+        draft.with_tenant_sign_in(stranger, NOW)
+    assert info.value.errors[0].field == "code"
+    assert "grace@fabrikam.onmicrosoft.com" in info.value.errors[0].reason
+
+
+def test_naming_another_tenant_after_signing_in_asks_for_a_new_sign_in() -> None:
+    draft = _at_sign_in().with_tenant_sign_in(NORTHWIND_USER, NOW).draft
+    assert draft.current_step is StepId.MCA
+    same = draft.with_tenant_domain(
+        TenantDomainInput(primary_domain="northwind.onmicrosoft.com"),
+        TenantLookup("32f46174"),
+        require_match=True,
+        now=NOW,
+    )
+    assert not same.changed
+    other = draft.with_tenant_domain(
+        TenantDomainInput(primary_domain="fabrikam.onmicrosoft.com"),
+        TenantLookup("e0284275"),
+        require_match=True,
+        now=NOW,
+    ).draft
+    assert other.tenant_sign_in is None
+    assert other.current_step is StepId.TENANT_SIGN_IN
+
+
+@pytest.mark.parametrize(
+    "ownership", [TenantOwnership.BOUND, TenantOwnership.CLAIMED, TenantOwnership.DECLARED]
+)
+def test_a_tenant_known_to_be_the_accounts_needs_no_sign_in(ownership: TenantOwnership) -> None:
+    draft = _at_tenant_domain().with_tenant_domain(
+        TenantDomainInput(primary_domain="northwind.onmicrosoft.com"),
+        TenantLookup("32f46174"),
+        require_match=True,
+        now=NOW,
+        ownership=ownership,
+    )
+    assert draft.draft.current_step is StepId.MCA
+    assert statuses(draft.draft)["tenant_sign_in"] == "skipped"
+
+
+def test_an_account_with_its_own_tenant_is_not_asked_for_the_domain_or_a_sign_in() -> None:
+    bound = TenantMatch(
+        primary_domain="northwind.onmicrosoft.com",
+        customer_tenant_id="32f46174",
+        verified=True,
+        ownership=TenantOwnership.BOUND,
+    )
+    draft = with_cart(new_draft())
+    record = CustomerRecord(relationship_on_record=True, customer_tenant_id="32f46174")
+    draft = draft.with_account(
+        AccountInput(kind=AccountKind.EXISTING), record, NOW, bound_tenant=bound
+    ).draft
+    assert draft.current_step is StepId.MCA
+    states = statuses(draft)
+    assert states["tenant_domain"] == states["tenant_sign_in"] == "skipped"
+    assert states["partner_relationship"] == "skipped"
+    assert draft.tenant == bound
+    # The same account choosing a new tenant leaves its own aside.
+    new = draft.with_account(AccountInput(kind=AccountKind.NEW), None, NOW, bound_tenant=bound)
+    assert new.draft.tenant is None
+    assert new.draft.current_step is StepId.COMPANY_PROFILE
 
 
 def test_relationship_no_mca_no_attestation_false_and_terms_false_are_refused() -> None:

@@ -12,7 +12,10 @@ from nceflow.checkout.domain.draft import (
     Draft,
     ResellerTerms,
     SalesModel,
+    SignedInUser,
     TenantLookup,
+    TenantMatch,
+    TenantOwnership,
 )
 from nceflow.checkout.domain.errors import DraftClosed, StepOutOfOrder
 from nceflow.checkout.domain.forms import form_for, form_of
@@ -59,12 +62,39 @@ def draft() -> Draft:
     )
 
 
-@pytest.mark.parametrize("step", list(StepId))
+@pytest.mark.parametrize("step", [s for s in StepId if s is not StepId.TENANT_SIGN_IN])
 def test_form_fields_are_exactly_the_step_input_fields(draft: Draft, step: StepId) -> None:
     form = form_for(draft, step)
     assert {field.name for field in form.fields} == set(STEP_INPUTS[step].model_fields)
     required = {name for name, info in STEP_INPUTS[step].model_fields.items() if info.is_required()}
     assert {field.name for field in form.fields if field.required} == required
+
+
+def test_the_sign_in_form_sends_the_customer_to_microsoft_and_asks_nothing_typed(
+    draft: Draft,
+) -> None:
+    # Its data (`code`, `state`) is what Microsoft sends back, never what a person types.
+    form = form_for(draft, StepId.TENANT_SIGN_IN)
+    assert form.fields == []
+    assert form.title == "Sign in with Microsoft"
+    assert form.submit.method == "POST"
+    assert form.submit.href == "/v1/drafts/d1/microsoft-sign-in"
+    assert [link.rel for link in form.links] == ["microsoft_sign_in"]
+
+
+def test_an_account_with_its_own_tenant_is_offered_it_by_name(draft: Draft) -> None:
+    bound = TenantMatch(
+        primary_domain="contoso.onmicrosoft.com",
+        customer_tenant_id="t1",
+        verified=True,
+        ownership=TenantOwnership.BOUND,
+    )
+    form = form_for(draft.model_copy(update={"bound_tenant": bound}), StepId.ACCOUNT)
+    options = form.fields[0].options or []
+    assert [o.label for o in options][1] == (
+        "Use your Microsoft CSP account: contoso.onmicrosoft.com"
+    )
+    assert "Your Microsoft CSP account: contoso.onmicrosoft.com." in form.description
 
 
 def test_account_form_offers_the_seed_choices(draft: Draft) -> None:
@@ -144,6 +174,8 @@ def seed_example(draft: Draft) -> Draft:
         require_match=True,
         now=NOW,
     ).draft
+    user = SignedInUser(tenant_id="t1", username="ada@contoso.onmicrosoft.com")
+    draft = draft.with_tenant_sign_in(user, NOW).draft
     draft = draft.with_mca(McaInput(accepted="yes", **CONTACT), NOW).draft
     return draft.with_qualification(QualificationInput(qualification=Qualification.NONE), NOW).draft
 
@@ -204,6 +236,7 @@ def test_review_summarises_every_answer_in_the_wizard_words(draft: Draft) -> Non
         "partner_relationship": {"Confirm if the customer partner authorization is done": "Yes"},
         "partner_of_record": {"Partner of Record Attestation": "Yes"},
         "tenant_domain": {"Primary domain name": "contoso.onmicrosoft.com"},
+        "tenant_sign_in": {"Signed in as": "ada@contoso.onmicrosoft.com"},
         "mca": {
             "MCA Acceptance": "Yes",
             "First name": "Ada",

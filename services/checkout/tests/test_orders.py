@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from nceflow.checkout.app import AppContext, create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings
+from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft
 from nceflow.devstack.processes import free_port
 from nceflow.devstack.servers import start_redis
 from nceflow.runtime.settings import RedisSettings
@@ -70,10 +71,16 @@ async def _existing_order(
         ("account", {"kind": "existing"}),
         ("partner_relationship", {"authorization_done": "yes"}),
         ("tenant_domain", {"primary_domain": "contoso.onmicrosoft.com"}),
+        ("tenant_sign_in", None),
         ("mca", MCA),
         ("qualification", {"qualification": "none"}),
     ]:
-        response = await client.put(f"{url}/{step}", json=data, headers=headers)
+        if data is None:  # signed in as a user of the tenant, in the simulator
+            response = await sign_in_with_microsoft(
+                client, headers, draft["id"], seeded_user("contoso.onmicrosoft.com")
+            )
+        else:
+            response = await client.put(f"{url}/{step}", json=data, headers=headers)
         assert response.status_code == 200, response.text
         last = response.json()
     bought = await client.post(
@@ -269,11 +276,13 @@ async def test_fulfilment_events_move_the_order_and_record_the_relationship(
                 json={"kind": "existing"},
                 headers=headers,
             )
-            assert saved.json()["current_step"] == "tenant_domain"
+            # ... and the tenant is the account's own: no domain, no sign-in asked again.
+            assert saved.json()["current_step"] == "mca"
+            assert saved.json()["tenant"]["primary_domain"] == "contoso.onmicrosoft.com"
             statuses = {s["id"]: s["status"] for s in saved.json()["steps"]}
             assert statuses["partner_relationship"] == "skipped"
+            assert statuses["tenant_domain"] == statuses["tenant_sign_in"] == "skipped"
             for step, data in [
-                ("tenant_domain", {"primary_domain": "contoso.onmicrosoft.com"}),
                 ("mca", MCA),
                 ("qualification", {"qualification": "state_owned_entity"}),
             ]:

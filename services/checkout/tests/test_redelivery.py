@@ -25,6 +25,7 @@ from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.domain.order import RedeliveryPolicy
 from nceflow.checkout.service import CheckoutService
 from nceflow.checkout.settings import Settings
+from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft
 from nceflow.schemas import (
     FulfilmentStarted,
     FulfilmentStep,
@@ -71,12 +72,18 @@ async def _buy(client: httpx.AsyncClient, settings: Settings, account: str) -> s
         ("account", {"kind": "existing"}),
         ("partner_relationship", {"authorization_done": "yes"}),
         ("tenant_domain", {"primary_domain": "contoso.onmicrosoft.com"}),
+        ("tenant_sign_in", None),
         ("mca", MCA),
         ("qualification", {"qualification": "none"}),
     ]:
-        response = await client.put(
-            f"/v1/drafts/{draft['id']}/steps/{step}", json=data, headers=headers
-        )
+        if data is None:  # signed in as a user of the tenant, in the simulator
+            response = await sign_in_with_microsoft(
+                client, headers, draft["id"], seeded_user("contoso.onmicrosoft.com")
+            )
+        else:
+            response = await client.put(
+                f"/v1/drafts/{draft['id']}/steps/{step}", json=data, headers=headers
+            )
         assert response.status_code == 200, response.text
     bought = await client.post(
         f"/v1/drafts/{draft['id']}/confirm",

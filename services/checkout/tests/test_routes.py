@@ -10,6 +10,8 @@ import pytest
 
 from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
+from nceflow.checkout.domain.draft import TenantProof
+from nceflow.checkout.resellers import load_directory
 from nceflow.checkout.settings import Settings, TenantDomainCheck
 
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
@@ -68,6 +70,8 @@ async def test_seed_walk_existing_account_without_relationship_indirect(
     draft = await buyer.save(
         draft_id, "tenant_domain", {"primary_domain": "contoso.onmicrosoft.com"}
     )
+    assert draft["current_step"] == "tenant_sign_in"
+    draft = await buyer.name_tenant(draft_id, "contoso.onmicrosoft.com")
     assert draft["current_step"] == "mca"
     assert draft["form"]["fields"][0]["label"] == "MCA Acceptance"
     draft = await buyer.save(draft_id, "mca", MCA)
@@ -88,7 +92,7 @@ async def test_seed_walk_existing_account_without_relationship_indirect(
 
     await checkout_events.wait_for(lambda r: r.of_type("OrderConfirmed", draft_id))
     types = [e.type.split(".")[-2] for e in checkout_events.events if e.subject == draft_id]
-    assert types == ["OrderDrafted"] + ["StepCompleted"] * 7 + ["OrderConfirmed"]
+    assert types == ["OrderDrafted"] + ["StepCompleted"] * 8 + ["OrderConfirmed"]
     confirmed = checkout_events.of_type("OrderConfirmed", draft_id)[0].data
     assert confirmed.reseller.sales_model == "indirect"
     assert confirmed.reseller.mpn_id == "6203118"
@@ -123,7 +127,7 @@ async def test_new_tenant_paths_confirm_with_the_company_profile(
     buyer = customer("globex", reseller)
     draft_id = await walk_new(buyer, qualification=qualification)
     draft = (await buyer.get(draft_id)).json()
-    expected_skipped = {"partner_relationship", "tenant_domain"}
+    expected_skipped = {"partner_relationship", "tenant_domain", "tenant_sign_in"}
     if reseller == "adatum-direct":
         expected_skipped.add("partner_of_record")
     assert {k for k, v in statuses(draft).items() if v == "skipped"} == expected_skipped
@@ -165,7 +169,7 @@ async def test_an_mca_email_whose_domain_is_no_domain_is_refused(customer: Any) 
     draft = await buyer.start([{"plan_id": BASIC, "quantity": 1}])
     await buyer.save(draft["id"], "account", {"kind": "existing"})
     await buyer.save(draft["id"], "partner_relationship", {"authorization_done": "yes"})
-    await buyer.save(draft["id"], "tenant_domain", {"primary_domain": "contoso.onmicrosoft.com"})
+    await buyer.name_tenant(draft["id"], "contoso.onmicrosoft.com")
     for typo in ["ada@..com", "ada@contoso", "ada@-contoso.com", "ada@contoso.c0m", "ada@@x.com"]:
         response = await buyer.put(draft["id"], "mca", {**MCA, "email": typo})
         assert response.status_code == 422, typo
@@ -213,13 +217,14 @@ async def test_editing_backwards_from_existing_to_new_drops_what_no_longer_appli
     await buyer.save(draft_id, "account", {"kind": "existing"})
     await buyer.save(draft_id, "partner_relationship", {"authorization_done": "yes"})
     await buyer.save(draft_id, "partner_of_record", {"attestation_accepted": True})
-    await buyer.save(draft_id, "tenant_domain", {"primary_domain": "contoso.onmicrosoft.com"})
+    await buyer.name_tenant(draft_id, "contoso.onmicrosoft.com")
     await buyer.save(draft_id, "mca", MCA)
     draft = await buyer.save(draft_id, "account", {"kind": "new"})
     assert draft["current_step"] == "company_profile"
     assert set(draft["data"]) == {"cart", "account", "partner_of_record", "mca"}
     states = statuses(draft)
     assert states["tenant_domain"] == states["partner_relationship"] == "skipped"
+    assert states["tenant_sign_in"] == "skipped"
     assert states["mca"] == "done"
     # Back again: the cart can be edited at any time and is re-priced.
     draft = await buyer.save(draft_id, "cart", {"items": [{"plan_id": STANDARD, "quantity": 4}]})
@@ -345,7 +350,18 @@ async def test_the_tenant_check_can_be_left_to_fulfilment_with_a_warning(
 ) -> None:
     lenient = settings.model_copy(update={"tenant_domain_check": TenantDomainCheck.WARN})
     headers = {"Authorization": f"Bearer {mint_dev_token('acme', 'adatum-direct', lenient)}"}
-    async with run_app(create_app(lenient)) as client:
+    # Only where the reseller takes the customer's word: a sign-in cannot prove a tenant that
+    # Partner Center does not show.
+    shipped = load_directory()
+    declared = shipped.model_copy(
+        update={
+            "resellers": tuple(
+                r.model_copy(update={"tenant_proof": TenantProof.DECLARED})
+                for r in shipped.resellers
+            )
+        }
+    )
+    async with run_app(create_app(lenient, declared)) as client:
         draft = (
             await client.post(
                 "/v1/drafts", json={"items": [{"plan_id": BASIC, "quantity": 1}]}, headers=headers
@@ -425,7 +441,7 @@ async def test_review_order_lists_every_answer_with_checkout_labels(customer: An
     await buyer.save(draft_id, "account", {"kind": "existing"})
     await buyer.save(draft_id, "partner_relationship", {"authorization_done": "yes"})
     await buyer.save(draft_id, "partner_of_record", {"attestation_accepted": True})
-    await buyer.save(draft_id, "tenant_domain", {"primary_domain": "contoso.onmicrosoft.com"})
+    await buyer.name_tenant(draft_id, "contoso.onmicrosoft.com")
     await buyer.save(draft_id, "mca", MCA)
     draft = await buyer.save(draft_id, "qualification", {"qualification": "state_owned_entity"})
     summary = {
@@ -437,6 +453,7 @@ async def test_review_order_lists_every_answer_with_checkout_labels(customer: An
         "partner_relationship",
         "partner_of_record",
         "tenant_domain",
+        "tenant_sign_in",
         "mca",
         "qualification",
     ]

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from nceflow.checkout.app import AppContext, create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings, TenantDomainCheck
+from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft
 from nceflow.schemas import OrderPlaced
 from nceflow.schemas.envelope import FULFILMENT_SOURCE, from_kafka, to_kafka
 
@@ -58,6 +59,15 @@ class Account:
         return await self.client.put(
             f"/v1/drafts/{draft_id}/steps/{step}", json=data, headers=self.headers
         )
+
+    async def name_tenant(self, draft_id: str, domain: str) -> httpx.Response:
+        """Save the tenant domain and, when asked, sign in as the tenant's seeded user."""
+        saved = await self.put(draft_id, "tenant_domain", {"primary_domain": domain})
+        if saved.status_code == 200 and saved.json()["current_step"] == "tenant_sign_in":
+            return await sign_in_with_microsoft(
+                self.client, self.headers, draft_id, seeded_user(domain)
+            )
+        return saved
 
     async def finish_and_buy(self, draft_id: str) -> httpx.Response:
         for step, data in [("mca", MCA), ("qualification", {"qualification": "none"})]:
@@ -111,12 +121,12 @@ async def test_another_accounts_tenant_is_refused_as_an_unknown_domain(
             other = Account(client, settings, f"other-{check.value}")
             # Account A's first order placed in Contoso's tenant binds the tenant to A.
             first = await owner.up_to_tenant_domain()
-            saved = await owner.put(first, "tenant_domain", {"primary_domain": CONTOSO})
+            saved = await owner.name_tenant(first, CONTOSO)
             assert saved.status_code == 200, saved.text
             assert (await owner.finish_and_buy(first)).status_code == 202
             # Account B reached the tenant step before the binding: its Buy is refused too.
             raced = await other.up_to_tenant_domain()
-            early = await other.put(raced, "tenant_domain", {"primary_domain": CONTOSO})
+            early = await other.name_tenant(raced, CONTOSO)
             assert early.status_code == 200, early.text
             await _placed(app, first, CONTOSO_TENANT)
 
@@ -139,10 +149,11 @@ async def test_another_accounts_tenant_is_refused_as_an_unknown_domain(
             assert refused.headers["content-type"] == "application/problem+json"
             assert await other.orders() == []  # no order, so no OrderConfirmed either
 
-            # The owner goes on ordering into its tenant.
+            # The owner goes on ordering into its tenant, without naming it again.
             second = await owner.up_to_tenant_domain()
-            again = await owner.put(second, "tenant_domain", {"primary_domain": CONTOSO})
-            assert again.status_code == 200, again.text
+            draft = (await owner.get(second)).json()
+            assert draft["current_step"] == "mca"
+            assert draft["tenant"] == {"primary_domain": CONTOSO, "ownership": "bound"}
             assert (await owner.finish_and_buy(second)).status_code == 202
             assert len(await owner.orders()) == 2
 
@@ -158,7 +169,7 @@ async def test_the_tenant_stays_with_the_first_account_placed_in_it(
         drafts = []
         for account in (first, second):
             draft_id = await account.up_to_tenant_domain()
-            saved = await account.put(draft_id, "tenant_domain", {"primary_domain": CONTOSO})
+            saved = await account.name_tenant(draft_id, CONTOSO)
             assert saved.status_code == 200, saved.text
             assert (await account.finish_and_buy(draft_id)).status_code == 202
             drafts.append(draft_id)

@@ -205,3 +205,23 @@ def test_production_sign_in_needs_an_explicit_session_key() -> None:
     with pytest.raises(ValueError, match="NCEFLOW_STOREFRONT_SESSION_SECRET"):
         Settings(sign_in=SignInMode.TOKEN)
     assert Settings(sign_in=SignInMode.TOKEN, session_secret="k").session_secret is not None
+
+
+async def test_a_microsoft_answer_this_session_did_not_ask_for_is_dropped(
+    browser: httpx.AsyncClient,
+) -> None:
+    # A forged or replayed callback never reaches checkout (which this storefront cannot reach:
+    # a call would be a 503 page, not this redirect).
+    await _sign_in(browser)
+    response = await browser.get(
+        "/sign-in/microsoft/callback", params={"code": "stolen", "state": "s" * 32}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/cart"
+    page = await browser.get("/catalogues")
+    assert "That Microsoft sign-in was not started here" in page.text
+    signed_out = httpx.AsyncClient(transport=browser._transport, base_url="http://testserver")
+    async with signed_out:
+        anonymous = await signed_out.get("/sign-in/microsoft/callback", params={"state": "x"})
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"].startswith("/sign-in")

@@ -28,6 +28,7 @@ from nceflow.checkout.adapters.fulfilment_consumer import (
     FulfilmentEventHandler,
     fulfilment_broker,
 )
+from nceflow.checkout.adapters.microsoft_sign_in import MicrosoftSignIn
 from nceflow.checkout.adapters.partner_center import PartnerCenterChecks
 from nceflow.checkout.adapters.redis_store import DraftStore, Keys
 from nceflow.checkout.api.errors import BodySizeLimit, install_error_handlers
@@ -97,6 +98,14 @@ def create_app(
             authority_url=settings.partner_center_authority_url,
             rate_limit_per_minute=settings.partner_center_rate_limit_per_minute,
         )
+        sign_in_http = httpx.AsyncClient(timeout=settings.microsoft_sign_in_timeout_seconds)
+        sign_in = MicrosoftSignIn(
+            authority_url=settings.microsoft_sign_in_authority_url
+            or settings.partner_center_authority_url,
+            client_id=settings.microsoft_sign_in_client_id,
+            client_secret=settings.microsoft_sign_in_client_secret,
+            http=sign_in_http,
+        )
         service = CheckoutService(
             store,
             directory,
@@ -108,6 +117,7 @@ def create_app(
                 first=settings.redelivery_after, most=settings.redelivery_max_wait
             ),
             on_redelivered=metrics.reemits.inc,
+            sign_in=sign_in,
         )
         relay = RelayThread(settings) if settings.relay_enabled else None
         app.state.context = AppContext(
@@ -176,6 +186,7 @@ def create_app(
                 _log.warning("the outbox relay took longer than 5s to stop; moving on")
             await _quietly("closing Partner Center clients", partner_center.aclose())
             await _quietly("closing the catalog client", catalog_http.aclose())
+            await _quietly("closing the Microsoft sign-in client", sign_in_http.aclose())
             await _quietly("closing redis", redis.aclose())
 
     async def redis_ready() -> None:

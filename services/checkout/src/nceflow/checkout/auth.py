@@ -1,5 +1,9 @@
 """Who is asking: the marketplace's bearer JWT (`sub` = account id, `reseller` claim).
 
+A platform that binds its accounts to Microsoft tenants itself may add an `ms_tenant_id` claim
+(the customer tenant's id): the account then orders into that tenant only, and no Microsoft
+sign-in is asked for it.
+
 Production verifies the platform's tokens with keys from its JWKS URL and one pinned asymmetric
 algorithm; dev signs and verifies HS256 tokens with a local key (`mint_dev_token`). A token signed
 with any other algorithm (including `none`) is refused, and HS256 is never accepted once a JWKS
@@ -24,6 +28,10 @@ from nceflow.checkout.settings import Settings
 DEV_ALGORITHM = "HS256"
 # Ids end up in Redis keys, Kafka events and logs: keep them to safe, bounded characters.
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+# Entra tenant ids are GUIDs.
+_TENANT_ID_PATTERN = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 # A verified token is remembered at most this long (and never past its `exp`), so a key removed
 # from the JWKS stops opening the API within the same bound as PyJWKClient's key cache.
 _REMEMBER_SECONDS = 60.0
@@ -40,6 +48,8 @@ class Customer:
 
     account_id: str
     reseller_id: str
+    tenant_id: str | None = None
+    """The Microsoft tenant the platform binds this account to (`ms_tenant_id`), if it says."""
 
 
 class TokenVerifier:
@@ -108,16 +118,29 @@ class TokenVerifier:
             raise AuthenticationError("the token's sub is not a valid account id")
         if not isinstance(reseller, str) or not _ID_PATTERN.match(reseller):
             raise AuthenticationError("the token has no valid reseller claim")
+        tenant = claims.get("ms_tenant_id")
+        if tenant is not None and (
+            not isinstance(tenant, str) or not _TENANT_ID_PATTERN.match(tenant)
+        ):
+            raise AuthenticationError("the token's ms_tenant_id is not a tenant id (a GUID)")
+        customer = Customer(
+            account_id=account,
+            reseller_id=reseller,
+            tenant_id=tenant.lower() if isinstance(tenant, str) else None,
+        )
         # PyJWT checked `exp` is a number (it is required); the leeway is not extended here.
-        return Customer(account_id=account, reseller_id=reseller), float(claims["exp"])
+        return customer, float(claims["exp"])
 
 
-def mint_dev_token(account: str, reseller: str, settings: Settings) -> str:
-    """A dev token for `account` bought through `reseller`, signed with the local dev key."""
+def mint_dev_token(
+    account: str, reseller: str, settings: Settings, *, tenant_id: str | None = None
+) -> str:
+    """A dev token for `account` bought through `reseller`, signed with the local dev key
+    (with `ms_tenant_id` when `tenant_id` is given)."""
     if settings.jwt_dev_secret is None:
         raise ValueError("no dev signing key configured")
     now = datetime.now(UTC)
-    claims = {
+    claims: dict[str, Any] = {
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "sub": account,
@@ -127,4 +150,6 @@ def mint_dev_token(account: str, reseller: str, settings: Settings) -> str:
         "exp": now + settings.dev_token_lifetime,
         "jti": uuid.uuid4().hex,
     }
+    if tenant_id is not None:
+        claims["ms_tenant_id"] = tenant_id
     return jwt.encode(claims, settings.jwt_dev_secret.get_secret_value(), algorithm=DEV_ALGORITHM)

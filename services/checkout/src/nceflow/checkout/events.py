@@ -41,6 +41,7 @@ from nceflow.schemas import (
     SalesModel,
     StepCompleted,
     TenantDomainStep,
+    TenantSignInStep,
     Term,
     WizardStep,
     topics,
@@ -178,7 +179,8 @@ def _company(draft: Draft) -> CompanyProfile:
 def _tenant(draft: Draft, confirmed_by: str) -> NewTenant | ExistingTenant:
     if draft.account is not None and draft.account.kind is AccountKind.NEW:
         return NewTenant(account=AccountChoice.NEW, company=_company(draft))
-    assert draft.tenant_domain is not None
+    tenant = draft.tenant
+    assert tenant is not None
     relationship: RelationshipConfirmedByCustomer | RelationshipOnRecord
     if draft.partner_relationship is not None:
         relationship = RelationshipConfirmedByCustomer(
@@ -192,7 +194,7 @@ def _tenant(draft: Draft, confirmed_by: str) -> NewTenant | ExistingTenant:
         )
     return ExistingTenant(
         account=AccountChoice.EXISTING,
-        primary_domain=draft.tenant_domain.primary_domain,
+        primary_domain=tenant.primary_domain,
         relationship=relationship,
     )
 
@@ -225,6 +227,7 @@ def _step_data(
     | PartnerRelationshipStep
     | PartnerOfRecordStep
     | TenantDomainStep
+    | TenantSignInStep
     | McaStep
     | QualificationStep
     | ReviewStep
@@ -255,6 +258,11 @@ def _step_data(
                 id=WizardStep.TENANT_DOMAIN,
                 primary_domain=draft.tenant_domain.primary_domain,
                 customer_found=draft.tenant_domain.verified,
+            )
+        case StepId.TENANT_SIGN_IN:
+            assert draft.tenant_sign_in is not None
+            return TenantSignInStep(
+                id=WizardStep.TENANT_SIGN_IN, customer_tenant_id=draft.tenant_sign_in.tenant_id
             )
         case StepId.MCA:
             return McaStep(id=WizardStep.MCA, mca=_mca(draft))

@@ -15,7 +15,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from nceflow.checkout.domain.draft import ResellerTerms, SalesModel
+from nceflow.checkout.domain.draft import ResellerTerms, SalesModel, TenantProof
 
 RESELLER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 HttpsUrl = Annotated[str, Field(pattern=r"^https://\S+$", max_length=2048)]
@@ -37,6 +37,9 @@ class Reseller(_Entry):
     relationship_link: HttpsUrl
     mca_link: HttpsUrl
     terms_link: HttpsUrl
+    tenant_proof: TenantProof = TenantProof.SIGN_IN
+    """How an account shows that an existing tenant is its own: a Microsoft sign-in as a user of
+    it (default), or the customer's word (`declared`: the platform binds accounts itself)."""
 
     @model_validator(mode="after")
     def _ids_match_sales_model(self) -> Self:
@@ -64,6 +67,7 @@ class Reseller(_Entry):
             relationship_link=self.relationship_link,
             mca_link=self.mca_link,
             terms_link=self.terms_link,
+            tenant_proof=self.tenant_proof,
         )
 
 

@@ -15,16 +15,21 @@ from typing import Protocol
 
 import structlog
 
+from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
 from nceflow.checkout.adapters.redis_store import DraftStore, Mutation, OrderWrite
 from nceflow.checkout.auth import Customer
 from nceflow.checkout.domain.draft import (
     CustomerRecord,
     Draft,
     DraftStatus,
+    SignedInUser,
     StepChange,
     TenantLookup,
+    TenantMatch,
+    TenantOwnership,
+    TenantProof,
 )
-from nceflow.checkout.domain.errors import FieldProblem, PricesChanged
+from nceflow.checkout.domain.errors import FieldProblem, InvalidStepData, PricesChanged
 from nceflow.checkout.domain.order import (
     Order,
     OrderFailure,
@@ -33,6 +38,7 @@ from nceflow.checkout.domain.order import (
     UnorderedPart,
 )
 from nceflow.checkout.domain.pricing import PlanQuote
+from nceflow.checkout.domain.sign_in import PendingSignIn, SignInRefused
 from nceflow.checkout.domain.steps import (
     AccountInput,
     AccountKind,
@@ -47,6 +53,7 @@ from nceflow.checkout.domain.steps import (
     StepId,
     StepInput,
     TenantDomainInput,
+    TenantSignInInput,
 )
 from nceflow.checkout.events import (
     order_abandoned,
@@ -109,6 +116,24 @@ class PartnerCenter(Protocol):
     ) -> TenantLookup: ...
 
 
+class MicrosoftSignIn(Protocol):
+    """What the service needs from Microsoft's sign-in (see `adapters.microsoft_sign_in`);
+    `redeem` raises `SignInRefused` when Microsoft or its ID token says no."""
+
+    def authorize_url(self, pending: PendingSignIn) -> str: ...
+
+    async def redeem(self, pending: PendingSignIn, code: str) -> SignedInUser: ...
+
+
+@dataclass(frozen=True)
+class SignInStarted:
+    """Where to send the customer to sign in with Microsoft, and for how long it may take."""
+
+    authorize_url: str
+    state: str
+    expires_in: int
+
+
 @dataclass(frozen=True)
 class SavedStep:
     """A step's outcome as the API answers it."""
@@ -127,7 +152,11 @@ class Confirmed:
 
 
 # Steps that call the catalog or Partner Center: the draft is checked before those calls.
-_ASKS_OUTSIDE = frozenset({StepId.CART, StepId.COMPANY_PROFILE, StepId.TENANT_DOMAIN})
+_ASKS_OUTSIDE = frozenset(
+    {StepId.CART, StepId.COMPANY_PROFILE, StepId.TENANT_DOMAIN, StepId.TENANT_SIGN_IN}
+)
+# How long a customer has to sign in with Microsoft once sent there (Entra's codes live 10 min).
+SIGN_IN_LIFETIME = timedelta(minutes=10)
 
 # A step's domain change, given the facts gathered before the transaction.
 Apply = Callable[[Draft, datetime], StepChange]
@@ -147,6 +176,7 @@ class CheckoutService:
         require_tenant_match: bool = True,
         redelivery: RedeliveryPolicy | None = None,
         on_redelivered: Callable[[], None] | None = None,
+        sign_in: MicrosoftSignIn | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
@@ -157,6 +187,7 @@ class CheckoutService:
         self._require_tenant_match = require_tenant_match
         self._redelivery = redelivery or RedeliveryPolicy()
         self._on_redelivered = on_redelivered or (lambda: None)
+        self._sign_in = sign_in
         self._clock = clock
 
     def reseller_of(self, customer: Customer) -> Reseller:
@@ -172,6 +203,7 @@ class CheckoutService:
         """A new draft, with its cart when items are given (`OrderDrafted`, `StepCompleted`)."""
         reseller = self.reseller_of(customer)
         quotes = await self._catalog.quotes([item.plan_id for item in items]) if items else {}
+        bound = await self._bound_tenant(customer, reseller)
         now = self._clock()
         draft = Draft.start(
             draft_id=str(uuid.uuid4()),
@@ -180,6 +212,7 @@ class CheckoutService:
             reseller=reseller.terms(),
             now=now,
             idle_timeout=self._idle_timeout,
+            bound_tenant=bound,
         )
         events = [outbox_entry(order_drafted(draft), now)]
         if items:
@@ -213,7 +246,7 @@ class CheckoutService:
             _check_version(draft, if_match)
             draft.ensure_editable(step)
             correlation_id = draft.correlation_id
-        apply = await self._prepare(customer, correlation_id, data)
+        apply = await self._prepare(customer, draft_id, correlation_id, data)
         warnings: tuple[FieldProblem, ...] = ()
         seen: Draft | None = None
 
@@ -235,7 +268,9 @@ class CheckoutService:
         assert saved is not None
         return SavedStep(saved, warnings)
 
-    async def _prepare(self, customer: Customer, correlation_id: str, data: StepInput) -> Apply:
+    async def _prepare(
+        self, customer: Customer, draft_id: str, correlation_id: str, data: StepInput
+    ) -> Apply:
         """Gather what `step` needs from outside, and return the domain change to apply."""
         reseller = self.reseller_of(customer)
         match data:
@@ -248,7 +283,10 @@ class CheckoutService:
                     if kind is AccountKind.EXISTING
                     else None
                 )
-                return lambda d, now: d.with_account(data, record or CustomerRecord(), now)
+                bound = await self._bound_tenant(customer, reseller)
+                return lambda d, now: d.with_account(
+                    data, record or CustomerRecord(), now, bound_tenant=bound
+                )
             case CompanyProfileInput():
                 domain = f"{data.domain_prefix}.onmicrosoft.com"
                 free = await self._partner_center.domain_available(reseller, domain, correlation_id)
@@ -259,17 +297,20 @@ class CheckoutService:
                 return lambda d, now: d.with_partner_of_record(data, now)
             case TenantDomainInput(primary_domain=domain):
                 lookup = await self._partner_center.find_tenant(reseller, domain, correlation_id)
-                require = self._require_tenant_match
-                if lookup.customer_tenant_id is not None and not await self._may_order_into(
-                    customer, reseller, lookup.customer_tenant_id
-                ):
-                    # Another account's tenant: refused as an unknown domain, in any check mode.
+                ownership = await self._ownership(customer, reseller, lookup)
+                if ownership is None:
+                    # Another account's tenant (or not the one the platform's token names):
+                    # refused as an unknown domain, in any check mode.
                     return lambda d, now: d.with_tenant_domain(
                         data, TenantLookup(None), require_match=True, now=now
                     )
+                require = self._require_tenant_match
                 return lambda d, now: d.with_tenant_domain(
-                    data, lookup, require_match=require, now=now
+                    data, lookup, require_match=require, now=now, ownership=ownership
                 )
+            case TenantSignInInput():
+                user = await self._signed_in(customer, draft_id, data)
+                return lambda d, now: d.with_tenant_sign_in(user, now)
             case McaInput():
                 return lambda d, now: d.with_mca(data, now)
             case QualificationInput():
@@ -279,9 +320,96 @@ class CheckoutService:
         raise TypeError(f"no step takes {type(data).__name__}")
 
     async def _may_order_into(self, customer: Customer, reseller: Reseller, tenant_id: str) -> bool:
-        """Whether the tenant is this account's or no account's yet (for this reseller)."""
+        """Whether the tenant is this account's or no account's yet (for this reseller); with
+        the platform's `ms_tenant_id`, whether it is that one."""
+        if customer.tenant_id is not None:
+            return tenant_id.lower() == customer.tenant_id
         owner = await self._store.tenant_owner(reseller.id, tenant_id)
         return owner is None or owner == customer.account_id
+
+    async def _ownership(
+        self, customer: Customer, reseller: Reseller, lookup: TenantLookup
+    ) -> TenantOwnership | None:
+        """Why the account may order into the tenant Partner Center found (None: it may not)."""
+        tenant = lookup.customer_tenant_id
+        if customer.tenant_id is not None:
+            # The platform binds its accounts itself: only that tenant, and no proof asked.
+            return (
+                TenantOwnership.CLAIMED if tenant and tenant.lower() == customer.tenant_id else None
+            )
+        if tenant is not None:
+            owner = await self._store.tenant_owner(reseller.id, tenant)
+            if owner == customer.account_id:
+                return TenantOwnership.BOUND
+            if owner is not None:
+                return None
+        if reseller.tenant_proof is TenantProof.DECLARED:
+            return TenantOwnership.DECLARED
+        return TenantOwnership.SIGN_IN
+
+    async def _bound_tenant(self, customer: Customer, reseller: Reseller) -> TenantMatch | None:
+        """The tenant this account owns for the reseller: the one Partner Center placed its
+        first order in (and, with `ms_tenant_id`, only if it is the one the token names)."""
+        record = await self._store.customer_record(customer.account_id, reseller.id)
+        if record is None or record.customer_tenant_id is None or record.primary_domain is None:
+            return None
+        tenant = record.customer_tenant_id
+        if customer.tenant_id is not None and tenant.lower() != customer.tenant_id:
+            return None
+        if await self._store.tenant_owner(reseller.id, tenant) != customer.account_id:
+            return None
+        return TenantMatch(
+            primary_domain=record.primary_domain,
+            customer_tenant_id=tenant,
+            verified=True,
+            ownership=TenantOwnership.BOUND,
+        )
+
+    def _microsoft(self) -> MicrosoftSignIn:
+        if self._sign_in is None:
+            raise DependencyUnavailable("microsoft_sign_in", "no Microsoft sign-in configured")
+        return self._sign_in
+
+    async def start_sign_in(
+        self, customer: Customer, draft_id: str, redirect_uri: str
+    ) -> SignInStarted:
+        """Send the customer to Microsoft to sign in as a user of the draft's tenant; Microsoft
+        sends it back to `redirect_uri` (registered with the marketplace's Entra app)."""
+        draft = await self.get_draft(customer, draft_id)
+        draft.ensure_editable(StepId.TENANT_SIGN_IN)
+        tenant = draft.tenant_domain
+        assert tenant is not None  # the step applies once Partner Center found the tenant
+        assert tenant.customer_tenant_id is not None
+        pending = PendingSignIn.start(
+            draft_id=draft.id,
+            account_id=customer.account_id,
+            tenant_id=tenant.customer_tenant_id,
+            primary_domain=tenant.primary_domain,
+            redirect_uri=redirect_uri,
+        )
+        url = self._microsoft().authorize_url(pending)
+        await self._store.put_sign_in(pending, SIGN_IN_LIFETIME)
+        _log.info("microsoft sign-in started", **_ids(draft))
+        return SignInStarted(url, pending.state, int(SIGN_IN_LIFETIME.total_seconds()))
+
+    async def _signed_in(
+        self, customer: Customer, draft_id: str, data: TenantSignInInput
+    ) -> SignedInUser:
+        """Who signed in: the code redeemed once, for the sign-in this draft started."""
+        pending = await self._store.take_sign_in(customer.account_id, data.state)
+        if pending is None or pending.draft_id != draft_id:
+            raise InvalidStepData(
+                "This Microsoft sign-in has expired or was not started for this order.",
+                (FieldProblem("state", "sign in with Microsoft again"),),
+            )
+        try:
+            return await self._microsoft().redeem(pending, data.code)
+        except SignInRefused as exc:
+            _log.info("microsoft sign-in refused", order_id=draft_id, reason=str(exc))
+            raise InvalidStepData(
+                "Microsoft did not confirm the sign-in.",
+                (FieldProblem("code", "sign in with Microsoft again"),),
+            ) from exc
 
     async def confirm(
         self, customer: Customer, draft_id: str, *, idempotency_key: str, terms_accepted: bool
@@ -290,7 +418,7 @@ class CheckoutService:
         draft = await self.get_draft(customer, draft_id)
         if draft.replays_confirmation(idempotency_key):
             return Confirmed(draft.id, "confirmed", replayed=True)
-        tenant = draft.tenant_domain
+        tenant = draft.tenant
         if (
             tenant is not None
             and tenant.customer_tenant_id is not None

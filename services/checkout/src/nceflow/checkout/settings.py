@@ -17,6 +17,9 @@ from nceflow.runtime.settings import HttpServerSettings, KafkaSettings, RedisSet
 
 # A well-known key, on purpose: dev only. A JWKS URL (production) turns HS256 off entirely.
 DEV_JWT_SECRET = "nceflow-dev-only-signing-key-never-use-in-production"  # noqa: S105
+# The simulator's marketplace sign-in app (its seed): dev only.
+DEV_SIGN_IN_CLIENT_ID = "5f1d7c8e-3b2a-4c69-9e0d-6a7b8c9d0e1f"
+DEV_SIGN_IN_CLIENT_SECRET = "nceflow-dev-sign-in-secret"  # noqa: S105
 
 
 class TenantDomainCheck(StrEnum):
@@ -57,6 +60,17 @@ class Settings(HttpServerSettings):
         ge=0,
         description="Client-side limit of checkout's Partner Center calls per partner (0: none)",
     )
+    # Microsoft sign-in (proof that an account's customer is a user of an existing tenant): the
+    # marketplace's multi-tenant Entra app. The defaults are the simulator's dev registration.
+    microsoft_sign_in_authority_url: str | None = Field(
+        default=None,
+        description="Entra ID (https://login.microsoftonline.com); default: the Partner Center "
+        "authority URL",
+    )
+    microsoft_sign_in_client_id: str = DEV_SIGN_IN_CLIENT_ID
+    microsoft_sign_in_client_secret: SecretStr = SecretStr(DEV_SIGN_IN_CLIENT_SECRET)
+    microsoft_sign_in_timeout_seconds: float = Field(default=10.0, gt=0)
+
     resellers_file: Path | None = Field(
         default=None, description="Reseller directory (JSON); default: the dev directory shipped"
     )

@@ -12,6 +12,8 @@ import httpx
 
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings
+from nceflow.partner_center_sim import testing as sim
+from nceflow.partner_center_sim.seed import load_seed
 
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
 CONTACT = {
@@ -29,6 +31,44 @@ PROFILE = {
     "country": "US",
     **CONTACT,
 }
+
+
+# Registered with the simulator's sign-in app (any loopback port, as Entra allows).
+SIGN_IN_REDIRECT_URI = "http://127.0.0.1/sign-in/microsoft/callback"
+
+
+def seeded_user(domain: str) -> str:
+    """The simulator's user of the seeded customer tenant with that domain."""
+    return load_seed().customer_by_domain(domain).users[0].user_principal_name
+
+
+async def microsoft_callback(
+    client: httpx.AsyncClient, headers: dict[str, str], draft_id: str, username: str
+) -> dict[str, str]:
+    """Start the draft's Microsoft sign-in and sign in as `username` in the simulator, as the
+    customer's browser would: the query Microsoft sends back to the redirect URI."""
+    started = await client.post(
+        f"/v1/drafts/{draft_id}/microsoft-sign-in",
+        json={"redirect_uri": SIGN_IN_REDIRECT_URI},
+        headers=headers,
+    )
+    assert started.status_code == 201, started.text
+    async with httpx.AsyncClient(timeout=10) as browser:
+        back = await sim.sign_in(browser, started.json()["authorize_url"], username)
+    return dict(back.params)
+
+
+async def sign_in_with_microsoft(
+    client: httpx.AsyncClient, headers: dict[str, str], draft_id: str, username: str
+) -> httpx.Response:
+    """The `tenant_sign_in` step done as `username`: checkout's answer to the callback."""
+    query = await microsoft_callback(client, headers, draft_id, username)
+    assert "code" in query, query
+    return await client.put(
+        f"/v1/drafts/{draft_id}/steps/tenant_sign_in",
+        json={"code": query["code"], "state": query["state"]},
+        headers=headers,
+    )
 
 
 @dataclass(frozen=True)
@@ -70,9 +110,14 @@ async def buy_through_the_wizard(
     form = answers(path)
     while draft["current_step"] != "review":
         step = draft["current_step"]
-        saved = await client.put(
-            f"/v1/drafts/{draft_id}/steps/{step}", json=form[step], headers=headers
-        )
+        if step == "tenant_sign_in":
+            saved = await sign_in_with_microsoft(
+                client, headers, draft_id, seeded_user(path.domain)
+            )
+        else:
+            saved = await client.put(
+                f"/v1/drafts/{draft_id}/steps/{step}", json=form[step], headers=headers
+            )
         assert saved.status_code == 200, f"{path.name} {step}: {saved.text}"
         draft = saved.json()
     bought = await client.post(

@@ -22,6 +22,7 @@ from nceflow.partner_center_sim.routes import (
 )
 from nceflow.partner_center_sim.seed import load_seed
 from nceflow.partner_center_sim.settings import Settings
+from nceflow.partner_center_sim.sign_in import router as sign_in_router
 from nceflow.runtime.health import health_router
 
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PartnerCenterHeadersMiddleware)
     app.include_router(health_router("partner_center_sim"))
     app.include_router(entra_router)
+    app.include_router(sign_in_router)
     for module in (customers, agreements, partners, catalog, carts, orders):
         app.include_router(module.router)
     app.include_router(control.router)

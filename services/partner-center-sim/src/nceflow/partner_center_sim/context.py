@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from nceflow.partner_center_sim.faults import FaultRegistry
+from nceflow.partner_center_sim.id_tokens import SignInAuthority
 from nceflow.partner_center_sim.ratelimit import PartnerRateLimiter
 from nceflow.partner_center_sim.requestlog import RequestLog
 from nceflow.partner_center_sim.runtime_config import RuntimeConfig
@@ -28,6 +29,8 @@ class SimContext:
     faults: FaultRegistry
     requests: RequestLog
     limiter: PartnerRateLimiter
+    sign_in: SignInAuthority
+    """The ID-token signing key and sign-in codes (the key survives a reset)."""
 
     def reset(self) -> None:
         """Back to the seed: data, faults, request log, throttling and runtime configuration.
@@ -54,6 +57,7 @@ def build_context(settings: Settings, seed: Seed) -> SimContext:
         faults=FaultRegistry(settings.random_seed),
         requests=RequestLog(settings.request_log_size),
         limiter=PartnerRateLimiter(),
+        sign_in=SignInAuthority(),
     )
 
 

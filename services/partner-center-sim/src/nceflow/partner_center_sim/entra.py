@@ -2,13 +2,15 @@
 
 `POST /{tenant}/oauth2/token` (v1: `resource`) and `POST /{tenant}/oauth2/v2.0/token`
 (v2: `scope`), form-encoded, with `grant_type` `client_credentials` (App-only) or
-`refresh_token` (App+User). Failures use Entra's OAuth error JSON (`error`,
+`refresh_token` (App+User); and, v2 only, `authorization_code` for the marketplace's sign-in
+app (an `id_token`, see `sign_in.py`). Failures use Entra's OAuth error JSON (`error`,
 `error_description`, `error_codes`, ...). As at Entra, v1 answers `expires_in` as a string of
 seconds and v2 as a number.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from typing import Any
@@ -20,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from nceflow.partner_center_sim.auth import ContextDep
 from nceflow.partner_center_sim.context import SimContext
 from nceflow.partner_center_sim.seed import Partner
+from nceflow.partner_center_sim.sign_in import issuer_base, pkce_matches, sign_in_app
 from nceflow.partner_center_sim.tokens import TokenKind
 
 router = APIRouter(tags=["entra"])
@@ -148,6 +151,8 @@ async def _token(request: Request, ctx: SimContext, tenant: str, v2: bool) -> Re
     try:
         form = _form(await request.body(), request.headers.get("content-type", ""))
         grant_type = _required(form, "grant_type")
+        if grant_type == "authorization_code" and v2:
+            return _redeem_code(request, ctx, form)
         if grant_type not in {"client_credentials", "refresh_token"}:
             raise OAuthError(
                 400,
@@ -192,6 +197,89 @@ async def _token(request: Request, ctx: SimContext, tenant: str, v2: bool) -> Re
     body["access_token"] = access_token
     if kind is TokenKind.APP_USER:
         body["refresh_token"] = ctx.tokens.issue_refresh(partner.key)
+    return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def _redeem_code(request: Request, ctx: SimContext, form: dict[str, str]) -> Response:
+    """`grant_type=authorization_code`: the sign-in app's code, for an ID token."""
+    client_id = _required(form, "client_id")
+    app = sign_in_app(ctx, client_id)
+    if app is None:
+        raise OAuthError(
+            400,
+            "unauthorized_client",
+            700016,
+            f"Application with identifier '{client_id}' was not found in the directory.",
+        )
+    secret = form.get("client_secret")
+    if not secret:
+        raise OAuthError(
+            401,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or "
+            "'client_secret'.",
+        )
+    if not secrets.compare_digest(secret, app.client_secret.get_secret_value()):
+        raise OAuthError(
+            401,
+            "invalid_client",
+            7000215,
+            "Invalid client secret provided. Ensure the secret being sent in the request is "
+            "the client secret value, not the client secret ID.",
+        )
+    grant = ctx.sign_in.redeem(_required(form, "code"))
+    if grant is None or grant.client_id.lower() != app.client_id.lower():
+        raise OAuthError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed.")
+    if grant.redeemed:
+        raise OAuthError(
+            400,
+            "invalid_grant",
+            54005,
+            "OAuth2 Authorization code was already redeemed, please retry with a new valid "
+            "code or use an existing refresh token.",
+        )
+    if grant.expires_at <= time.time():
+        raise OAuthError(
+            400,
+            "invalid_grant",
+            70008,
+            "The provided authorization code or refresh token has expired due to inactivity.",
+        )
+    if form.get("redirect_uri") != grant.redirect_uri:
+        raise OAuthError(
+            400,
+            "invalid_grant",
+            50011,
+            "The redirect URI does not match the one of the authorization request.",
+        )
+    if grant.code_challenge is not None:
+        verifier = form.get("code_verifier", "")
+        if not verifier:
+            raise OAuthError(
+                400,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'code_verifier'.",
+            )
+        if not pkce_matches(grant, verifier):
+            raise OAuthError(
+                400,
+                "invalid_grant",
+                501481,
+                "The Code_Verifier does not match the code_challenge supplied in the "
+                "authorization request.",
+            )
+    lifetime = 3600
+    body = {
+        "token_type": "Bearer",
+        "scope": grant.scope,
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        # Opaque: the marketplace asked for no API, only who the user is.
+        "access_token": "sim-user." + secrets.token_urlsafe(32),
+        "id_token": ctx.sign_in.id_token(issuer_base(request), grant),
+    }
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 

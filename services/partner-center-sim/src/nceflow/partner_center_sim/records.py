@@ -55,6 +55,17 @@ class CustomerRecord:
     qualifications: list[QualificationRecord] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A user of a customer tenant who can sign in with Microsoft."""
+
+    object_id: str
+    user_principal_name: str
+    display_name: str
+    password: str
+    tenant_id: str
+
+
 @dataclass(slots=True)
 class CartLine:
     """A line of a cart."""

@@ -46,6 +46,24 @@ class PartnerApp(SeedModel):
     user_principal_name: str
 
 
+class SignInApp(SeedModel):
+    """The marketplace's multi-tenant Entra app that signs customers in (OpenID Connect)."""
+
+    client_id: str
+    client_secret: SecretStr
+    name: str
+    redirect_uris: tuple[str, ...] = Field(min_length=1)
+
+
+class SeedUser(SeedModel):
+    """A user of a customer tenant, who can sign in with Microsoft."""
+
+    object_id: str
+    user_principal_name: str
+    display_name: str
+    password: SecretStr
+
+
 class IndirectReseller(SeedModel):
     """An indirect reseller linked to an indirect provider."""
 
@@ -99,6 +117,7 @@ class SeedCustomer(SeedModel):
     relationships: tuple[CustomerRelationship, ...]
     mca_accepted_on: datetime | None = None
     qualifications: tuple[str, ...] = ()
+    users: tuple[SeedUser, ...] = ()
 
 
 class TermPrice(SeedModel):
@@ -171,6 +190,7 @@ class Seed(SeedModel):
     taken_domains: tuple[str, ...]
     mca_template_id: str
     catalog: Catalog
+    sign_in_apps: tuple[SignInApp, ...] = ()
 
     def partner(self, key: str) -> Partner:
         """The seeded partner named `key` (`direct` or `indirect`)."""

@@ -41,6 +41,7 @@ from nceflow.partner_center_sim.records import (
     OrderRecord,
     PartnerLink,
     QualificationRecord,
+    UserRecord,
 )
 from nceflow.partner_center_sim.seed import Partner, Seed
 
@@ -97,6 +98,7 @@ class SimState:
         self.orders: dict[str, OrderRecord] = {}
         self.taken_domains: set[str] = set()
         self.replays: dict[tuple[str, str, str, str], Replay] = {}
+        self.users: dict[str, UserRecord] = {}  # lower-case user principal name -> user
         self.reset()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -108,6 +110,17 @@ class SimState:
         self.orders = {}
         self.replays = {}
         self.taken_domains = {d.lower() for d in self.seed.taken_domains}
+        self.users = {
+            user.user_principal_name.lower(): UserRecord(
+                object_id=user.object_id,
+                user_principal_name=user.user_principal_name,
+                display_name=user.display_name,
+                password=user.password.get_secret_value(),
+                tenant_id=customer.id,
+            )
+            for customer in self.seed.customers
+            for user in customer.users
+        }
 
     def _seed_customer(self, customer_id: str) -> CustomerRecord:
         seeded = next(c for c in self.seed.customers if c.id == customer_id)
@@ -216,6 +229,15 @@ class SimState:
         )
         self.customers[tenant_id] = record
         password = secrets.token_urlsafe(12)
+        # The new tenant's global admin can sign in with Microsoft (e.g. to prove the tenant).
+        admin = f"admin@{record.domain}"
+        self.users[admin] = UserRecord(
+            object_id=str(uuid.uuid4()),
+            user_principal_name=admin,
+            display_name=f"{record.company_name} admin",
+            password=password,
+            tenant_id=tenant_id,
+        )
         return record, password
 
     def accept_relationship(self, customer_id: str, partner_key: str | None) -> CustomerRecord:

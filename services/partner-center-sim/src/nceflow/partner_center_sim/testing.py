@@ -6,6 +6,8 @@ example) that want a simulator with chosen settings in their own process.
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 import time
 import uuid
@@ -20,6 +22,29 @@ from nceflow.partner_center_sim.seed import Partner, Seed
 from nceflow.partner_center_sim.settings import Settings
 
 PC_RESOURCE = "https://api.partnercenter.microsoft.com"
+DEV_PASSWORD = "nceflow-dev-password"  # noqa: S105 - every seeded user's, dev only
+_HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
+
+
+async def sign_in(
+    http: httpx.AsyncClient, authorize_url: str, username: str, password: str = DEV_PASSWORD
+) -> httpx.URL:
+    """Sign in at the simulator's authorize URL as a browser would (the page, then its form)
+    and return where Microsoft sends the browser: the redirect URI with `code` and `state`, or
+    with `error`. A sign-in the page refuses (wrong password, another tenant's user) returns
+    the authorize URL itself, without a code."""
+    page = await http.get(authorize_url)
+    if page.status_code == 302:
+        return httpx.URL(page.headers["location"])
+    assert page.status_code == 200, page.text
+    form = {name: html.unescape(value) for name, value in _HIDDEN.findall(page.text)}
+    answer = await http.post(
+        str(page.url.copy_with(query=None)), data={**form, "login": username, "passwd": password}
+    )
+    if answer.status_code == 302:
+        return httpx.URL(answer.headers["location"])
+    assert answer.status_code == 200, answer.text
+    return page.url
 
 
 class ServerThread:

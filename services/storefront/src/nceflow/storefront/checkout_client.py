@@ -190,6 +190,13 @@ class Order(_Read):
     failure: OrderFailure | None = None
 
 
+class SignInStart(_Read):
+    """Where to send the customer to sign in with Microsoft for a draft's tenant."""
+
+    authorize_url: str
+    state: str
+
+
 class CheckoutClient:
     """Typed calls to the checkout API, each with the customer's bearer token."""
 
@@ -258,6 +265,18 @@ class CheckoutClient:
         return await send(
             self._http, SERVICE, submit.method.upper(), submit.href, json=data, headers=headers
         )
+
+    async def start_sign_in(self, token: str, draft_id: str, redirect_uri: str) -> SignInStart:
+        """Start the draft's Microsoft sign-in; Microsoft comes back to `redirect_uri`."""
+        response = await send(
+            self._http,
+            SERVICE,
+            "POST",
+            f"/v1/drafts/{draft_id}/microsoft-sign-in",
+            json={"redirect_uri": redirect_uri},
+            headers=self._auth(token),
+        )
+        return SignInStart.model_validate(response.json())
 
     async def cancel_draft(self, token: str, draft_id: str) -> None:
         """Cancel the draft (an emptied cart)."""

@@ -94,6 +94,20 @@ class Session:
     def cart_count(self, value: int) -> None:
         self._data["cart_count"] = value
 
+    # ----------------------------------------------------------------------- Microsoft sign-in
+
+    def expect_microsoft(self, state: str, draft_id: str) -> None:
+        """Remember the sign-in sent to Microsoft, to know its answer when it comes back."""
+        self._data["microsoft_sign_in"] = {"state": state, "draft_id": draft_id}
+
+    def microsoft_answered(self, state: str) -> str | None:
+        """The draft whose sign-in Microsoft answers with `state` (forgotten: answered once)."""
+        pending = self._data.pop("microsoft_sign_in", None)
+        if not isinstance(pending, dict) or pending.get("state") != state:
+            return None
+        draft_id = pending.get("draft_id")
+        return draft_id if isinstance(draft_id, str) else None
+
     # ------------------------------------------------------------------------------- notices
 
     def notify(self, message: str) -> None:

@@ -29,6 +29,7 @@ from nceflow.schemas.checkout import (
     ReviewStep,
     StepCompleted,
     TenantDomainStep,
+    TenantSignInStep,
     totals_of,
 )
 from nceflow.schemas.envelope import (
@@ -118,6 +119,7 @@ __all__ = [
     "SalesModel",
     "StepCompleted",
     "TenantDomainStep",
+    "TenantSignInStep",
     "Term",
     "WizardStep",
     "from_kafka",

@@ -30,6 +30,7 @@ from nceflow.schemas.values import (
     IdempotencyKey,
     Money,
     OnMicrosoftDomain,
+    PartnerCenterId,
     PersonName,
     PhoneNumber,
     Qualification,
@@ -340,6 +341,16 @@ class TenantDomainStep(ContractModel):
     only when checkout is set to leave that check to fulfilment)."""
 
 
+class TenantSignInStep(ContractModel):
+    """The customer signed in with Microsoft as a user of the existing tenant, proving that the
+    marketplace account may order into it."""
+
+    id: Literal[WizardStep.TENANT_SIGN_IN]
+    """Step id."""
+    customer_tenant_id: PartnerCenterId
+    """The tenant the signed-in user belongs to (the ID token's `tid`)."""
+
+
 class McaStep(ContractModel):
     """The customer accepted the Microsoft Customer Agreement."""
 
@@ -374,6 +385,7 @@ StepData = Annotated[
     | PartnerRelationshipStep
     | PartnerOfRecordStep
     | TenantDomainStep
+    | TenantSignInStep
     | McaStep
     | QualificationStep
     | ReviewStep,

@@ -150,6 +150,7 @@ class WizardStep(StrEnum):
     PARTNER_RELATIONSHIP = "partner_relationship"
     PARTNER_OF_RECORD = "partner_of_record"
     TENANT_DOMAIN = "tenant_domain"
+    TENANT_SIGN_IN = "tenant_sign_in"
     MCA = "mca"
     QUALIFICATION = "qualification"
     REVIEW = "review"

@@ -23,6 +23,7 @@ from redis.exceptions import WatchError
 
 from nceflow.checkout.domain.draft import CustomerRecord, Draft
 from nceflow.checkout.domain.order import Order, OrderStatus
+from nceflow.checkout.domain.sign_in import PendingSignIn
 
 SHARDS: Final = 16
 """Outbox shards. Part of the key layout: changing it strands drafts in their old shard."""
@@ -118,6 +119,10 @@ class Keys:
     def customer_record(self, shard: int, reseller_id: str, account_id: str) -> str:
         return f"{self.base}:customer:{self.tag(shard)}:{reseller_id}:{account_id}"
 
+    def sign_in(self, shard: int, state: str) -> str:
+        """A Microsoft sign-in in progress, by its `state` (expires by itself)."""
+        return f"{self.base}:sign-in:{self.tag(shard)}:{state}"
+
     def tenant_owner(self, reseller_id: str, tenant_id: str) -> str:
         """The account a customer tenant is bound to, for one reseller (a key of its own slot:
         only ever read or set alone)."""
@@ -157,6 +162,10 @@ def _text(raw: object) -> str:
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def _ms_of(span: timedelta) -> int:
+    return max(1, int(span.total_seconds() * 1000))
 
 
 class DraftStore:
@@ -424,6 +433,18 @@ class DraftStore:
             return account_id
         owner = await self._redis.get(key)
         return account_id if owner is None else _text(owner)
+
+    async def put_sign_in(self, pending: PendingSignIn, lifetime: timedelta) -> None:
+        """Remember a sign-in until Microsoft sends the customer back (at most `lifetime`)."""
+        shard = self.keys.shard_of(pending.account_id)
+        key = self.keys.sign_in(shard, pending.state)
+        await self._redis.set(key, pending.model_dump_json(), px=_ms_of(lifetime))
+
+    async def take_sign_in(self, account_id: str, state: str) -> PendingSignIn | None:
+        """The account's sign-in with this `state`, removed: a code is redeemed once."""
+        key = self.keys.sign_in(self.keys.shard_of(account_id), state)
+        raw = await self._redis.getdel(key)
+        return None if raw is None else PendingSignIn.model_validate_json(raw)
 
     async def put_customer_record(
         self, account_id: str, reseller_id: str, record: CustomerRecord

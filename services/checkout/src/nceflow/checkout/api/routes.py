@@ -17,6 +17,8 @@ from nceflow.checkout.api.schemas import (
     OrderList,
     OrderView,
     Problem,
+    SignInRequest,
+    SignInStartedView,
 )
 from nceflow.checkout.auth import AuthenticationError, Customer, TokenVerifier
 from nceflow.checkout.domain.draft import Draft
@@ -151,6 +153,32 @@ def build_router() -> APIRouter:
 
     for step in StepId:
         _add_step_route(router, step, STEP_INPUTS[step])
+
+    @router.post(
+        "/drafts/{draft_id}/microsoft-sign-in",
+        status_code=status.HTTP_201_CREATED,
+        response_model=SignInStartedView,
+        summary="Start a Microsoft sign-in for the tenant_sign_in step",
+        tags=["steps"],
+    )
+    async def start_sign_in(
+        draft_id: DraftId, body: SignInRequest, service: Service, customer: CurrentCustomer
+    ) -> Response:
+        """Where to send the customer to sign in as a user of the draft's tenant. Microsoft
+        sends it back to `redirect_uri` with `code` and `state`: save those as the
+        `tenant_sign_in` step (once; a new sign-in starts here again)."""
+        started = await service.start_sign_in(customer, draft_id, body.redirect_uri)
+        view = SignInStartedView(
+            authorize_url=started.authorize_url,
+            state=started.state,
+            expires_in=started.expires_in,
+        )
+        return Response(
+            view.model_dump_json(),
+            status_code=201,
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
 
     @router.post(
         "/drafts/{draft_id}/confirm",

@@ -8,7 +8,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nceflow.checkout.domain.draft import Draft, DraftStatus, SalesModel, StepStatus
+from nceflow.checkout.domain.draft import (
+    Draft,
+    DraftStatus,
+    SalesModel,
+    StepStatus,
+    TenantOwnership,
+)
 from nceflow.checkout.domain.errors import FieldProblem
 from nceflow.checkout.domain.forms import STEP_TITLES, Form, form_of
 from nceflow.checkout.domain.order import Order, OrderStatus
@@ -32,6 +38,36 @@ class ConfirmRequest(_Request):
     """`POST /v1/drafts/{id}/confirm` (Buy)."""
 
     terms_accepted: bool
+
+
+class SignInRequest(_Request):
+    """`POST /v1/drafts/{id}/microsoft-sign-in`: where Microsoft sends the customer back."""
+
+    redirect_uri: Annotated[
+        str,
+        Field(
+            pattern=r"^https?://[^\s#?]+$",
+            max_length=2048,
+            description="A redirect URI registered with the marketplace's Entra app; Microsoft "
+            "sends `code` and `state` there, to be saved as the tenant_sign_in step",
+        ),
+    ]
+
+
+class SignInStartedView(BaseModel):
+    """Send the customer's browser to `authorize_url`; the sign-in must end within `expires_in`
+    seconds."""
+
+    authorize_url: str
+    state: str
+    expires_in: int
+
+
+class TenantView(BaseModel):
+    """The existing Microsoft tenant the order goes to, and why this account may order into it."""
+
+    primary_domain: str
+    ownership: TenantOwnership
 
 
 class FieldError(BaseModel):
@@ -127,6 +163,11 @@ class DraftView(BaseModel):
     steps: list[StepView]
     data: dict[str, dict[str, Any]] = Field(description="Saved data, per step id")
     cart: CartView | None
+    tenant: TenantView | None = Field(
+        default=None,
+        description="An existing account's tenant, once known: the account's own (`bound`, "
+        "no domain asked) or the one it named",
+    )
     form: Form | None = Field(
         description="The form of the step asked for with `?step=` (a done step, to edit it), "
         "else of the current step; null when no step is current"
@@ -177,6 +218,11 @@ class DraftView(BaseModel):
             ],
             data=data,
             cart=CartView.of(draft.cart) if draft.cart is not None else None,
+            tenant=(
+                TenantView(primary_domain=tenant.primary_domain, ownership=tenant.ownership)
+                if (tenant := draft.tenant) is not None
+                else None
+            ),
             form=form if form is not None else form_of(draft),
             warnings=[FieldError.of(problem) for problem in warnings],
             links=links,

@@ -44,6 +44,28 @@ from nceflow.checkout.domain.steps import (
 )
 
 
+class TenantProof(StrEnum):
+    """How a reseller lets an account show that an existing tenant is its own (reseller setting)."""
+
+    SIGN_IN = "sign_in"
+    """The customer signs in with Microsoft as a user of the tenant (the default)."""
+    DECLARED = "declared"
+    """The customer's word is taken (for platforms that bind accounts to tenants themselves)."""
+
+
+class TenantOwnership(StrEnum):
+    """Why this account may order into the tenant its draft names."""
+
+    BOUND = "bound"
+    """The tenant is this account's: Partner Center placed an order for it there before."""
+    CLAIMED = "claimed"
+    """The platform's token names the tenant (`ms_tenant_id`)."""
+    DECLARED = "declared"
+    """The reseller takes the customer's word (`tenant_proof: declared`)."""
+    SIGN_IN = "sign_in"
+    """Not known yet: the customer must sign in with Microsoft as a user of the tenant."""
+
+
 class DraftStatus(StrEnum):
     """Where the draft is in its life. Only `open` drafts change."""
 
@@ -88,6 +110,7 @@ class ResellerTerms(_Value):
     relationship_link: str
     mca_link: str
     terms_link: str
+    tenant_proof: TenantProof = TenantProof.SIGN_IN
 
 
 class CustomerRecord(_Value):
@@ -113,6 +136,22 @@ class TenantMatch(_Value):
     primary_domain: str
     customer_tenant_id: str | None
     verified: bool
+    ownership: TenantOwnership = TenantOwnership.SIGN_IN
+
+
+class SignedInUser(_Value):
+    """Who signed in with Microsoft, as the ID token that checkout verified says."""
+
+    tenant_id: str
+    """The user's tenant (`tid`)."""
+    username: str
+    """`preferred_username`, to show whom the customer signed in as."""
+
+
+class TenantSignIn(SignedInUser):
+    """The proof that the customer is a user of the draft's tenant."""
+
+    signed_in_at: datetime
 
 
 class McaAcceptance(McaInput):
@@ -173,6 +212,9 @@ class Draft(_Value):
     expires_at: datetime
     idle_timeout: timedelta
     customer_record: CustomerRecord | None = None
+    bound_tenant: TenantMatch | None = None
+    """The tenant this account owns for the reseller, when it has one: an existing-account
+    draft orders into it without asking for the domain or a sign-in again."""
 
     cart: PricedCart | None = None
     account: AccountInput | None = None
@@ -180,6 +222,7 @@ class Draft(_Value):
     partner_relationship: PartnerRelationshipInput | None = None
     partner_of_record: PartnerOfRecordInput | None = None
     tenant_domain: TenantMatch | None = None
+    tenant_sign_in: TenantSignIn | None = None
     mca: McaAcceptance | None = None
     qualification: QualificationInput | None = None
     review: ReviewInput | None = None
@@ -201,6 +244,7 @@ class Draft(_Value):
         reseller: ResellerTerms,
         now: datetime,
         idle_timeout: timedelta,
+        bound_tenant: TenantMatch | None = None,
     ) -> Self:
         """A new, empty draft; it expires after `idle_timeout` without a change."""
         return cls(
@@ -208,6 +252,7 @@ class Draft(_Value):
             account_id=account_id,
             correlation_id=correlation_id,
             reseller=reseller,
+            bound_tenant=bound_tenant,
             created_at=now,
             updated_at=now,
             expires_at=now + idle_timeout,
@@ -230,9 +275,26 @@ class Draft(_Value):
             case StepId.PARTNER_OF_RECORD:
                 return self.reseller.sales_model is SalesModel.INDIRECT
             case StepId.TENANT_DOMAIN:
-                return None if kind is None else kind is AccountKind.EXISTING
+                if kind is None:
+                    return None
+                return kind is AccountKind.EXISTING and self.bound_tenant is None
+            case StepId.TENANT_SIGN_IN:
+                if kind is None:
+                    return None
+                if kind is AccountKind.NEW or self.bound_tenant is not None:
+                    return False
+                if self.tenant_domain is None:
+                    return None
+                return self.tenant_domain.ownership is TenantOwnership.SIGN_IN
             case _:
                 return True
+
+    @property
+    def tenant(self) -> TenantMatch | None:
+        """The existing tenant the order goes to: the account's own, or the one it named."""
+        if self.account is None or self.account.kind is not AccountKind.EXISTING:
+            return None
+        return self.bound_tenant or self.tenant_domain
 
     def data_of(self, step: StepId) -> BaseModel | None:
         """The data saved for `step`, if any."""
@@ -309,12 +371,18 @@ class Draft(_Value):
         return self._save(StepId.CART, {"cart": price_cart(items, quotes)}, now)
 
     def with_account(
-        self, data: AccountInput, record: CustomerRecord | None, now: datetime
+        self,
+        data: AccountInput,
+        record: CustomerRecord | None,
+        now: datetime,
+        bound_tenant: TenantMatch | None = None,
     ) -> StepChange:
-        """Save the account choice; `record` is what is on record for an existing account."""
+        """Save the account choice; `record` is what is on record for an existing account and
+        `bound_tenant` the tenant the account owns (looked up again: it may be new since)."""
         self.ensure_editable(StepId.ACCOUNT)
         record = record if data.kind is AccountKind.EXISTING else None
-        return self._save(StepId.ACCOUNT, {"account": data, "customer_record": record}, now)
+        update = {"account": data, "customer_record": record, "bound_tenant": bound_tenant}
+        return self._save(StepId.ACCOUNT, update, now)
 
     def with_company_profile(
         self, data: CompanyProfileInput, *, domain_available: bool, now: datetime
@@ -368,12 +436,16 @@ class Draft(_Value):
         *,
         require_match: bool,
         now: datetime,
+        ownership: TenantOwnership = TenantOwnership.SIGN_IN,
     ) -> StepChange:
         """Save the existing tenant's domain.
 
         `lookup` is Partner Center's answer (None when it was not asked). Without a match the step
         fails when `require_match`, else it is saved unverified with a warning: a relationship
         accepted minutes ago may not show yet, and fulfilment checks again before ordering.
+        `ownership` says why the account may order into the tenant (the service decides it);
+        `sign_in` puts the Microsoft sign-in step next. A sign-in made for another tenant is
+        dropped: it proves nothing about this one.
         """
         self.ensure_editable(StepId.TENANT_DOMAIN)
         if lookup is not None and lookup.found:
@@ -381,16 +453,53 @@ class Draft(_Value):
                 primary_domain=data.primary_domain,
                 customer_tenant_id=lookup.customer_tenant_id,
                 verified=True,
+                ownership=ownership,
             )
-            return self._save(StepId.TENANT_DOMAIN, {"tenant_domain": match}, now)
+            return self._save(StepId.TENANT_DOMAIN, self._with_tenant(match), now)
         problem = self._unknown_tenant(data.primary_domain)
-        if require_match:
+        if require_match or ownership is not TenantOwnership.DECLARED:
+            # Nothing can be proven about a tenant Partner Center does not show.
             raise self._unknown_tenant_error(data.primary_domain)
         match = TenantMatch(
-            primary_domain=data.primary_domain, customer_tenant_id=None, verified=False
+            primary_domain=data.primary_domain,
+            customer_tenant_id=None,
+            verified=False,
+            ownership=ownership,
         )
-        change = self._save(StepId.TENANT_DOMAIN, {"tenant_domain": match}, now)
+        change = self._save(StepId.TENANT_DOMAIN, self._with_tenant(match), now)
         return StepChange(change.draft, change.step, change.changed, change.dropped, (problem,))
+
+    def _with_tenant(self, match: TenantMatch) -> dict[str, Any]:
+        update: dict[str, Any] = {"tenant_domain": match}
+        proof = self.tenant_sign_in
+        if proof is not None and proof.tenant_id != match.customer_tenant_id:
+            update["tenant_sign_in"] = None
+        return update
+
+    def with_tenant_sign_in(self, user: SignedInUser, now: datetime) -> StepChange:
+        """Save the Microsoft sign-in: the user must belong to the tenant the draft names."""
+        self.ensure_editable(StepId.TENANT_SIGN_IN)
+        tenant = self.tenant_domain
+        assert tenant is not None  # the step applies only once the tenant is known
+        if user.tenant_id != tenant.customer_tenant_id:
+            raise InvalidStepData(
+                f"You signed in as {user.username}, who is not a user of {tenant.primary_domain}.",
+                (
+                    FieldProblem(
+                        "code",
+                        f"sign in with a work account of {tenant.primary_domain}; "
+                        f"{user.username} belongs to another organisation",
+                    ),
+                ),
+            )
+        proof = TenantSignIn(**user.model_dump(), signed_in_at=now)
+        previous = self.tenant_sign_in
+        if (
+            previous is not None
+            and previous.model_dump(exclude={"signed_in_at"}) == user.model_dump()
+        ):
+            proof = previous  # signing in again as the same user is not a change
+        return self._save(StepId.TENANT_SIGN_IN, {"tenant_sign_in": proof}, now)
 
     def refuse_tenant(self, domain: str) -> InvalidStepData:
         """The error for a tenant this account may not order into (bound to another account):

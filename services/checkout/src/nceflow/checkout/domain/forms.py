@@ -128,6 +128,7 @@ STEP_TITLES: dict[StepId, str] = {
     StepId.PARTNER_RELATIONSHIP: "Partner relationship",
     StepId.PARTNER_OF_RECORD: "Partner of Record Attestation",
     StepId.TENANT_DOMAIN: "Primary domain",
+    StepId.TENANT_SIGN_IN: "Sign in with Microsoft",
     StepId.MCA: "MCA Acceptance",
     StepId.QUALIFICATION: "Qualification",
     StepId.REVIEW: "Review Order",
@@ -217,6 +218,11 @@ def form_for(draft: Draft, step: StepId) -> Form:
                 "You can choose to create a new Microsoft CSP account or use an existing "
                 "Microsoft CSP account."
             )
+            existing = "Use an existing Microsoft CSP account"
+            if draft.bound_tenant is not None:
+                domain = draft.bound_tenant.primary_domain
+                description += f" Your Microsoft CSP account: {domain}."
+                existing = f"Use your Microsoft CSP account: {domain}"
             fields = [
                 FormField(
                     name="kind",
@@ -224,7 +230,7 @@ def form_for(draft: Draft, step: StepId) -> Form:
                     label="Microsoft CSP account",
                     options=[
                         Option(value="new", label="Create a new Microsoft CSP account"),
-                        Option(value="existing", label="Use an existing Microsoft CSP account"),
+                        Option(value="existing", label=existing),
                     ],
                 )
             ]
@@ -296,6 +302,17 @@ def form_for(draft: Draft, step: StepId) -> Form:
                     help="For example contoso.onmicrosoft.com",
                 )
             ]
+        case StepId.TENANT_SIGN_IN:
+            domain = draft.tenant_domain.primary_domain if draft.tenant_domain else ""
+            description = (
+                f"To order for {domain}, sign in with a Microsoft work account of that "
+                "organisation. Microsoft tells us only which organisation you belong to; "
+                "your password stays with Microsoft."
+            )
+            sign_in = f"/v1/drafts/{draft.id}/microsoft-sign-in"
+            links = [Link(rel="microsoft_sign_in", href=sign_in, text="Sign in with Microsoft")]
+            submit = Submit(label="Sign in with Microsoft", method="POST", href=sign_in)
+            fields = []
         case StepId.MCA:
             description = (
                 "Confirm that you have accepted the Microsoft Customer Agreement by selecting Yes. "
@@ -372,6 +389,8 @@ def review_summary(draft: Draft) -> list[SummarySection]:
             for label, text in [_summary_entry(field)]
             if text
         ]
+        if step is StepId.TENANT_SIGN_IN and draft.tenant_sign_in is not None:
+            entries.append(SummaryEntry(label="Signed in as", value=draft.tenant_sign_in.username))
         if step is StepId.MCA and draft.mca is not None:
             entries.append(
                 SummaryEntry(label="Date agreed", value=draft.mca.date_agreed.date().isoformat())

@@ -22,6 +22,8 @@ DOMAIN_PATTERN = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,6
 EMAIL_PATTERN = r"^[^@\s]{1,64}@" + DOMAIN_PATTERN.removeprefix("^")
 PHONE_PATTERN = r"^\+?[0-9 ()./-]{4,30}$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
+# The `state` of a Microsoft sign-in: what checkout issued (URL-safe base64), nothing else.
+SIGN_IN_STATE_PATTERN = r"^[A-Za-z0-9_-]{16,128}$"
 MAX_CART_ITEMS = 20
 MAX_QUANTITY = 100_000
 
@@ -35,6 +37,7 @@ class StepId(StrEnum):
     PARTNER_RELATIONSHIP = "partner_relationship"
     PARTNER_OF_RECORD = "partner_of_record"
     TENANT_DOMAIN = "tenant_domain"
+    TENANT_SIGN_IN = "tenant_sign_in"
     MCA = "mca"
     QUALIFICATION = "qualification"
     REVIEW = "review"
@@ -129,6 +132,15 @@ class TenantDomainInput(StepInput):
     ]
 
 
+class TenantSignInInput(StepInput):
+    """`tenant_sign_in` (an existing tenant not yet this account's): what Microsoft's sign-in
+    page sent back to the redirect URI. Checkout redeems the code itself and checks that the
+    signed-in user belongs to the tenant; nothing the customer types proves ownership."""
+
+    code: Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^\S+$")]
+    state: Annotated[str, StringConstraints(pattern=SIGN_IN_STATE_PATTERN)]
+
+
 class McaInput(StepInput):
     """`mca`: the Microsoft Customer Agreement was accepted, and who accepted it (seed step 10)."""
 
@@ -165,6 +177,7 @@ STEP_INPUTS: dict[StepId, type[StepInput]] = {
     StepId.PARTNER_RELATIONSHIP: PartnerRelationshipInput,
     StepId.PARTNER_OF_RECORD: PartnerOfRecordInput,
     StepId.TENANT_DOMAIN: TenantDomainInput,
+    StepId.TENANT_SIGN_IN: TenantSignInInput,
     StepId.MCA: McaInput,
     StepId.QUALIFICATION: QualificationInput,
     StepId.REVIEW: ReviewInput,

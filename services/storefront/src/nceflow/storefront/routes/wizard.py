@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nceflow.storefront.checkout_client import CheckoutClient, Draft, DraftSnapshot
@@ -23,6 +23,9 @@ SignedIn = Annotated[Customer, Depends(signed_in)]
 Verified = Annotated[dict[str, Any], Depends(verified_form)]
 
 CART_STEP = "cart"
+SIGN_IN_STEP = "tenant_sign_in"
+# Checkout's API link for starting a sign-in: the storefront's own button does it instead.
+SIGN_IN_LINK = "microsoft_sign_in"
 
 
 def step_url(draft_id: str, step: str | None) -> str:
@@ -72,6 +75,9 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
         draft = snapshot.draft
         assert draft.form is not None
         form = draft.form
+        form = form.model_copy(
+            update={"links": [link for link in form.links if link.rel != SIGN_IN_LINK]}
+        )
         field_link_hrefs = [link.href for f in form.fields for link in f.links]
         # Buy is not idempotent by itself: the key is fixed when the page is rendered, so a
         # double click or a resubmitted page buys once.
@@ -159,6 +165,12 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
         form = snapshot.draft.form
         if snapshot.draft.status != "open" or form is None or form.step != step:
             return RedirectResponse(await current_place(customer, draft_id), status_code=303)
+        if step == SIGN_IN_STEP:
+            # Off to Microsoft: it sends the customer back to the callback below.
+            redirect_uri = str(request.url_for("microsoft_sign_in_callback"))
+            started = await checkout.start_sign_in(customer.token, draft_id, redirect_uri)
+            session.expect_microsoft(started.state, draft_id)
+            return RedirectResponse(started.authorize_url, status_code=303)
         body = body_of(form.fields, submitted)
         try:
             response = await checkout.submit(
@@ -208,6 +220,44 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
         for warning in saved.warnings:
             session.notify(warning.reason)
         return RedirectResponse(step_url(saved.id, saved.current_step), status_code=303)
+
+    @router.get(
+        "/sign-in/microsoft/callback", name="microsoft_sign_in_callback", response_model=None
+    )
+    async def microsoft_sign_in_callback(
+        request: Request,
+        customer: SignedIn,
+        state: Annotated[str, Query(max_length=256)] = "",
+        code: Annotated[str, Query(max_length=4096)] = "",
+        error: Annotated[str, Query(max_length=256)] = "",
+    ) -> Response:
+        """Microsoft's answer to the sign-in (`code` and `state`, or `error`): checkout redeems
+        the code and checks the user belongs to the tenant; then the next step."""
+        session = Session(request)
+        draft_id = session.microsoft_answered(state) if state else None
+        if draft_id is None:
+            session.notify("That Microsoft sign-in was not started here. Sign in again.")
+            return RedirectResponse("/cart", status_code=303)
+        here = step_url(draft_id, SIGN_IN_STEP)
+        if error or not code:
+            session.notify(
+                "Microsoft did not sign you in. Sign in again with a work account of the "
+                "organisation you order for."
+            )
+            return RedirectResponse(here, status_code=303)
+        try:
+            saved = await checkout.save_step(
+                customer.token, draft_id, SIGN_IN_STEP, {"code": code, "state": state}, None
+            )
+        except UpstreamProblem as problem:
+            if problem.status not in (409, 422):
+                raise
+            reasons = [e.reason for e in problem.errors if e.field == "code"]
+            session.notify(
+                problem.detail + (f" ({reasons[0]})" if reasons and problem.status == 422 else "")
+            )
+            return RedirectResponse(await current_place(customer, draft_id), status_code=303)
+        return RedirectResponse(step_url(draft_id, saved.draft.current_step), status_code=303)
 
     return router
 
