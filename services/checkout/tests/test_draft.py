@@ -12,6 +12,7 @@ from nceflow.checkout.domain.draft import (
     CustomerRecord,
     Draft,
     DraftStatus,
+    McaAcceptance,
     ResellerTerms,
     SalesModel,
     SignedInUser,
@@ -466,6 +467,17 @@ def test_an_account_with_its_own_tenant_is_not_asked_for_the_domain_or_a_sign_in
     assert states["tenant_domain"] == states["tenant_sign_in"] == "skipped"
     assert states["partner_relationship"] == "skipped"
     assert draft.tenant == bound
+    assert draft.mca_acceptance is None
+    # With the MCA of its earlier order on record, that step is not asked either.
+    on_record = record.model_copy(
+        update={"mca": McaAcceptance(**MCA.model_dump(), date_agreed=NOW)}
+    )
+    known = with_cart(new_draft()).with_account(
+        AccountInput(kind=AccountKind.EXISTING), on_record, NOW, bound_tenant=bound
+    )
+    assert known.draft.current_step is StepId.QUALIFICATION
+    assert statuses(known.draft)["mca"] == "skipped"
+    assert known.draft.mca_acceptance == on_record.mca
     # The same account choosing a new tenant leaves its own aside.
     new = draft.with_account(AccountInput(kind=AccountKind.NEW), None, NOW, bound_tenant=bound)
     assert new.draft.tenant is None

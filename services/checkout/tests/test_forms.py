@@ -10,6 +10,7 @@ import pytest
 from nceflow.checkout.domain.draft import (
     CustomerRecord,
     Draft,
+    McaAcceptance,
     ResellerTerms,
     SalesModel,
     SignedInUser,
@@ -95,6 +96,33 @@ def test_an_account_with_its_own_tenant_is_offered_it_by_name(draft: Draft) -> N
         "Use your Microsoft CSP account: contoso.onmicrosoft.com"
     )
     assert "Your Microsoft CSP account: contoso.onmicrosoft.com." in form.description
+
+
+def test_review_shows_an_mca_on_record_that_was_not_asked_again(draft: Draft) -> None:
+    bound = TenantMatch(
+        primary_domain="contoso.onmicrosoft.com",
+        customer_tenant_id="t1",
+        verified=True,
+        ownership=TenantOwnership.BOUND,
+    )
+    mca = McaAcceptance(accepted="yes", **CONTACT, date_agreed=NOW)
+    record = CustomerRecord(relationship_on_record=True, customer_tenant_id="t1", mca=mca)
+    walked = draft.with_cart([CartItemInput(plan_id=BASIC, quantity=1)], QUOTES, NOW).draft
+    walked = walked.with_account(
+        AccountInput(kind=AccountKind.EXISTING), record, NOW, bound_tenant=bound
+    ).draft
+    walked = walked.with_partner_of_record(
+        PartnerOfRecordInput(attestation_accepted=True), NOW
+    ).draft
+    walked = walked.with_qualification(
+        QualificationInput(qualification=Qualification.NONE), NOW
+    ).draft
+    assert sections(walked)["mca"] == {
+        "MCA Acceptance": "On record for your Microsoft CSP account",
+        "Accepted by": "Ada Lovelace",
+        "Date agreed": "2026-11-25",
+    }
+    assert list(sections(walked)) == ["account", "partner_of_record", "mca", "qualification"]
 
 
 def test_account_form_offers_the_seed_choices(draft: Draft) -> None:

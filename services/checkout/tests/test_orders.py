@@ -276,14 +276,14 @@ async def test_fulfilment_events_move_the_order_and_record_the_relationship(
                 json={"kind": "existing"},
                 headers=headers,
             )
-            # ... and the tenant is the account's own: no domain, no sign-in asked again.
-            assert saved.json()["current_step"] == "mca"
+            # ... the tenant is the account's own and its MCA on record: none asked again.
+            assert saved.json()["current_step"] == "qualification"
             assert saved.json()["tenant"]["primary_domain"] == "contoso.onmicrosoft.com"
             statuses = {s["id"]: s["status"] for s in saved.json()["steps"]}
             assert statuses["partner_relationship"] == "skipped"
             assert statuses["tenant_domain"] == statuses["tenant_sign_in"] == "skipped"
+            assert statuses["mca"] == "skipped"
             for step, data in [
-                ("mca", MCA),
                 ("qualification", {"qualification": "state_owned_entity"}),
             ]:
                 response = await client.put(
@@ -299,6 +299,7 @@ async def test_fulfilment_events_move_the_order_and_record_the_relationship(
             await checkout_events.wait_for(lambda r: r.of_type("OrderConfirmed", draft["id"]))
             confirmed = checkout_events.of_type("OrderConfirmed", draft["id"])[0].data
             assert confirmed.tenant.relationship.status == "on_record"
+            assert confirmed.mca.accepted_by.email == MCA["email"]  # the first order's
             assert confirmed.qualification == "state_owned_entity"
             listed = await client.get("/v1/orders", headers=headers)
             assert [o["order_id"] for o in listed.json()["items"]] == [draft["id"], order_id]

@@ -97,7 +97,7 @@ def order_abandoned(draft: Draft, last_step: StepId | None) -> OrderAbandoned:
 def order_confirmed(draft: Draft, confirmed_by: str) -> OrderConfirmed:
     """Buy: everything fulfilment needs, from the confirmed draft."""
     assert draft.cart is not None
-    assert draft.mca is not None
+    assert draft.mca_acceptance is not None
     assert draft.qualification is not None
     assert draft.confirmation is not None
     reseller = draft.reseller
@@ -207,7 +207,7 @@ def _attestation(draft: Draft) -> PartnerOfRecordAttestation:
 
 
 def _mca(draft: Draft) -> McaAcceptance:
-    mca = draft.mca
+    mca = draft.mca_acceptance
     assert mca is not None
     return McaAcceptance(
         accepted_by=Contact(

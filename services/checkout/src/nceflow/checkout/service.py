@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
 import structlog
@@ -22,6 +22,7 @@ from nceflow.checkout.domain.draft import (
     CustomerRecord,
     Draft,
     DraftStatus,
+    McaAcceptance,
     SignedInUser,
     StepChange,
     TenantLookup,
@@ -584,6 +585,12 @@ class CheckoutService:
             _log.warning("fulfilment event for an unknown order", order_id=event.order_id)
             return None
         at = received.time or self._clock()
+        # Read before the order is placed (placing drops it): its MCA goes on record.
+        kept = (
+            await self._store.kept_confirmation(shard, event.order_id)
+            if isinstance(event, OrderPlaced)
+            else None
+        )
         redelivered: list[Order] = []  # the stored order, when it has this event already
 
         def change(order: Order) -> OrderWrite | None:
@@ -637,10 +644,19 @@ class CheckoutService:
             # The tenant now has a relationship with this reseller: later drafts skip that step.
             # Written on a redelivery too (the same value again): when this write failed after
             # the order's (Redis going away in between), the redelivery is its only chance.
+            before = await self._store.customer_record(placed.account_id, placed.reseller_id)
+            mca = _mca_of(kept) if kept is not None else None
+            if (
+                mca is None
+                and before is not None
+                and before.customer_tenant_id == event.customer_id
+            ):
+                mca = before.mca  # a redelivery: the kept event is gone, the record has it
             record = CustomerRecord(
                 relationship_on_record=True,
                 customer_tenant_id=event.customer_id,
                 primary_domain=placed.tenant_domain,
+                mca=mca,
             )
             await self._store.put_customer_record(placed.account_id, placed.reseller_id, record)
             owner = await self._store.bind_tenant(
@@ -653,6 +669,20 @@ class CheckoutService:
                     correlation_id=event.correlation_id,
                 )
         return updated
+
+
+def _mca_of(kept: bytes) -> McaAcceptance | None:
+    """The MCA acceptance of a kept `OrderConfirmed`, as a draft holds it."""
+    mca = OrderConfirmed.model_validate_json(kept).mca
+    contact = mca.accepted_by
+    return McaAcceptance(
+        accepted="yes",
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        email=contact.email,
+        phone=contact.phone,
+        date_agreed=datetime.combine(mca.date_agreed, time.min, UTC),
+    )
 
 
 def _ids(draft: Draft) -> dict[str, str]:

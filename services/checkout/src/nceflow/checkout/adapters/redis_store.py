@@ -353,6 +353,11 @@ class DraftStore:
 
     # ------------------------------------------------------- orders awaiting fulfilment
 
+    async def kept_confirmation(self, shard: int, order_id: str) -> bytes | None:
+        """The `OrderConfirmed` data kept for an order not placed yet."""
+        raw = await self._redis.get(self.keys.confirmed_event(shard, order_id))
+        return raw.encode() if isinstance(raw, str) else raw
+
     async def due_redeliveries(self, shard: int, now: datetime, limit: int) -> list[str]:
         """Ids of orders in `shard` that fulfilment has been quiet about past their time."""
         ids = await self._redis.zrangebyscore(

@@ -113,12 +113,21 @@ class ResellerTerms(_Value):
     tenant_proof: TenantProof = TenantProof.SIGN_IN
 
 
+class McaAcceptance(McaInput):
+    """The MCA acceptance, with the moment the customer stated it."""
+
+    date_agreed: datetime
+
+
 class CustomerRecord(_Value):
     """What the marketplace knows about this account's Microsoft tenant, for one reseller."""
 
     relationship_on_record: bool = False
     customer_tenant_id: str | None = None
     primary_domain: str | None = None
+    mca: McaAcceptance | None = None
+    """The MCA acceptance of an order Partner Center placed in the tenant: the agreement is on
+    record there, so the account's later orders into its own tenant do not ask again."""
 
 
 class CompanyProfile(CompanyProfileInput):
@@ -152,12 +161,6 @@ class TenantSignIn(SignedInUser):
     """The proof that the customer is a user of the draft's tenant."""
 
     signed_in_at: datetime
-
-
-class McaAcceptance(McaInput):
-    """The MCA acceptance, with the moment the customer stated it."""
-
-    date_agreed: datetime
 
 
 class Confirmation(_Value):
@@ -278,6 +281,10 @@ class Draft(_Value):
                 if kind is None:
                     return None
                 return kind is AccountKind.EXISTING and self.bound_tenant is None
+            case StepId.MCA:
+                if kind is None:
+                    return None
+                return not self._mca_on_record
             case StepId.TENANT_SIGN_IN:
                 if kind is None:
                     return None
@@ -288,6 +295,26 @@ class Draft(_Value):
                 return self.tenant_domain.ownership is TenantOwnership.SIGN_IN
             case _:
                 return True
+
+    @property
+    def _mca_on_record(self) -> bool:
+        """An existing account ordering into its own tenant, whose MCA is on record."""
+        record = self.customer_record
+        return (
+            self.account is not None
+            and self.account.kind is AccountKind.EXISTING
+            and self.bound_tenant is not None
+            and record is not None
+            and record.mca is not None
+        )
+
+    @property
+    def mca_acceptance(self) -> McaAcceptance | None:
+        """The order's MCA acceptance: given at the step, or the one on record."""
+        if self._mca_on_record:
+            assert self.customer_record is not None
+            return self.customer_record.mca
+        return self.mca
 
     @property
     def tenant(self) -> TenantMatch | None:

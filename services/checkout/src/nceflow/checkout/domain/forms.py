@@ -380,6 +380,9 @@ def review_summary(draft: Draft) -> list[SummarySection]:
     """
     sections = []
     for step in STEP_ORDER:
+        if step is StepId.MCA and draft.applies(step) is False:
+            sections.extend(_mca_on_record(draft))
+            continue
         if step in (StepId.CART, StepId.REVIEW) or not draft.is_done(step):
             continue
         form = form_for(draft, step)
@@ -397,6 +400,19 @@ def review_summary(draft: Draft) -> list[SummarySection]:
             )
         sections.append(SummarySection(step=step, title=form.title, entries=entries))
     return sections
+
+
+def _mca_on_record(draft: Draft) -> list[SummarySection]:
+    """The MCA acceptance an earlier order of this account put on record (not asked again)."""
+    mca = draft.mca_acceptance
+    if mca is None:
+        return []
+    entries = [
+        SummaryEntry(label="MCA Acceptance", value="On record for your Microsoft CSP account"),
+        SummaryEntry(label="Accepted by", value=f"{mca.first_name} {mca.last_name}"),
+        SummaryEntry(label="Date agreed", value=mca.date_agreed.date().isoformat()),
+    ]
+    return [SummarySection(step=StepId.MCA, title=STEP_TITLES[StepId.MCA], entries=entries)]
 
 
 def _summary_entry(field: FormField) -> tuple[str, str]:
