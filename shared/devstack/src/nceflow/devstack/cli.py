@@ -52,6 +52,13 @@ def dev_env() -> None:
 def dev_token(
     account: Annotated[str, typer.Option(help="Marketplace account id (the token's sub).")],
     reseller: Annotated[str, typer.Option(help="Reseller id from the reseller directory.")],
+    tenant_id: Annotated[
+        str | None,
+        typer.Option(
+            help="The account's Microsoft tenant id, as a platform that binds accounts itself "
+            "says it (the ms_tenant_id claim): no Microsoft sign-in is then asked."
+        ),
+    ] = None,
 ) -> None:
     """Print a dev bearer token for checkout, signed with the local dev key."""
     from nceflow.checkout.auth import mint_dev_token
@@ -65,7 +72,7 @@ def dev_token(
         typer.echo(f"error: unknown reseller {reseller!r}; the directory has: {known}", err=True)
         raise typer.Exit(1)
     try:
-        typer.echo(mint_dev_token(account, reseller, settings))
+        typer.echo(mint_dev_token(account, reseller, settings, tenant_id=tenant_id))
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
