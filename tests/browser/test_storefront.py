@@ -22,6 +22,7 @@ from nceflow.checkout.testing import seeded_user
 from nceflow.devstack.processes import free_port, start_service
 from nceflow.partner_center_sim import testing as sim
 
+from .a11y import audit
 from .conftest import Stack
 
 pytestmark = pytest.mark.browser
@@ -62,6 +63,7 @@ def sign_in(page: Page, account: str, reseller: str) -> None:
     page.get_by_label("Reseller").select_option(reseller)
     page.get_by_role("button", name="Log in").click()
     expect(heading(page)).to_have_text("Catalogues")
+    audit(page, "Catalogues")
 
 
 def open_m365_tile(page: Page, shot: Shots | None = None) -> None:
@@ -72,6 +74,7 @@ def open_m365_tile(page: Page, shot: Shots | None = None) -> None:
         shot("01-catalogue")
     page.get_by_role("link", name="NCE Microsoft 365 (Commercial)").click()
     expect(heading(page)).to_have_text("NCE Microsoft 365 (Commercial)")
+    audit(page, "Tile")
 
 
 def add_to_cart(page: Page, plan: str, quantity: int) -> None:
@@ -82,9 +85,10 @@ def add_to_cart(page: Page, plan: str, quantity: int) -> None:
 
 
 def next_step(page: Page, title: str) -> None:
-    """Click Next and wait for the step called `title`."""
+    """Click Next, wait for the step called `title`, and audit it."""
     page.get_by_role("button", name="Next").click()
     expect(heading(page)).to_have_text(title)
+    audit(page, title)
 
 
 def expect_answers(page: Page, answers: dict[str, list[str]]) -> None:
@@ -106,6 +110,7 @@ def sign_in_with_microsoft(page: Page, domain: str, shot: Shots | None = None) -
         shot("07b-sign-in-with-microsoft")
     page.get_by_role("button", name="Sign in with Microsoft").click()
     expect(page).to_have_title(re.compile("Sign in to your account"))
+    audit(page, "Microsoft sign-in (simulator)")
     page.locator("input[name=login]").fill(seeded_user(domain))
     page.locator("input[name=passwd]").fill(sim.DEV_PASSWORD)
     if shot is not None:
@@ -137,6 +142,8 @@ def expect_placed_without_reload(page: Page) -> None:
     expect(section).to_contain_text("Microsoft accepted the order")
     expect(section).to_contain_text("Subscriptions", timeout=PLACED_WITHIN_MS)
     assert page.evaluate("window.__notReloaded === true")
+    expect(page).to_have_title(re.compile(r"^Order [0-9a-f]{8} · Marketplace$"))
+    audit(page, "Order placed")
 
 
 def test_production_sign_in_accepts_only_tokens_checkout_accepts(
@@ -215,6 +222,10 @@ def test_seed_example_existing_account_no_relationship_indirect_reseller(
     here = page.get_by_role("link", name="here")
     expect(here).to_have_attribute("target", "_blank")
     expect(here).to_have_attribute("href", RELATIONSHIP_LINK)
+    # Its name says where it goes, not just "here".
+    expect(here).to_have_accessible_name(
+        re.compile(r"^here ?: accept the partner relationship in Microsoft's admin center")
+    )
     expect(
         page.get_by_role("group", name="Confirm if the customer partner authorization is done")
     ).to_be_visible()
@@ -279,7 +290,10 @@ def test_seed_example_existing_account_no_relationship_indirect_reseller(
     shot("11-order-placed")
 
 
-def test_new_tenant_shows_a_field_error_then_is_placed(page: Page) -> None:
+def test_new_tenant_shows_a_field_error_then_is_placed(
+    page: Page, screenshots: Path | None
+) -> None:
+    shot = Shots(page, screenshots)
     sign_in(page, account_name("new"), "adatum-direct")
     open_m365_tile(page)
     add_to_cart(page, "Microsoft 365 Business Standard, 1 month, Monthly", 3)
@@ -295,7 +309,12 @@ def test_new_tenant_shows_a_field_error_then_is_placed(page: Page) -> None:
     basic.fill("500")
     page.get_by_role("button", name="Update quantities").click()
     expect(basic).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("td:has(#items-1-quantity) .field-error")).to_contain_text("1 to 300")
+    expect(page.locator("td:has(#items-1-quantity) .field-error")).to_have_text(
+        re.compile("Enter a quantity this plan is sold in")
+    )
+    expect(page).to_have_title(re.compile("^Error: "))
+    audit(page, "Cart, a quantity refused")
+    shot("12-error-cart-quantity")
     page.get_by_role("button", name="Remove Microsoft 365 Business Basic").click()
     expect(page.get_by_role("status").first).to_contain_text("Your cart was updated")
     expect(page.get_by_role("row", name=re.compile("Total, billed monthly"))).to_contain_text(
@@ -331,12 +350,26 @@ def test_new_tenant_shows_a_field_error_then_is_placed(page: Page) -> None:
     prefix = page.get_by_label("Domain prefix", exact=True)
     expect(prefix).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#field-domain_prefix .field-error")).to_contain_text(
-        "taken.onmicrosoft.com is taken"
+        "That domain is taken. Choose another domain prefix."
     )
+    expect(summary).to_contain_text("There is a problem with your answers")
+    expect(page).to_have_title(re.compile("^Error: Company profile"))
+    audit(page, "Company profile, domain taken")
+    shot("13-error-domain-taken")
     expect(page.get_by_label("Company name", exact=True)).to_have_value("Tailwind Traders")
 
     prefix.fill(f"tailwind{uuid.uuid4().hex[:8]}")
     next_step(page, "MCA Acceptance")
+    # Nothing answered: each field says what to do, in words a person reads.
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Accept the Microsoft Customer Agreement with the link, then choose Yes to confirm it."
+    )
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Enter an email address, like ada@contoso.com."
+    )
+    audit(page, "MCA Acceptance, nothing answered")
+    shot("14-error-mca-missing")
     page.get_by_role("radio", name="Yes").check()
     page.get_by_label("First name").fill("Alan")
     page.get_by_label("Last name").fill("Kay")
@@ -538,3 +571,24 @@ def test_an_order_microsoft_refuses_is_shown_as_failed_with_the_reason(
         assert page.evaluate("window.__notReloaded === true")
     finally:
         httpx.delete(f"{stack.sim_url}/_sim/faults", timeout=10).raise_for_status()
+
+
+def test_a_narrow_screen_wraps_the_step_list_and_missing_pages_share_one_title(
+    page: Page,
+) -> None:
+    sign_in(page, account_name("narrow"), "adatum-direct")
+    open_m365_tile(page)
+    add_to_cart(page, BASIC_1Y_MONTHLY, 1)
+    page.goto("/cart")
+    next_step(page, "Microsoft CSP account")
+    page.set_viewport_size({"width": 320, "height": 800})
+    steps = page.get_by_role("navigation", name="Checkout steps").locator("ol")
+    # Wrapped onto rows, not a strip that scrolls sideways.
+    assert steps.evaluate("list => list.scrollWidth <= list.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    audit(page, "Microsoft CSP account at 320 px")
+    # A page the storefront does not have and an order checkout does not know: one title.
+    for missing in ("/no-such-page", "/orders/00000000-0000-0000-0000-000000000000"):
+        page.goto(missing)
+        expect(page).to_have_title("Page not found · Marketplace")
+        expect(heading(page)).to_have_text("Page not found")

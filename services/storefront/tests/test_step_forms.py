@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nceflow.storefront.checkout_client import FormField, Option
 from nceflow.storefront.errors import FieldError
+from nceflow.storefront.messages import BY_CODE, BY_FIELD
 from nceflow.storefront.step_forms import body_of, place_errors
 
 CART_ITEMS = FormField(
@@ -74,14 +75,15 @@ def test_errors_land_next_to_the_inputs_they_name() -> None:
     placed = place_errors(
         fields,
         [
-            FieldError("items[1].quantity", "sold from 1 to 300"),
-            FieldError("items.0.plan_id", "no such plan"),
-            FieldError("primary_domain", "no customer with this domain"),
-            FieldError("If-Match", "stale"),
+            FieldError("items[1].quantity", "sold from 1 to 300", "quantity_out_of_range"),
+            FieldError("items.0.plan_id", "no such plan", "unknown_plan"),
+            FieldError("primary_domain", "String should match pattern '^(...)$'", "missing"),
+            FieldError("If-Match", "stale", "invalid"),
         ],
     )
-    assert placed.of("items-1-quantity") == ["sold from 1 to 300"]
-    assert placed.of("items-0-plan_id") == ["no such plan"]
-    assert placed.of("primary_domain") == ["no customer with this domain"]
-    assert placed.unplaced == ["stale"]
-    assert placed.summary()[-1] == (None, "stale")
+    # In the storefront's words, never checkout's `reason` (for developers).
+    assert placed.of("items-1-quantity") == [BY_CODE["quantity", "quantity_out_of_range"]]
+    assert placed.of("items-0-plan_id") == [BY_CODE["plan_id", "unknown_plan"]]
+    assert placed.of("primary_domain") == [BY_FIELD["primary_domain"]]
+    assert placed.unplaced == ["Check If-Match and try again."]
+    assert placed.summary()[-1] == (None, "Check If-Match and try again.")

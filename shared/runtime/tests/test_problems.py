@@ -168,6 +168,9 @@ async def test_invalid_body_is_422_with_every_field(serve: Serve) -> None:
     body = _problem(response, 422)
     fields = sorted(e["field"] for e in body["errors"])  # type: ignore[attr-defined]
     assert fields == ["items.0.quantity", "items.1.quantity"]
+    # A machine-readable code beside the sentence: pydantic's error type.
+    codes = {e["field"]: e["code"] for e in body["errors"]}  # type: ignore[attr-defined]
+    assert codes == {"items.0.quantity": "greater_than_equal", "items.1.quantity": "missing"}
     malformed = await client.post(
         "/carts", content=b'{"items": ', headers={"content-type": "application/json"}
     )
@@ -228,7 +231,7 @@ async def test_domain_errors_map_through_their_base_class(serve: Serve) -> None:
     assert body["type"] == BASE + "out-of-stock"
     assert body["title"] == "Out of stock"
     assert body["plan_id"] == "basic"
-    assert body["errors"] == [{"field": "items", "reason": "none left"}]
+    assert body["errors"] == [{"field": "items", "reason": "none left", "code": "invalid"}]
 
 
 async def test_request_problem_error_keeps_its_status_errors_and_headers(serve: Serve) -> None:
@@ -237,7 +240,7 @@ async def test_request_problem_error_keeps_its_status_errors_and_headers(serve: 
     body = _problem(response, 429)
     assert body["type"] == BASE + "too-many"
     assert body["title"] == "Too Many Requests"
-    assert body["errors"] == [{"field": "limit", "reason": "too often"}]
+    assert body["errors"] == [{"field": "limit", "reason": "too often", "code": "invalid"}]
     assert response.headers["retry-after"] == "3"
 
 

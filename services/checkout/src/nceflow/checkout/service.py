@@ -401,7 +401,7 @@ class CheckoutService:
         if pending is None or pending.draft_id != draft_id:
             raise InvalidStepData(
                 "This Microsoft sign-in has expired or was not started for this order.",
-                (FieldProblem("state", "sign in with Microsoft again"),),
+                (FieldProblem("state", "sign in with Microsoft again", "sign_in_expired"),),
             )
         try:
             return await self._microsoft().redeem(pending, data.code)
@@ -409,7 +409,7 @@ class CheckoutService:
             _log.info("microsoft sign-in refused", order_id=draft_id, reason=str(exc))
             raise InvalidStepData(
                 "Microsoft did not confirm the sign-in.",
-                (FieldProblem("code", "sign in with Microsoft again"),),
+                (FieldProblem("code", "sign in with Microsoft again", "sign_in_refused"),),
             ) from exc
 
     async def confirm(

@@ -45,6 +45,7 @@ class FieldError:
 
     field: str
     reason: str
+    code: str = "invalid"
 
 
 @dataclass
@@ -105,7 +106,9 @@ def install_error_pages(app: FastAPI, pages: Pages) -> None:
             next_url = request.url.path if request.method == "GET" else "/"
             return RedirectResponse(f"/sign-in?{urlencode({'next': next_url})}", status_code=303)
         status = exc.status if exc.status in (400, 403, 404, 409, 410, 422) else 400
-        return page(request, status, exc.title, exc.detail)
+        # One title for every missing page, whoever found it missing.
+        title = "Page not found" if status == 404 else exc.title
+        return page(request, status, title, exc.detail)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

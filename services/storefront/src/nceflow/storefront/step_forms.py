@@ -13,6 +13,7 @@ from typing import Any
 
 from nceflow.storefront.checkout_client import FormField
 from nceflow.storefront.errors import FieldError
+from nceflow.storefront.messages import message_for
 
 # A list field's entries are posted as `<list>-<index>-<item field>`, e.g. `items-0-quantity`.
 _ITEM_NAME = re.compile(r"^(?P<list>[A-Za-z_][A-Za-z0-9_]*)-(?P<index>\d{1,3})-(?P<field>\w+)$")
@@ -103,18 +104,24 @@ class FieldErrors:
 
 
 def place_errors(fields: Sequence[FormField], errors: Sequence[FieldError]) -> FieldErrors:
-    """Attach each error to the input it names; the rest are shown in the summary only."""
+    """Attach each error, in the storefront's words (`messages`), to the input it names; the
+    rest are shown in the summary only."""
     names = {f.name: f for f in fields}
     placed = FieldErrors()
     for error in errors:
         match = _ERROR_PATH.match(error.field)
         target: str | None = None
+        described: FormField | None = None
         if match is not None and match["name"] in names:
             target = match["name"]
+            described = names[target]
             if match["index"] is not None and match["item"]:
                 target = item_input_name(match["name"], int(match["index"]), match["item"])
+                items = {f.name: f for f in described.item_fields or []}
+                described = items.get(match["item"], described)
+        text = message_for(error.field, error.code, described)
         if target is None:
-            placed.unplaced.append(error.reason)
-        else:
-            placed.by_input.setdefault(target, []).append(error.reason)
+            placed.unplaced.append(text)
+        elif text not in placed.by_input.get(target, []):
+            placed.by_input.setdefault(target, []).append(text)
     return placed

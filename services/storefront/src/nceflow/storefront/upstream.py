@@ -42,7 +42,11 @@ def problem_of(response: httpx.Response) -> UpstreamProblem:
     if not isinstance(body, dict):
         body = {}
     errors = [
-        FieldError(field=str(item.get("field", "")), reason=str(item.get("reason", "")))
+        FieldError(
+            field=str(item.get("field", "")),
+            reason=str(item.get("reason", "")),
+            code=str(item.get("code") or "invalid"),
+        )
         for item in body.get("errors") or []
         if isinstance(item, dict)
     ]

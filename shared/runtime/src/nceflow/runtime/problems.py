@@ -29,10 +29,15 @@ _LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
 
 
 class FieldError(BaseModel):
-    """One reason a request was refused, naming the field it concerns."""
+    """One reason a request was refused, naming the field it concerns.
+
+    `code` is for machines (a UI picks its own words by field and code): pydantic's error type
+    for invalid input (`missing`, `string_pattern_mismatch`, `string_too_long`…), the service's
+    own for a rule (`taken`, `not_accepted`…); `reason` is a sentence for developers' logs."""
 
     field: str
     reason: str
+    code: str = "invalid"
 
 
 class Problem(BaseModel):
@@ -64,6 +69,11 @@ DomainMapping = Callable[[Any], Response]
 """Renders one domain exception (of the type it is registered for) as a problem response."""
 
 
+def _code_of(error: FieldReason) -> str:
+    code = getattr(error, "code", None)
+    return code if isinstance(code, str) and code else "invalid"
+
+
 def status_kind(status: int) -> str:
     """The problem kind named after a status phrase: 404 -> `not-found`."""
     return HTTPStatus(status).phrase.lower().replace(" ", "-")
@@ -89,7 +99,10 @@ def problem_response(
         title=title or HTTPStatus(status).phrase,
         status=status,
         detail=detail,
-        errors=[FieldError(field=error.field, reason=error.reason) for error in errors],
+        errors=[
+            FieldError(field=error.field, reason=error.reason, code=_code_of(error))
+            for error in errors
+        ],
         **dict(extensions or {}),
     )
     return JSONResponse(
@@ -169,7 +182,11 @@ def install_problem_handlers(
     async def validation_problem(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errors = [
-            FieldError(field=field_name(err.get("loc", ())), reason=str(err.get("msg", "invalid")))
+            FieldError(
+                field=field_name(err.get("loc", ())),
+                reason=str(err.get("msg", "invalid")),
+                code=str(err.get("type", "invalid")),
+            )
             for err in exc.errors()
         ]
         names = ", ".join(sorted({error.field for error in errors}))

@@ -75,10 +75,11 @@ class FieldError(BaseModel):
 
     field: str
     reason: str
+    code: str = "invalid"
 
     @classmethod
     def of(cls, problem: FieldProblem) -> FieldError:
-        return cls(field=problem.field, reason=problem.reason)
+        return cls(field=problem.field, reason=problem.reason, code=problem.code)
 
 
 class Problem(BaseModel):

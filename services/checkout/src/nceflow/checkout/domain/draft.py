@@ -422,7 +422,9 @@ class Draft(_Value):
                 f"The domain {profile.domain} is already taken.",
                 (
                     FieldProblem(
-                        "domain_prefix", f"{profile.domain} is taken; choose another prefix"
+                        "domain_prefix",
+                        f"{profile.domain} is taken; choose another prefix",
+                        "taken",
                     ),
                 ),
             )
@@ -441,6 +443,7 @@ class Draft(_Value):
                         "authorization_done",
                         f"accept the relationship at {self.reseller.relationship_link}, "
                         "then answer yes",
+                        "not_accepted",
                     ),
                 ),
             )
@@ -452,7 +455,7 @@ class Draft(_Value):
         if not data.attestation_accepted:
             raise InvalidStepData(
                 "Microsoft requires the Partner of Record attestation for indirect sales.",
-                (FieldProblem("attestation_accepted", "must be true"),),
+                (FieldProblem("attestation_accepted", "must be true", "not_accepted"),),
             )
         return self._save(StepId.PARTNER_OF_RECORD, {"partner_of_record": data}, now)
 
@@ -516,6 +519,7 @@ class Draft(_Value):
                         "code",
                         f"sign in with a work account of {tenant.primary_domain}; "
                         f"{user.username} belongs to another organisation",
+                        "other_organisation",
                     ),
                 ),
             )
@@ -540,6 +544,7 @@ class Draft(_Value):
             f"{self.reseller.name} has no customer with the domain {domain}; "
             f"accept the partner relationship at {self.reseller.relationship_link} "
             "and check the domain",
+            "unknown_tenant",
         )
 
     def _unknown_tenant_error(self, domain: str) -> InvalidStepData:
@@ -558,6 +563,7 @@ class Draft(_Value):
                     FieldProblem(
                         "accepted",
                         f"accept the agreement at {self.reseller.mca_link}, then answer yes",
+                        "not_accepted",
                     ),
                 ),
             )
@@ -583,7 +589,7 @@ class Draft(_Value):
         if not data.terms_accepted:
             raise InvalidStepData(
                 "Accept the terms of service to continue.",
-                (FieldProblem("terms_accepted", "must be true"),),
+                (FieldProblem("terms_accepted", "must be true", "not_accepted"),),
             )
         return self._save(StepId.REVIEW, {"review": data}, now)
 
@@ -659,7 +665,7 @@ class Draft(_Value):
         if not terms_accepted:
             raise InvalidStepData(
                 "Accept the terms of service to buy.",
-                (FieldProblem("terms_accepted", "must be true"),),
+                (FieldProblem("terms_accepted", "must be true", "not_accepted"),),
             )
         current = self.current_step
         # Buy on the Review Order screen accepts the terms there and then (seed step 12).

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """One field of the request and what is wrong with it."""
+    """One field of the request, what is wrong with it (`reason`, for developers) and a code
+    for machines: a UI words its own message by field and code."""
 
     field: str
     reason: str
+    code: str = "invalid"
 
 
 class WizardError(Exception):

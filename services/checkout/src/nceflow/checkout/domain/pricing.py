@@ -96,14 +96,18 @@ def price_cart(items: Sequence[CartItemInput], quotes: Mapping[str, PlanQuote]) 
         where = f"items[{index}]"
         if item.plan_id in seen:
             problems.append(
-                FieldProblem(f"{where}.plan_id", f"plan {item.plan_id} is already in the cart")
+                FieldProblem(
+                    f"{where}.plan_id", f"plan {item.plan_id} is already in the cart", "duplicate"
+                )
             )
             continue
         seen.add(item.plan_id)
         quote = quotes.get(item.plan_id)
         if quote is None:
             problems.append(
-                FieldProblem(f"{where}.plan_id", f"no plan {item.plan_id} in the catalog")
+                FieldProblem(
+                    f"{where}.plan_id", f"no plan {item.plan_id} in the catalog", "unknown_plan"
+                )
             )
             continue
         if not quote.min_quantity <= item.quantity <= quote.max_quantity:
@@ -112,6 +116,7 @@ def price_cart(items: Sequence[CartItemInput], quotes: Mapping[str, PlanQuote]) 
                     f"{where}.quantity",
                     f"{quote.title} is sold in quantities from {quote.min_quantity} "
                     f"to {quote.max_quantity}",
+                    "quantity_out_of_range",
                 )
             )
             continue
@@ -136,6 +141,12 @@ def price_cart(items: Sequence[CartItemInput], quotes: Mapping[str, PlanQuote]) 
     if len(currencies) > 1:
         raise InvalidStepData(
             "A cart is priced in one currency.",
-            (FieldProblem("items", f"plans are priced in {', '.join(sorted(currencies))}"),),
+            (
+                FieldProblem(
+                    "items",
+                    f"plans are priced in {', '.join(sorted(currencies))}",
+                    "mixed_currencies",
+                ),
+            ),
         )
     return PricedCart(lines=tuple(lines))

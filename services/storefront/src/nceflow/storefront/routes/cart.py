@@ -20,6 +20,7 @@ from nceflow.storefront.checkout_client import (
     StepForm,
 )
 from nceflow.storefront.errors import UpstreamProblem
+from nceflow.storefront.messages import SUMMARY, message_for
 from nceflow.storefront.pages import Pages
 from nceflow.storefront.routes.sign_in import local_path
 from nceflow.storefront.session import Customer, Session, signed_in, verified_form
@@ -83,12 +84,13 @@ def cart_router(pages: Pages, catalog: CatalogClient, checkout: CheckoutClient) 
     ) -> HTMLResponse:
         draft = snapshot.draft if snapshot else None
         form = draft.form if draft and draft.form and draft.form.step == CART_STEP else None
+        refused = bool(detail) or (errors is not None and errors.any)
         return pages.render(
             request,
             "cart.html",
             {
                 # Checkout's words once there is a draft; an empty cart has no form to ask for.
-                "title": form.title if form else "Cart",
+                "title": ("Error: " if refused else "") + (form.title if form else "Cart"),
                 "nav": "cart",
                 "cart": draft.cart if draft else None,
                 "form": form,
@@ -133,8 +135,8 @@ def cart_router(pages: Pages, catalog: CatalogClient, checkout: CheckoutClient) 
         except UpstreamProblem as problem:
             if problem.status not in (409, 412, 422):
                 raise
-            reasons = "; ".join(e.reason for e in problem.errors) or problem.detail
-            session.notify(f"Not added: {reasons}")
+            reasons = " ".join(dict.fromkeys(message_for(e.field, e.code) for e in problem.errors))
+            session.notify(f"Not added. {reasons or problem.detail}")
             return RedirectResponse(local_path(back), status_code=303)
         session.cart_count = len(snapshot.draft.cart.lines) if snapshot.draft.cart else 0
         title = next(
@@ -210,7 +212,7 @@ def cart_router(pages: Pages, catalog: CatalogClient, checkout: CheckoutClient) 
                 request,
                 snapshot,
                 errors=place_errors(fields, problem.errors),
-                detail=problem.detail,
+                detail=SUMMARY if problem.errors else problem.detail,
                 submitted=submitted,
                 status_code=422,
             )

@@ -64,7 +64,7 @@ def orders_router(pages: Pages, checkout: CheckoutClient, poll_interval_ms: int)
             request,
             "order.html",
             {
-                "title": "Order",
+                "title": f"Order {found.order_id[:8]}",
                 "nav": "orders",
                 "order": found,
                 "status_html": fragment(found),

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nceflow.storefront.checkout_client import CheckoutClient, Draft, DraftSnapshot
 from nceflow.storefront.errors import UpstreamProblem
+from nceflow.storefront.messages import SUMMARY, message_for
 from nceflow.storefront.pages import Pages
 from nceflow.storefront.session import Customer, Session, signed_in, verified_form
 from nceflow.storefront.step_forms import FieldErrors, body_of, place_errors
@@ -75,6 +76,7 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
         draft = snapshot.draft
         assert draft.form is not None
         form = draft.form
+        refused = bool(detail) or (errors is not None and errors.any)
         form = form.model_copy(
             update={"links": [link for link in form.links if link.rel != SIGN_IN_LINK]}
         )
@@ -94,7 +96,8 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
             request,
             "step.html",
             {
-                "title": form.title,
+                # Screen readers hear the page title first: an error state says so there.
+                "title": f"Error: {form.title}" if refused else form.title,
                 "form": form,
                 "steps": draft.steps,
                 "step_url": lambda step: step_url(draft.id, step),
@@ -204,7 +207,7 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
                 customer,
                 fresh if fresh.draft.form and fresh.draft.form.step == step else snapshot,
                 errors=place_errors(form.fields, problem.errors),
-                detail=problem.detail or problem.title,
+                detail=SUMMARY if problem.errors else (problem.detail or problem.title),
                 submitted=submitted,
                 status_code=422,
             )
@@ -252,10 +255,8 @@ def wizard_router(pages: Pages, checkout: CheckoutClient) -> APIRouter:
         except UpstreamProblem as problem:
             if problem.status not in (409, 422):
                 raise
-            reasons = [e.reason for e in problem.errors if e.field == "code"]
-            session.notify(
-                problem.detail + (f" ({reasons[0]})" if reasons and problem.status == 422 else "")
-            )
+            reasons = [message_for(e.field, e.code) for e in problem.errors]
+            session.notify(reasons[0] if reasons else problem.detail or problem.title)
             return RedirectResponse(await current_place(customer, draft_id), status_code=303)
         return RedirectResponse(step_url(draft_id, saved.draft.current_step), status_code=303)
 
