@@ -59,6 +59,7 @@ def sign_in(page: Page, account: str, reseller: str) -> None:
     """Seed step 1: log in to the Marketplace (dev sign-in)."""
     page.goto("/")
     expect(heading(page)).to_have_text("Log in to the Marketplace")
+    audit(page, "Log in")
     page.get_by_label("Marketplace account").fill(account)
     page.get_by_label("Reseller").select_option(reseller)
     page.get_by_role("button", name="Log in").click()
@@ -209,6 +210,7 @@ def test_seed_example_existing_account_no_relationship_indirect_reseller(
     expect(page.get_by_role("row", name=re.compile("Total, billed monthly"))).to_contain_text(
         "$31.50"
     )
+    audit(page, "Cart")
     shot("03-cart")
     next_step(page, "Microsoft CSP account")
 
@@ -384,6 +386,7 @@ def test_new_tenant_shows_a_field_error_then_is_placed(
     page.get_by_role("link", name="Orders", exact=True).first.click()
     order_row = page.get_by_role("row", name=re.compile("Microsoft 365 Business Standard"))
     expect(order_row).to_contain_text("Placed")
+    audit(page, "Orders")
 
 
 def test_back_button_and_reload_keep_the_draft(page: Page, stack: Stack) -> None:
@@ -568,6 +571,7 @@ def test_an_order_microsoft_refuses_is_shown_as_failed_with_the_reason(
         page.evaluate("window.__notReloaded = true")
         expect(page.get_by_test_id("order-status")).to_have_text("Failed", timeout=PLACED_WITHIN_MS)
         expect(page.locator("#order-status .failure")).to_contain_text(refusal)
+        audit(page, "Order failed")
         assert page.evaluate("window.__notReloaded === true")
     finally:
         httpx.delete(f"{stack.sim_url}/_sim/faults", timeout=10).raise_for_status()
