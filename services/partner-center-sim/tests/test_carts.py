@@ -59,7 +59,8 @@ def _cart_error(sim: Sim, body: dict[str, Any], key: str = "direct", domain: str
     ("kwargs", "status", "code"),
     [
         ({"attestation": True}, 400, 900206),
-        ({"reseller_mpn": "6203118"}, 400, 900206),
+        ({"reseller_mpn": "6203118", "attestation": None}, 400, 900206),
+        ({"reseller_mpn": "6203118", "attestation": False}, 400, 900206),
         ({"reseller_mpn": "5135790", "attestation": True}, 404, 2072),
         ({"reseller_mpn": "9999999", "attestation": True}, 400, 600008),
     ],
@@ -68,6 +69,15 @@ def test_indirect_rules(sim: Sim, kwargs: dict[str, Any], status: int, code: int
     response = _cart_error(sim, sim.cart_body(**kwargs), "indirect")
     assert response.status_code == status
     assert response.json()["code"] == code
+
+
+@pytest.mark.parametrize("attestation", [None, False])
+def test_a_direct_cart_needs_the_attestation_too(sim: Sim, attestation: bool | None) -> None:
+    # "Create a cart": PartnerOnRecordAttestationAccepted is required on every cart.
+    response = _cart_error(sim, sim.cart_body(attestation=attestation))
+    assert response.status_code == 400
+    assert response.json()["code"] == 900206
+    assert response.json()["description"] == "Partner Attestation is missing"
 
 
 def test_direct_partner_may_not_send_participants(sim: Sim) -> None:

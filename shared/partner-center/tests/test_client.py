@@ -76,7 +76,7 @@ async def basic_cart(client: PartnerCenterClient, reseller_mpn: str | None = Non
         else None
     )
     return Cart(
-        partner_on_record_attestation_accepted=True if reseller_mpn else None,
+        partner_on_record_attestation_accepted=True,  # required on every cart
         line_items=[
             CartLineItem(
                 id=0,

@@ -82,7 +82,11 @@ def check_lines(
 def check_participants(
     partner: Partner, index: int, participants: list[dict[str, str]], attestation: bool
 ) -> None:
-    """Indirect sales need the attestation and one reseller of this provider; direct ones none."""
+    """Every cart needs the Partner of Record attestation ("Create a cart":
+    `PartnerOnRecordAttestationAccepted` is required, 900206 without it); indirect sales also
+    name one reseller of this provider, direct ones none."""
+    if not attestation:
+        raise PartnerCenterError(400, ATTESTATION_MISSING, "Partner Attestation is missing")
     if partner.model == "direct":
         if participants:
             raise PartnerCenterError(
@@ -91,8 +95,6 @@ def check_participants(
                 "Setting participants is not supported for Partner.",
             )
         return
-    if not attestation:
-        raise PartnerCenterError(400, ATTESTATION_MISSING, "Partner Attestation is missing")
     keys = [p.get("key", "").lower() for p in participants]
     resellers = [p for p in participants if p.get("key", "").lower() == TRANSACTION_RESELLER]
     if len(resellers) != 1:

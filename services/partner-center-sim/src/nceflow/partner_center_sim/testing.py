@@ -169,9 +169,10 @@ class Sim:
         billing_cycle: str = "monthly",
         term: str = "P1Y",
         reseller_mpn: str | None = None,
-        attestation: bool | None = None,
+        attestation: bool | None = True,
     ) -> dict[str, Any]:
-        """A one-line cart request body (add `reseller_mpn` and `attestation` for indirect)."""
+        """A one-line cart request body, attested (add `reseller_mpn` for indirect sales;
+        `attestation=None` leaves the field out)."""
         line: dict[str, Any] = {
             "id": 0,
             "catalogItemId": self.catalog_item(product_id),

@@ -212,7 +212,8 @@ def is_limit_exceeded(error: BaseException) -> bool:
 
 
 def is_indirect_participant_missing(error: BaseException) -> bool:
-    """900206: indirect sale without reseller participant / PoR attestation (our bug)."""
+    """900206: a cart without the PoR attestation (required on every cart), or an indirect one
+    without its reseller participant (our bug)."""
     return (
         isinstance(error, PartnerCenterError)
         and error.kind is ErrorKind.INDIRECT_PARTICIPANT_MISSING

@@ -318,7 +318,8 @@ class CartStatus(StrEnum):
 
 
 class Cart(PartnerCenterModel):
-    """A cart; `partner_on_record_attestation_accepted` is required for indirect sales."""
+    """A cart; `partner_on_record_attestation_accepted` is required on every cart ("Create a
+    cart"; Partner Center answers 900206 without it)."""
 
     id: str | None = None
     creation_timestamp: datetime | None = None

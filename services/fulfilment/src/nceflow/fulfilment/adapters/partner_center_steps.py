@@ -519,7 +519,9 @@ def _cart_body(saga: Saga) -> Cart:
         else None
     )
     return Cart(
-        partner_on_record_attestation_accepted=True if indirect else None,
+        # Required on every cart ("Create a cart"): the transacting partner attests the
+        # partner of record; for indirect sales the customer accepted it in the wizard.
+        partner_on_record_attestation_accepted=True,
         line_items=[
             CartLineItem(
                 id=index,
