@@ -97,3 +97,49 @@ def test_app_only_token_may_read_customers_and_create_carts(sim: Sim) -> None:
     assert sim.pc("GET", f"/v1/customers/{cid}", app_user=False).status_code == 200
     response = sim.pc("POST", f"/v1/customers/{cid}/carts", app_user=False, json=sim.cart_body())
     assert response.status_code == 201
+
+
+def test_an_indirect_resellers_customer_is_created_with_app_user_credentials_only(
+    sim: Sim,
+) -> None:
+    # "Create a customer for an indirect reseller": App+User credentials only.
+    reseller = sim.partner("indirect").resellers[0]
+    body = {
+        "companyProfile": {"domain": "appuseronly.onmicrosoft.com"},
+        "billingProfile": {
+            "culture": "EN-US",
+            "email": "admin@example.com",
+            "language": "En",
+            "companyName": "App User Only",
+            "defaultAddress": {
+                "firstName": "Ada",
+                "lastName": "Lovelace",
+                "addressLine1": "1 Main St",
+                "city": "Redmond",
+                "state": "WA",
+                "postalCode": "98052",
+                "country": "US",
+                "phoneNumber": "4255550100",
+            },
+        },
+        "associatedPartnerId": reseller.partner_id,
+    }
+    refused = sim.pc("POST", "/v1/customers", "indirect", app_user=False, json=body)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == 2032
+    assert "App+User" in refused.json()["description"]
+    created = sim.pc("POST", "/v1/customers", "indirect", json=body)
+    assert created.status_code == 201, created.text
+
+
+def test_provisioning_status_takes_app_user_credentials_only(sim: Sim) -> None:
+    # "Get order provisioning status": App+User only.
+    cid = sim.customer_id("contoso.onmicrosoft.com")
+    cart_id = sim.place_cart()
+    order = sim.pc("POST", f"/v1/customers/{cid}/carts/{cart_id}/checkout").json()
+    order_id = order["orders"][0]["id"]
+    path = f"/v1/customers/{cid}/orders/{order_id}/provisioningstatus"
+    refused = sim.pc("GET", path, app_user=False)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == 2032
+    assert sim.pc("GET", path).status_code == 200

@@ -76,14 +76,19 @@ async def authenticate(
     return Caller(partner, grant.kind, request_id, request.headers.get("ms-correlationid"))
 
 
-async def require_app_user(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
-    """Refuse App-only tokens where Partner Center requires App+User credentials."""
+def ensure_app_user(caller: Caller) -> None:
+    """Refuse an App-only token where Partner Center requires App+User credentials."""
     if caller.kind is not TokenKind.APP_USER:
         raise PartnerCenterError(
             403,
             FORBIDDEN,
             "Access denied: this operation requires App+User credentials.",
         )
+
+
+async def require_app_user(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+    """Refuse App-only tokens where Partner Center requires App+User credentials."""
+    ensure_app_user(caller)
     return caller
 
 

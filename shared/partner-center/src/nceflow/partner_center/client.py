@@ -412,11 +412,13 @@ class PartnerCenterClient:
     ) -> Customer:
         """Create a customer tenant (201). The answer holds the tenant id and one-time admin
         credentials (`user_credentials.password` is a `SecretStr`). Indirect providers set
-        `associated_partner_id` to the reseller's partner id."""
+        `associated_partner_id` to the reseller's partner id: "Create a customer for an indirect
+        reseller" takes App+User credentials only (a direct partner's creation takes either)."""
+        indirect = customer.associated_partner_id is not None
         response = await self._call(
             "POST",
             "/customers",
-            kind=TokenKind.APP_ONLY,
+            kind=TokenKind.APP_USER if indirect else TokenKind.APP_ONLY,
             correlation_id=correlation_id,
             request_id=request_id,
             body=customer.to_wire(),
@@ -769,7 +771,7 @@ class PartnerCenterClient:
                 ProvisioningStatus,
                 f"/customers/{quote(customer_id, safe='')}/orders/{quote(order_id, safe='')}"
                 "/provisioningstatus",
-                kind=TokenKind.APP_ONLY,
+                kind=TokenKind.APP_USER,
                 correlation_id=correlation_id,
             )
         )

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nceflow.partner_center_sim import render
-from nceflow.partner_center_sim.auth import AppUserDep, CallerDep, ContextDep
+from nceflow.partner_center_sim.auth import AppUserDep, CallerDep, ContextDep, ensure_app_user
 from nceflow.partner_center_sim.errors import bad_request
 from nceflow.partner_center_sim.records import CustomerRecord
 from nceflow.partner_center_sim.routes.common import idempotent_post
@@ -183,8 +183,13 @@ class _NewCustomerBody(RequestBody):
 
 @router.post("/v1/customers", status_code=201, summary="Create a customer")
 async def create_customer(request: Request, caller: CallerDep, ctx: ContextDep) -> Response:
-    """Create a customer tenant; the answer carries the one-time admin credentials."""
+    """Create a customer tenant; the answer carries the one-time admin credentials.
+
+    For an indirect reseller (`associatedPartnerId`) App+User credentials only, as "Create a
+    customer for an indirect reseller" says; a direct partner's creation takes either."""
     body = await read_body(request, _NewCustomerBody)
+    if body.associated_partner_id is not None:
+        ensure_app_user(caller)
     address = body.billing_profile.default_address
     new = NewCustomer(
         domain=body.company_profile.domain.lower(),

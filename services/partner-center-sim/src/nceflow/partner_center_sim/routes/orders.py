@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from nceflow.partner_center_sim import render
-from nceflow.partner_center_sim.auth import CallerDep, ContextDep
+from nceflow.partner_center_sim.auth import AppUserDep, CallerDep, ContextDep
 from nceflow.partner_center_sim.state import utcnow
 from nceflow.partner_center_sim.wire import collection, link
 
@@ -46,8 +46,8 @@ async def get_order(
     summary="Get order provisioning status",
 )
 async def provisioning_status(
-    customer_id: str, order_id: str, caller: CallerDep, ctx: ContextDep
+    customer_id: str, order_id: str, caller: AppUserDep, ctx: ContextDep
 ) -> dict[str, Any]:
-    """Each line's provisioning status."""
+    """Each line's provisioning status ("Get order provisioning status": App+User only)."""
     order = ctx.state.order(caller.partner, customer_id, order_id)
     return collection(render.provisioning_status(order, utcnow()))
