@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.partner_center_sim.testing import Sim, new_customer_body
 
 
 def test_missing_token_is_401_with_partner_center_body(sim: Sim) -> None:
@@ -104,26 +104,7 @@ def test_an_indirect_resellers_customer_is_created_with_app_user_credentials_onl
 ) -> None:
     # "Create a customer for an indirect reseller": App+User credentials only.
     reseller = sim.partner("indirect").resellers[0]
-    body = {
-        "companyProfile": {"domain": "appuseronly.onmicrosoft.com"},
-        "billingProfile": {
-            "culture": "EN-US",
-            "email": "admin@example.com",
-            "language": "En",
-            "companyName": "App User Only",
-            "defaultAddress": {
-                "firstName": "Ada",
-                "lastName": "Lovelace",
-                "addressLine1": "1 Main St",
-                "city": "Redmond",
-                "state": "WA",
-                "postalCode": "98052",
-                "country": "US",
-                "phoneNumber": "4255550100",
-            },
-        },
-        "associatedPartnerId": reseller.partner_id,
-    }
+    body = new_customer_body("appuseronly.onmicrosoft.com", associatedPartnerId=reseller.partner_id)
     refused = sim.pc("POST", "/v1/customers", "indirect", app_user=False, json=body)
     assert refused.status_code == 403
     assert refused.json()["code"] == 2032

@@ -8,34 +8,11 @@ from typing import Any
 
 import pytest
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.partner_center_sim.testing import Sim, new_customer_body
 
 
 def _filter(value: str, field: str = "Domain") -> str:
     return json.dumps({"Field": field, "Value": value, "Operator": "starts_with"})
-
-
-def _new_customer(domain: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "companyProfile": {"domain": domain},
-        "billingProfile": {
-            "culture": "EN-US",
-            "email": "admin@example.com",
-            "language": "En",
-            "companyName": "Tailspin Toys",
-            "defaultAddress": {
-                "firstName": "Ada",
-                "lastName": "Lovelace",
-                "addressLine1": "1 Main St",
-                "city": "Redmond",
-                "state": "WA",
-                "postalCode": "98052",
-                "country": "US",
-                "phoneNumber": "4255550100",
-            },
-        },
-        **extra,
-    }
 
 
 @pytest.mark.parametrize(
@@ -119,7 +96,7 @@ def test_bad_filter_and_bad_continuation_token_are_400(sim: Sim) -> None:
 
 def test_customer_lists_are_per_partner(sim: Sim) -> None:
     created = sim.pc(
-        "POST", "/v1/customers", "direct", json=_new_customer("onlydirect.onmicrosoft.com")
+        "POST", "/v1/customers", "direct", json=new_customer_body("onlydirect.onmicrosoft.com")
     )
     assert created.status_code == 201
     indirect = sim.pc("GET", "/v1/customers", "indirect", params={"filter": _filter("onlydirect")})
@@ -158,7 +135,7 @@ def test_unknown_or_malformed_customer_id(
 
 
 def test_create_customer_returns_201_tenant_id_and_one_time_credentials(sim: Sim) -> None:
-    response = sim.pc("POST", "/v1/customers", json=_new_customer("tailspin.onmicrosoft.com"))
+    response = sim.pc("POST", "/v1/customers", json=new_customer_body("tailspin.onmicrosoft.com"))
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["companyProfile"]["tenantId"] == body["id"]
@@ -174,7 +151,7 @@ def test_create_customer_returns_201_tenant_id_and_one_time_credentials(sim: Sim
 
 def test_create_customer_is_idempotent_per_ms_request_id(sim: Sim) -> None:
     request_id = str(uuid.uuid4())
-    body = _new_customer("retried.onmicrosoft.com")
+    body = new_customer_body("retried.onmicrosoft.com")
     first = sim.pc("POST", "/v1/customers", request_id=request_id, json=body)
     second = sim.pc("POST", "/v1/customers", request_id=request_id, json=body)
     assert first.status_code == second.status_code == 201
@@ -191,7 +168,7 @@ def test_indirect_provider_creates_customer_for_its_reseller(sim: Sim) -> None:
         "POST",
         "/v1/customers",
         "indirect",
-        json=_new_customer(
+        json=new_customer_body(
             "wingtipclient.onmicrosoft.com", associatedPartnerId=reseller.partner_id
         ),
     )
@@ -213,7 +190,7 @@ def test_indirect_provider_creates_customer_for_its_reseller(sim: Sim) -> None:
 def test_associated_partner_must_be_one_of_the_providers_resellers(
     sim: Sim, key: str, associated: str
 ) -> None:
-    body = _new_customer("assoc.onmicrosoft.com", associatedPartnerId=associated)
+    body = new_customer_body("assoc.onmicrosoft.com", associatedPartnerId=associated)
     response = sim.pc("POST", "/v1/customers", key, json=body)
     assert response.status_code == 400
     assert response.json()["code"] == 600008
@@ -237,7 +214,7 @@ def test_create_customer_accepts_microsofts_pascal_case_sample(sim: Sim, sample:
     ],
 )
 def test_create_customer_validates_the_body(sim: Sim, mutate: Any) -> None:
-    body = _new_customer("valid.onmicrosoft.com")
+    body = new_customer_body("valid.onmicrosoft.com")
     mutate(body)
     response = sim.pc("POST", "/v1/customers", json=body)
     assert response.status_code == 400

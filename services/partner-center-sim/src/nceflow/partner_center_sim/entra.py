@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import SecretStr
 
 from nceflow.partner_center_sim.auth import ContextDep
 from nceflow.partner_center_sim.context import SimContext
@@ -103,7 +104,8 @@ def _partner_for_app(ctx: SimContext, tenant: str, client_id: str) -> Partner:
     )
 
 
-def _check_secret(partner: Partner, form: dict[str, str]) -> None:
+def _check_secret(expected: SecretStr, form: dict[str, str]) -> None:
+    """The app's `client_secret`, as Entra refuses a missing or wrong one."""
     secret = form.get("client_secret")
     if not secret:
         raise OAuthError(
@@ -113,7 +115,7 @@ def _check_secret(partner: Partner, form: dict[str, str]) -> None:
             "The request body must contain the following parameter: 'client_assertion' or "
             "'client_secret'.",
         )
-    if secret != partner.app.client_secret.get_secret_value():
+    if not secrets.compare_digest(secret.encode(), expected.get_secret_value().encode()):
         raise OAuthError(
             401,
             "invalid_client",
@@ -161,7 +163,7 @@ async def _token(request: Request, ctx: SimContext, tenant: str, v2: bool) -> Re
                 f"The app requested an unsupported grant type '{grant_type}'.",
             )
         partner = _partner_for_app(ctx, tenant, _required(form, "client_id"))
-        _check_secret(partner, form)
+        _check_secret(partner.app.client_secret, form)
         audience = _check_audience(ctx, form, v2)
         if grant_type == "refresh_token":
             presented = _required(form, "refresh_token")
@@ -211,23 +213,7 @@ def _redeem_code(request: Request, ctx: SimContext, form: dict[str, str]) -> Res
             700016,
             f"Application with identifier '{client_id}' was not found in the directory.",
         )
-    secret = form.get("client_secret")
-    if not secret:
-        raise OAuthError(
-            401,
-            "invalid_client",
-            7000218,
-            "The request body must contain the following parameter: 'client_assertion' or "
-            "'client_secret'.",
-        )
-    if not secrets.compare_digest(secret, app.client_secret.get_secret_value()):
-        raise OAuthError(
-            401,
-            "invalid_client",
-            7000215,
-            "Invalid client secret provided. Ensure the secret being sent in the request is "
-            "the client secret value, not the client secret ID.",
-        )
+    _check_secret(app.client_secret, form)
     grant = ctx.sign_in.redeem(_required(form, "code"))
     if grant is None or grant.client_id.lower() != app.client_id.lower():
         raise OAuthError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed.")

@@ -330,7 +330,7 @@ async def sign_in(tenant: str, request: Request, ctx: ContextDep) -> Response:
         return _refusal(ctx, tenant, params, exc)
     login = str(form.get("login", "")).strip()
     user = ctx.state.users.get(login.lower())
-    if user is None or not secrets.compare_digest(user.password, str(form.get("passwd", ""))):
+    if user is None or not _same(user.password, str(form.get("passwd", ""))):
         return _sign_in_page(
             request.url.path,
             checked,
@@ -365,11 +365,16 @@ async def sign_in(tenant: str, request: Request, ctx: ContextDep) -> Response:
     return RedirectResponse(f"{checked.redirect_uri}?{urlencode(query)}", status_code=302)
 
 
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison that takes any text (a typed password may not be ASCII)."""
+    return secrets.compare_digest(given.encode(), expected.encode())
+
+
 def pkce_matches(grant: AuthorizationCode, verifier: str) -> bool:
     """RFC 7636: S256 compares base64url(sha256(verifier)); plain compares the text."""
     assert grant.code_challenge is not None
     if grant.code_challenge_method == "S256":
         digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
         computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-        return secrets.compare_digest(computed, grant.code_challenge)
-    return secrets.compare_digest(verifier, grant.code_challenge)
+        return _same(computed, grant.code_challenge)
+    return _same(verifier, grant.code_challenge)

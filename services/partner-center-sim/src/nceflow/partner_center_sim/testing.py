@@ -26,6 +26,33 @@ DEV_PASSWORD = "nceflow-dev-password"  # noqa: S105 - every seeded user's, dev o
 _HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
 
 
+def new_customer_body(
+    domain: str, company_name: str = "Tailspin Toys", **extra: Any
+) -> dict[str, Any]:
+    """A "Create a customer" request body for a new tenant with `domain` (`extra` adds members,
+    e.g. `associatedPartnerId`)."""
+    return {
+        "companyProfile": {"domain": domain},
+        "billingProfile": {
+            "culture": "EN-US",
+            "email": "admin@example.com",
+            "language": "En",
+            "companyName": company_name,
+            "defaultAddress": {
+                "firstName": "Ada",
+                "lastName": "Lovelace",
+                "addressLine1": "1 Main St",
+                "city": "Redmond",
+                "state": "WA",
+                "postalCode": "98052",
+                "country": "US",
+                "phoneNumber": "4255550100",
+            },
+        },
+        **extra,
+    }
+
+
 async def sign_in(
     http: httpx.AsyncClient, authorize_url: str, username: str, password: str = DEV_PASSWORD
 ) -> httpx.URL:
