@@ -195,18 +195,33 @@ def test_domain_taken_is_not_retryable_and_names_the_domain() -> None:
     assert "acmecorp.onmicrosoft.com" in failure.reason
 
 
-def test_redrive_resumes_a_failed_saga_at_the_failed_step_and_keeps_request_ids() -> None:
+def test_redrive_resumes_a_failed_saga_at_the_failed_step_with_new_request_ids() -> None:
+    counter = itertools.count(500)
     saga = new_saga(existing=True)
     saga.record_customer("c", created=False, already_done=True, now=NOW)
     saga.relationship_wait(NOW, timedelta(minutes=1))
     saga.fail(failures.relationship_not_accepted(None), now=NOW)
-    request_ids = (saga.cart_request_id, saga.checkout_request_id)
-    assert saga.redrive(now=NOW) is True
+    spent = {saga.customer_request_id, saga.cart_request_id, saga.checkout_request_id}
+    assert saga.redrive(now=NOW, new_id=lambda: f"id-{next(counter)}") is True
     assert saga.status is SagaStatus.IN_PROGRESS
     assert saga.failure is None
     assert saga.relationship_wait_started_at is None
     assert saga.next_step() is SagaStep.VERIFY_RELATIONSHIP
-    assert (saga.cart_request_id, saga.checkout_request_id) == request_ids
+    # The failure was Partner Center's answer: its ids are spent ("Partner Center REST headers").
+    renewed = (saga.customer_request_id, saga.cart_request_id, saga.checkout_request_id)
+    assert renewed == ("id-500", "id-501", "id-502")
+    assert not spent & set(renewed)
+
+
+def test_an_mca_recheck_checks_out_with_a_new_request_id() -> None:
+    saga = new_saga()
+    saga.record_customer("c", created=True, already_done=False, now=NOW)
+    saga.record_mca(already_done=False, now=NOW)
+    saga.record_cart("cart", expires_at=None, now=NOW)
+    refused = saga.checkout_request_id
+    assert saga.recheck_mca(NOW, lambda: "fresh") is True
+    assert saga.checkout_request_id == "fresh" != refused
+    assert saga.recheck_mca(NOW, lambda: "again") is False
 
 
 def test_redrive_never_replaces_a_placed_order() -> None:
@@ -215,7 +230,7 @@ def test_redrive_never_replaces_a_placed_order() -> None:
     saga.record_mca(already_done=False, now=NOW)
     saga.record_cart("cart", expires_at=None, now=NOW)
     saga.record_checkout(["o"], already_done=False, now=NOW, follow_for=timedelta(hours=1))
-    assert saga.redrive(now=NOW) is False
+    assert saga.redrive(now=NOW, new_id=lambda: "unused") is False
     assert saga.status is SagaStatus.PLACED
 
 
@@ -273,8 +288,8 @@ def test_mca_missing_at_checkout_is_attested_again_once() -> None:
     saga.record_customer("c", created=True, already_done=False, now=NOW)
     saga.record_mca(already_done=False, now=NOW)
     saga.record_cart("cart", expires_at=None, now=NOW)
-    assert saga.recheck_mca(NOW) is True
+    assert saga.recheck_mca(NOW, lambda: "new-id") is True
     assert saga.next_step() is SagaStep.ATTEST_MCA
     saga.record_mca(already_done=False, now=NOW)
     assert saga.next_step() is SagaStep.CHECK_OUT
-    assert saga.recheck_mca(NOW) is False
+    assert saga.recheck_mca(NOW, lambda: "new-id") is False

@@ -8,6 +8,7 @@ used here.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -68,13 +69,18 @@ def test_refuses_matching_requests_in_microsofts_shape_and_changes_nothing(sim: 
     }
     assert _mca_accepted(sim, fabrikam) is False  # refused before the handler: no effect
 
-    # The rule is used up; the same MS-RequestId is now served (a refusal is not remembered).
-    assert _attest(sim, fabrikam, request_id).status_code == 201
+    # The rule is used up. The refusal was an answer: the same MS-RequestId gets it again
+    # ("Partner Center REST headers": reset the id after a business failure); a new id is served.
+    again = _attest(sim, fabrikam, request_id)
+    assert (again.status_code, again.json()["code"]) == (400, 600061)
+    assert _mca_accepted(sim, fabrikam) is False
+    assert _attest(sim, fabrikam, str(uuid.uuid4())).status_code == 201
     assert _mca_accepted(sim, fabrikam) is True
-    (logged, served) = sim.http.get(
+    (logged, replayed, served) = sim.http.get(
         "/_sim/requests", params={"method": "POST", "path": AGREEMENTS}
     ).json()["items"]
     assert (logged["status"], logged["fault"]) == (400, "error")
+    assert (replayed["status"], replayed["fault"]) == (400, None)
     assert (served["status"], served["fault"]) == (201, None)
     (listed,) = sim.http.get("/_sim/faults").json()["items"]
     assert (listed["hits"], listed["remaining"]) == (1, 0)

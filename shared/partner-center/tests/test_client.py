@@ -527,3 +527,29 @@ async def test_logs_of_token_fetches_and_retries_carry_no_secrets(
         access_token,
     ):
         assert secret not in text
+
+
+async def test_checkout_after_a_business_answer_is_sent_with_a_new_request_id(
+    client: PartnerCenterClient, sim: SimControl
+) -> None:
+    # 409 / 800064 is an answer: the simulator replays it to the same MS-RequestId, as Microsoft
+    # does, so a client that reused the id would never get past it.
+    cart = await client.create_cart(CONTOSO, await basic_cart(client), correlation_id=corr())
+    assert cart.id
+    checkout_path = f"/v1/customers/{CONTOSO}/carts/{cart.id}/checkout"
+    await sim.fault(
+        kind="error",
+        path=checkout_path,
+        count=1,
+        status=409,
+        code=800064,
+        description="The cart is being processed by another request.",
+    )
+    result = await client.checkout_cart_safely(
+        CONTOSO, cart.id, correlation_id=corr(), poll_interval_seconds=0.01
+    )
+    (order,) = result.orders
+    assert [o["id"] for o in await sim.orders(CONTOSO)] == [order.id]
+    refused, placed = await sim.requests(path=checkout_path)
+    assert (refused["status"], placed["status"]) == (409, 201)
+    assert refused["ms_request_id"] != placed["ms_request_id"]

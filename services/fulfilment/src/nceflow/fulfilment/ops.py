@@ -7,6 +7,7 @@ their work and disconnect; the running service picks re-driven orders up from th
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -149,7 +150,7 @@ async def _redrive(store: SagaStore, saga: Saga, lease: Lease) -> bool:
     than what a worker saved meanwhile, and saving it would undo that progress (a cart id
     forgotten is a second cart)."""
     now = datetime.now(UTC)
-    if saga.redrive(now=now):
+    if saga.redrive(now=now, new_id=lambda: str(uuid.uuid4())):
         await store.save(saga, [], lease, due=now)
         return True
     if not saga.is_finished:

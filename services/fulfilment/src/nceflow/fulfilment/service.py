@@ -254,7 +254,7 @@ class FulfilmentService:
                 await self._finish_failed(saga, lease, exc.failure)
                 return True
             except McaNotOnRecord as exc:
-                if not saga.recheck_mca(self._clock()):
+                if not saga.recheck_mca(self._clock(), self._new_id):
                     await self._finish_failed(saga, lease, exc.failure)
                     return True
                 _log.warning("fulfilment.mca_missing_at_checkout")
@@ -334,6 +334,8 @@ class FulfilmentService:
 
     async def _park(self, saga: Saga, lease: Lease, step: SagaStep, exc: StepRetryable) -> None:
         now = self._clock()
+        if exc.answered and step is SagaStep.CHECK_OUT:
+            saga.renew_checkout_request_id(self._new_id)
         due = saga.defer(
             exc.description,
             now=now,

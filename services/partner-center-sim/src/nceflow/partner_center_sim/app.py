@@ -10,6 +10,7 @@ from nceflow.partner_center_sim.entra import router as entra_router
 from nceflow.partner_center_sim.errors import install_error_handlers
 from nceflow.partner_center_sim.faults import FaultMiddleware
 from nceflow.partner_center_sim.headers import PartnerCenterHeadersMiddleware
+from nceflow.partner_center_sim.replays import ReplayMiddleware
 from nceflow.partner_center_sim.requestlog import RequestLogMiddleware
 from nceflow.partner_center_sim.routes import (
     agreements,
@@ -27,9 +28,12 @@ from nceflow.runtime.health import health_router
 
 
 class SimulatorApp(FastAPI):
-    """FastAPI with the request log and fault injection as the outermost ASGI layers.
+    """FastAPI with the request log, fault injection and `MS-RequestId` replays as the outermost
+    ASGI layers.
 
-    They sit outside Starlette's own middleware so that the fault layer receives the server's
+    Replays sit inside the fault layer, so that the answer to a request whose response a fault
+    withheld is the one replayed; the fault layer remembers the refusals it makes up itself.
+    The others sit outside Starlette's own middleware so that the fault layer receives the server's
     raw `send` (needed to drop a connection) and the log sees every request, even one a fault
     answered or dropped.
     """
@@ -38,9 +42,10 @@ class SimulatorApp(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         """Wrap Starlette's stack in the fault layer, then the request log."""
-        inner = super().build_middleware_stack()
+        sim = self.sim
+        inner = ReplayMiddleware(super().build_middleware_stack(), sim.replays, sim.config)
         return RequestLogMiddleware(
-            FaultMiddleware(inner, self.sim.faults, self.sim.config), self.sim.requests
+            FaultMiddleware(inner, sim.faults, sim.config, sim.replays), sim.requests
         )
 
 

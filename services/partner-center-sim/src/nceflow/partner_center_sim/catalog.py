@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from nceflow.partner_center_sim.errors import (
@@ -35,6 +36,28 @@ class CatalogIndex:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._products = {p.id.upper(): p for p in catalog.products}
+        # Microsoft replaces availabilities over time (a new id for the same terms): changes
+        # made through the control API, on top of the seed, until reset.
+        self._withdrawn: set[str] = set()
+        self._added: dict[tuple[str, str], list[Availability]] = {}
+
+    def availabilities(self, product_id: str, sku_id: str) -> list[Availability]:
+        """The SKU's current availabilities (seeded ones not withdrawn, then replacements)."""
+        sku = self.sku(product_id, sku_id)
+        key = (product_id.upper(), sku.id.upper())
+        current = [*sku.availabilities, *self._added.get(key, [])]
+        return [a for a in current if f"{key[0]}:{key[1]}:{a.id.upper()}" not in self._withdrawn]
+
+    def withdraw(self, catalog_item_id: str, *, replace: bool) -> str | None:
+        """Withdraw an availability; with `replace`, publish one with a new id and the same
+        terms, as Microsoft does. Returns the replacement's catalog item id."""
+        item = self.item(catalog_item_id)
+        self._withdrawn.add(item.catalog_item_id.upper())
+        if not replace:
+            return None
+        new = item.availability.model_copy(update={"id": secrets.token_hex(6).upper()})
+        self._added.setdefault((item.product.id.upper(), item.sku.id.upper()), []).append(new)
+        return f"{item.product.id}:{item.sku.id}:{new.id}"
 
     def supports(self, country: str | None) -> bool:
         """Whether the catalog is offered in `country` (ISO alpha-2)."""
@@ -60,7 +83,7 @@ class CatalogIndex:
 
     def availability(self, product_id: str, sku_id: str, availability_id: str) -> Availability:
         """An availability, or Microsoft's 404 / 400019."""
-        for availability in self.sku(product_id, sku_id).availabilities:
+        for availability in self.availabilities(product_id, sku_id):
             if availability.id.upper() == availability_id.upper():
                 return availability
         raise not_found(

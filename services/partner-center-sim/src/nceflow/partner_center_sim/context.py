@@ -9,6 +9,7 @@ from fastapi import Request
 from nceflow.partner_center_sim.faults import FaultRegistry
 from nceflow.partner_center_sim.id_tokens import SignInAuthority
 from nceflow.partner_center_sim.ratelimit import PartnerRateLimiter
+from nceflow.partner_center_sim.replays import RequestReplays
 from nceflow.partner_center_sim.requestlog import RequestLog
 from nceflow.partner_center_sim.runtime_config import RuntimeConfig
 from nceflow.partner_center_sim.seed import Seed
@@ -29,6 +30,8 @@ class SimContext:
     faults: FaultRegistry
     requests: RequestLog
     limiter: PartnerRateLimiter
+    replays: RequestReplays
+    """The answers replayed to a write that repeats an `MS-RequestId`."""
     sign_in: SignInAuthority
     """The ID-token signing key and sign-in codes (the key survives a reset)."""
 
@@ -41,6 +44,7 @@ class SimContext:
         self.faults.reset()
         self.requests.clear()
         self.limiter.reset()
+        self.replays.reset()
         defaults = RuntimeConfig.from_settings(self.settings)
         for name in RuntimeConfig.model_fields:
             setattr(self.config, name, getattr(defaults, name))
@@ -48,15 +52,17 @@ class SimContext:
 
 def build_context(settings: Settings, seed: Seed) -> SimContext:
     """A fresh simulator from `seed`."""
+    tokens = TokenStore()
     return SimContext(
         settings=settings,
         seed=seed,
         config=RuntimeConfig.from_settings(settings),
         state=SimState(seed),
-        tokens=TokenStore(),
+        tokens=tokens,
         faults=FaultRegistry(settings.random_seed),
         requests=RequestLog(settings.request_log_size),
         limiter=PartnerRateLimiter(),
+        replays=RequestReplays(tokens, max_entries=settings.request_id_memory_entries),
         sign_in=SignInAuthority(),
     )
 

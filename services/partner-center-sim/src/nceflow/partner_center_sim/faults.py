@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nceflow.partner_center_sim.errors import UNEXPECTED, error_body
 from nceflow.partner_center_sim.ratelimit import throttled_body
+from nceflow.partner_center_sim.replays import RequestReplays, answer_from, is_answer
 from nceflow.partner_center_sim.requestlog import SCOPE_KEY, UNLOGGED_PREFIXES
 from nceflow.partner_center_sim.runtime_config import RuntimeConfig
 
@@ -209,10 +210,17 @@ async def _wait_for_disconnect(receive: Receive) -> None:
 class FaultMiddleware:
     """Applies the first matching fault rule to each Partner Center or Entra request."""
 
-    def __init__(self, app: ASGIApp, registry: FaultRegistry, config: RuntimeConfig) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        registry: FaultRegistry,
+        config: RuntimeConfig,
+        replays: RequestReplays | None = None,
+    ) -> None:
         self.app = app
         self.registry = registry
         self.config = config
+        self.replays = replays
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(UNLOGGED_PREFIXES):
@@ -242,9 +250,13 @@ class FaultMiddleware:
                 {"Retry-After": str(rule.retry_after_seconds)},
             )
         elif rule.kind is FaultKind.ERROR:
-            await _json_response(
-                send, rule.status, error_body(rule.code, rule.description), _echoed_headers(scope)
-            )
+            body, echoed = error_body(rule.code, rule.description), _echoed_headers(scope)
+            key = self.replays.key(scope) if self.replays is not None else None
+            if self.replays is not None and key is not None and is_answer(rule.status):
+                # A business refusal is an answer like any other: the same MS-RequestId gets it
+                # again (see `replays`).
+                self.replays.remember(key, answer_from(rule.status, body, echoed))
+            await _json_response(send, rule.status, body, echoed)
         elif rule.kind is FaultKind.DROP:
             await drop_connection(facts["raw_send"])
         elif rule.kind is FaultKind.LOST_RESPONSE:

@@ -13,6 +13,8 @@ class PartnerLink:
 
     relationship: str  # Microsoft's relationshipToPartner: "none" or "reseller"
     associated_partner_id: str | None = None
+    # Delegated admin privileges (`allowDelegatedAccess`): the reseller link grants them here.
+    delegated_access: bool = True
 
 
 @dataclass(slots=True)

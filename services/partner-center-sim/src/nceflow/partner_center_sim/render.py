@@ -65,6 +65,11 @@ def customer(
     if with_billing:
         body["billingProfile"] = billing_profile(record)
     body["relationshipToPartner"] = relationship or (link_.relationship if link_ else "none")
+    if with_billing:
+        # "Get a customer by ID": whether the partner holds delegated admin privileges.
+        body["allowDelegatedAccess"] = bool(
+            link_ is not None and link_.relationship == "reseller" and link_.delegated_access
+        )
     if link_ is not None and link_.associated_partner_id:
         body["associatedPartnerId"] = link_.associated_partner_id
     body["links"] = {"self": link(f"/customers/{record.id}")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nceflow.partner_center_sim.settings import Settings
+from nceflow.partner_center_sim.settings import RepeatCheckout, Settings
 
 
 class RuntimeConfig(BaseModel):
@@ -18,6 +18,8 @@ class RuntimeConfig(BaseModel):
     checkout_processing_seconds: float = Field(ge=0)
     lost_response_hang_seconds: float = Field(ge=0)
     order_list_delay_seconds: float = Field(ge=0)
+    request_id_memory_seconds: float = Field(gt=0)
+    repeat_checkout: RepeatCheckout
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RuntimeConfig:
@@ -29,6 +31,8 @@ class RuntimeConfig(BaseModel):
             checkout_processing_seconds=settings.checkout_processing_seconds,
             lost_response_hang_seconds=settings.lost_response_hang_seconds,
             order_list_delay_seconds=settings.order_list_delay_seconds,
+            request_id_memory_seconds=settings.request_id_memory_seconds,
+            repeat_checkout=settings.repeat_checkout,
         )
 
 
@@ -43,3 +47,5 @@ class RuntimeConfigPatch(BaseModel):
     checkout_processing_seconds: float | None = Field(default=None, ge=0)
     lost_response_hang_seconds: float | None = Field(default=None, ge=0)
     order_list_delay_seconds: float | None = Field(default=None, ge=0)
+    request_id_memory_seconds: float | None = Field(default=None, gt=0)
+    repeat_checkout: RepeatCheckout | None = None

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from nceflow.runtime.settings import HttpServerSettings
+
+
+class RepeatCheckout(StrEnum):
+    """How Partner Center answers a second checkout (a new MS-RequestId) of an Ordered cart."""
+
+    FIRST_RESULT = "first_result"
+    ALREADY_SUBMITTED = "already_submitted"
 
 
 class Settings(HttpServerSettings):
@@ -49,4 +57,19 @@ class Settings(HttpServerSettings):
         default=30.0,
         ge=0,
         description="How long a `lost_response` fault holds the connection before dropping it",
+    )
+    request_id_memory_seconds: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="How long the answer to a write is replayed to a request with the same "
+        'MS-RequestId ("Partner Center REST headers": reuse the id only to retry a timeout)',
+    )
+    request_id_memory_entries: int = Field(
+        default=50_000, ge=1, description="Most answers kept for MS-RequestId replays"
+    )
+    repeat_checkout: RepeatCheckout = Field(
+        default=RepeatCheckout.FIRST_RESULT,
+        description="A new checkout of an Ordered cart: `first_result` repeats the first "
+        'checkout\'s answer ("Checkout a cart"), `already_submitted` refuses it with 400 / '
+        '800065 ("Partner Center REST error codes"); both happen',
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from nceflow.partner_center_sim.catalog import CatalogIndex
 from nceflow.partner_center_sim.errors import (
+    AGREEMENT_EXISTS,
     CART_ALREADY_ORDERED,
     CART_IN_PROGRESS,
     MCA_MISSING,
@@ -78,14 +79,6 @@ class NewCustomer:
     associated_partner_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Replay:
-    """A stored answer to a POST, returned again when its MS-RequestId comes back."""
-
-    status: int
-    body: dict[str, Any]
-
-
 class SimState:
     """Partner Center's data, rebuilt from the seed on reset."""
 
@@ -97,7 +90,6 @@ class SimState:
         self.carts: dict[str, CartRecord] = {}
         self.orders: dict[str, OrderRecord] = {}
         self.taken_domains: set[str] = set()
-        self.replays: dict[tuple[str, str, str, str], Replay] = {}
         self.users: dict[str, UserRecord] = {}  # lower-case user principal name -> user
         self.reset()
 
@@ -105,10 +97,10 @@ class SimState:
 
     def reset(self) -> None:
         """Back to the seed: seeded customers only, no carts, no orders."""
+        self.catalog = CatalogIndex(self.seed.catalog)
         self.customers = {c.id: self._seed_customer(c.id) for c in self.seed.customers}
         self.carts = {}
         self.orders = {}
-        self.replays = {}
         self.taken_domains = {d.lower() for d in self.seed.taken_domains}
         self.users = {
             user.user_principal_name.lower(): UserRecord(
@@ -161,18 +153,6 @@ class SimState:
                 QualificationRecord(name, "Approved", iso(seeded.mca_accepted_on or utcnow()))
             )
         return record
-
-    # -- idempotent POSTs ----------------------------------------------------------------------
-
-    def replay(self, partner: Partner, request_id: str, method: str, path: str) -> Replay | None:
-        """The stored answer to an earlier POST with the same MS-RequestId, if any."""
-        return self.replays.get((partner.key, request_id.lower(), method, path))
-
-    def remember(
-        self, partner: Partner, request_id: str, method: str, path: str, replay: Replay
-    ) -> None:
-        """Store a POST's answer so that a retry with the same MS-RequestId gets it again."""
-        self.replays[(partner.key, request_id.lower(), method, path)] = replay
 
     # -- partners and customers ----------------------------------------------------------------
 
@@ -270,6 +250,16 @@ class SimState:
             raise bad_request(f"Agreement type {agreement.type} is not supported.")
         if agreement.template_id.lower() != self.seed.mca_template_id.lower():
             raise bad_request(f"Template id {agreement.template_id} is not valid for {MCA}.")
+        if any(
+            a.type == MCA and _same_contact(a.primary_contact, agreement.primary_contact)
+            for a in record.agreements
+        ):
+            # "Partner Center REST error codes": the same attestation again is refused.
+            raise PartnerCenterError(
+                400,
+                AGREEMENT_EXISTS,
+                "A partner confirmed agreement already exists for the customer.",
+            )
         record.agreements.append(agreement)
         return agreement
 
@@ -372,6 +362,10 @@ class SimState:
             )
         customer = self.customer(partner, customer_id)
         self._check_purchase_allowed(partner, customer)
+        for line in cart.lines:
+            # An availability withdrawn since the cart was made: 404 / 400019 (the client
+            # reads the current availability and builds the line again).
+            self.catalog.item(line.catalog_item_id)
         if not any(a.type == MCA for a in customer.agreements):
             raise PartnerCenterError(
                 403,
@@ -459,6 +453,15 @@ class SimState:
             (o for o in self.orders.values() if o.customer_id == customer_id.lower()),
             key=lambda o: o.creation,
         )
+
+
+def _same_contact(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    """Whether two agreements name the same person (names and email, case-insensitive)."""
+    fields = ("firstName", "lastName", "email")
+    return all(
+        str(first.get(f) or "").strip().lower() == str(second.get(f) or "").strip().lower()
+        for f in fields
+    )
 
 
 def _check_guid(value: str, name: str) -> None:

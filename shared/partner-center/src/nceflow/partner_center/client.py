@@ -684,10 +684,11 @@ class PartnerCenterClient:
         """Check out a cart so that a lost response never buys twice.
 
         When the outcome is unknown (timeout, 5xx, dropped connection, 800060/800064/800065):
-        read the cart. `Ordered`: the checkout went through; post it again with the same
-        `MS-RequestId`, which returns the original result. `Active`: post the checkout again
-        with the same `MS-RequestId`. Gives up with `CheckoutOutcomeUnknownError` when the
-        retry budget is spent; the caller keeps the cart and request id and tries later.
+        read the cart, then post the checkout again: with the same `MS-RequestId` after a
+        timeout or a 5xx (Microsoft returns the original result), with a new one after a
+        business answer (the old id would replay that answer). Gives up with
+        `CheckoutOutcomeUnknownError` when the retry budget is spent; the caller keeps the
+        cart and tries later.
         A result with `order_errors` (a partial failure, HTTP 200/201) is returned as it is.
         """
         request_id = request_id or new_request_id()
@@ -709,6 +710,11 @@ class PartnerCenterClient:
                     correlation_id=correlation_id,
                     error=repr(exc),
                 )
+                if exc.status is not None and exc.status < 500:
+                    # A business answer (800060/800064/800065): this id got its answer and
+                    # would get it again; only a timeout or a server error keeps the id
+                    # ("Partner Center REST headers"). Checkout stays idempotent per cart.
+                    request_id = new_request_id()
             cart = await self._read_cart_until(
                 customer_id, cart_id, correlation_id, deadline, poll_interval_seconds, last_error
             )

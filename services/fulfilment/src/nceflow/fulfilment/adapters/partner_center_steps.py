@@ -374,7 +374,7 @@ class PartnerCenterSteps:
             description = (first.description if first else None) or "no order was created"
             if str(code) in _IN_PROGRESS_CODES:
                 # The cart stays Active: check the same cart out again later, never a new one.
-                raise StepRetryable(f"checkout reported {code}: {description}")
+                raise StepRetryable(f"checkout reported {code}: {description}", answered=True)
             raise StepFailed(failures.order_rejected(code, description, FulfilmentStep.CHECKED_OUT))
         if result.order_errors:
             # Partner Center placed part of the cart; the placed orders stand (never re-bought).

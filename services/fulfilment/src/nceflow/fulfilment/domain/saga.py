@@ -279,15 +279,23 @@ class Saga(BaseModel):
         self.mca_done = True
         return self._completed(SagaStep.ATTEST_MCA, now, already_done=already_done)
 
-    def recheck_mca(self, now: datetime) -> bool:
+    def recheck_mca(self, now: datetime, new_id: NewId) -> bool:
         """Partner Center says the MCA is missing at checkout: attest again and retry once.
-        Returns False when that was tried already (then the order fails)."""
+        Returns False when that was tried already (then the order fails). The refused
+        checkout's `MS-RequestId` got its answer: the next checkout is a new call."""
         if self.mca_rechecked:
             return False
         self.mca_rechecked = True
         self.mca_done = False
+        self.renew_checkout_request_id(new_id)
         self._touch(now)
         return True
+
+    def renew_checkout_request_id(self, new_id: NewId) -> None:
+        """Partner Center answered the checkout (a business answer, not a timeout): "upon
+        receiving a response (success or business failure), the value should be reset"
+        ("Partner Center REST headers"), or the next checkout gets the same answer again."""
+        self.checkout_request_id = new_id()
 
     def record_qualification(self, *, already_done: bool, now: datetime) -> list[FulfilmentEvent]:
         """The State Owned Entity qualification is on record for the customer."""
@@ -436,13 +444,20 @@ class Saga(BaseModel):
             )
         return events
 
-    def redrive(self, *, now: datetime) -> bool:
+    def redrive(self, *, now: datetime, new_id: NewId) -> bool:
         """An operator re-drives a failed order (e.g. after the customer accepted the
-        relationship): resume at the step that failed. The request ids are kept, so a repeat
-        of a call that did go through is recognised. Returns False when there is nothing to
-        re-drive (placed or completed orders are never placed again)."""
+        relationship): resume at the step that failed. Returns False when there is nothing to
+        re-drive (placed or completed orders are never placed again).
+
+        The request ids are new: the failure was Partner Center's answer (or a long outage),
+        and a spent id would get the same answer again. What an earlier attempt may have
+        created is found by reading first: the domain after a customer attempt, the cart
+        after a checkout attempt (`*_attempted` stay set)."""
         if self.status is not SagaStatus.FAILED:
             return False
+        self.customer_request_id = new_id()
+        self.cart_request_id = new_id()
+        self.checkout_request_id = new_id()
         self.status = SagaStatus.IN_PROGRESS
         self.failure = None
         self.relationship_wait_started_at = None

@@ -12,7 +12,7 @@ from nceflow.partner_center_sim import render
 from nceflow.partner_center_sim.auth import AppUserDep, ContextDep
 from nceflow.partner_center_sim.errors import bad_request
 from nceflow.partner_center_sim.records import AgreementRecord, QualificationRecord
-from nceflow.partner_center_sim.routes.common import idempotent_post
+from nceflow.partner_center_sim.routes.common import create_under_lock
 from nceflow.partner_center_sim.state import MCA, MCA_LINK, iso, utcnow
 from nceflow.partner_center_sim.wire import RequestBody, collection, read_body
 
@@ -120,7 +120,7 @@ async def confirm_agreement(
         stored = ctx.state.attest_agreement(caller.partner, customer_id, record)
         return 201, render.agreement(stored)
 
-    return await idempotent_post(request, ctx, caller, create)
+    return await create_under_lock(ctx, create)
 
 
 @router.get("/v1/customers/{customer_id}/qualifications", summary="Get a customer's qualifications")
@@ -166,4 +166,4 @@ async def create_qualification(
         stored = ctx.state.add_qualification(caller.partner, customer_id, record)
         return 201, render.qualification(stored)
 
-    return await idempotent_post(request, ctx, caller, create)
+    return await create_under_lock(ctx, create)

@@ -1,8 +1,9 @@
 """Carts and checkout ("Create a cart with a customer order", "Checkout a cart").
 
 Checkout is idempotent per cart, as Microsoft documents: checking out a cart that is already
-`Ordered` repeats the answer of the first checkout and creates nothing. A checkout that arrives
-while another one of the same cart is still processing gets 409 / 800064.
+`Ordered` creates nothing, and answers with the first checkout's result or with 400 / 800065
+(`repeat_checkout`); the same `MS-RequestId` again gets the first answer (`replays`). A checkout
+that arrives while another one of the same cart is still processing gets 409 / 800064.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from pydantic import Field, StrictBool, StrictInt, StrictStr
 
 from nceflow.partner_center_sim import render
 from nceflow.partner_center_sim.auth import CallerDep, ContextDep
+from nceflow.partner_center_sim.errors import CART_ALREADY_ORDERED, PartnerCenterError
 from nceflow.partner_center_sim.purchase_rules import NewCartLine
-from nceflow.partner_center_sim.routes.common import idempotent_post
+from nceflow.partner_center_sim.routes.common import create_under_lock
+from nceflow.partner_center_sim.settings import RepeatCheckout
 from nceflow.partner_center_sim.state import utcnow
 from nceflow.partner_center_sim.wire import RequestBody, attributes, json_response, read_body
 
@@ -79,7 +82,7 @@ async def create_cart(
         )
         return 201, render.cart(cart, currency)
 
-    return await idempotent_post(request, ctx, caller, create)
+    return await create_under_lock(ctx, create)
 
 
 @router.get("/v1/customers/{customer_id}/carts/{cart_id}", summary="Get a cart")
@@ -122,6 +125,14 @@ async def checkout(
     async with state.lock:
         cart = state.begin_checkout(caller.partner, customer_id, cart_id)
         if cart.status == "Ordered" and cart.checkout_result is not None:
+            # A new checkout (a new MS-RequestId) of an Ordered cart: Microsoft documents both
+            # answers, the first result again ("Checkout a cart") and 400 / 800065.
+            if ctx.config.repeat_checkout is RepeatCheckout.ALREADY_SUBMITTED:
+                raise PartnerCenterError(
+                    400,
+                    CART_ALREADY_ORDERED,
+                    f"Can't check out an already submitted cart {cart.id}.",
+                )
             return json_response(cart.checkout_result, 201)
     try:
         if ctx.config.checkout_processing_seconds > 0:

@@ -85,7 +85,7 @@ async def list_availabilities(
     items = (
         [
             render.availability(CatalogItem(product, sku, a), catalog.catalog)
-            for a in sku.availabilities
+            for a in catalog.availabilities(product.id, sku.id)
         ]
         if _country(ctx, country)
         else []

@@ -11,7 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from nceflow.partner_center_sim import render
 from nceflow.partner_center_sim.auth import ContextDep
@@ -58,6 +59,25 @@ async def seed(ctx: ContextDep) -> dict[str, Any]:
 async def catalog(ctx: ContextDep) -> dict[str, Any]:
     """Products, SKUs, availabilities, terms and USD prices (prices are not in Microsoft's API)."""
     return ctx.seed.catalog.model_dump(mode="json", by_alias=True)
+
+
+class WithdrawAvailability(BaseModel):
+    """An availability to withdraw from the catalog."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    catalog_item_id: str = Field(min_length=5, max_length=200)
+    replace: bool = True
+    """Publish a new availability with the same terms (Microsoft's usual change of id)."""
+
+
+@router.post("/catalog/withdraw", summary="Withdraw an availability (optionally replace it)")
+async def withdraw_availability(body: WithdrawAvailability, ctx: ContextDep) -> dict[str, Any]:
+    """Carts holding the withdrawn `catalogItemId` get 404 / 400019 at checkout; with `replace`
+    the SKU lists an availability with a new id and the same terms."""
+    async with ctx.state.lock:
+        replacement = ctx.state.catalog.withdraw(body.catalog_item_id, replace=body.replace)
+    return {"withdrawn": body.catalog_item_id, "replacement": replacement}
 
 
 @router.get("/config", summary="The runtime configuration")

@@ -15,7 +15,7 @@ from nceflow.partner_center_sim import render
 from nceflow.partner_center_sim.auth import AppUserDep, CallerDep, ContextDep, ensure_app_user
 from nceflow.partner_center_sim.errors import bad_request
 from nceflow.partner_center_sim.records import CustomerRecord
-from nceflow.partner_center_sim.routes.common import idempotent_post
+from nceflow.partner_center_sim.routes.common import create_under_lock
 from nceflow.partner_center_sim.state import NewCustomer
 from nceflow.partner_center_sim.wire import RequestBody, attributes, collection, link, read_body
 
@@ -222,4 +222,4 @@ async def create_customer(request: Request, caller: CallerDep, ctx: ContextDep) 
         rendered["attributes"] = rendered.pop("attributes")
         return 201, rendered
 
-    return await idempotent_post(request, ctx, caller, create)
+    return await create_under_lock(ctx, create)
