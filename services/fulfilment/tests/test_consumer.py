@@ -28,6 +28,7 @@ from nceflow.schemas import (
     OrderFailed,
     OrderPlaced,
     ProvisioningStatus,
+    Term,
 )
 from nceflow.schemas.dead_letter import DLQ_OFFSET, DLQ_REASON, DLQ_TOPIC
 from nceflow.schemas.envelope import CHECKOUT_SOURCE, to_kafka
@@ -99,7 +100,9 @@ async def test_known_order_confirmed_again_is_answered_with_where_it_stands(
     placed saga answers its start and its `OrderPlaced` again, a failed one its `OrderFailed`,
     and neither calls Partner Center again."""
     good = existing_tenant_order("ord-ask-placed")
-    gone = existing_tenant_order("ord-ask-failed", items=[item(availability_id="CFQ7TTC0ZZZZ")])
+    # An availability the catalogue does not have, for a term the SKU does not sell either.
+    stale = item(availability_id="CFQ7TTC0ZZZZ", term=Term.P3Y)
+    gone = existing_tenant_order("ord-ask-failed", items=[stale])
     topic = kafka_topics.checkout_order_events
     async with running(settings) as context:
         await publish_orders(kafka_bootstrap, topic, [good, gone])
@@ -134,7 +137,7 @@ async def test_known_order_confirmed_again_is_answered_with_where_it_stands(
     # A start after a failure would tell checkout the order is being re-driven.
     assert len(starts(events, "ord-ask-failed")) == 1
     failures = [e for e in events.of("ord-ask-failed") if isinstance(e, OrderFailed)]
-    assert failures[0].code == failures[1].code == "400019"
+    assert failures[0].code == failures[1].code == "plan_changed"
     # Answered from the saga alone: no cart and no checkout again.
     assert len(await sim_requests(sim, "POST", "/v1/customers/*/carts")) == carts
     assert len(await sim_requests(sim, "POST", "/v1/customers/*/carts/*/checkout")) == checkouts

@@ -26,7 +26,7 @@ from nceflow.fulfilment.testing import (
     publish_orders,
     sim_requests,
 )
-from nceflow.schemas import ErrorSource, FulfilmentStep, OrderFailed, OrderPlaced
+from nceflow.schemas import ErrorSource, FulfilmentStep, OrderFailed, OrderPlaced, Term
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 
@@ -45,7 +45,9 @@ async def test_permanent_errors_fail_once_with_an_actionable_reason(
     kafka_topics: KafkaTopics,
 ) -> None:
     taken = new_tenant_order("ord-taken", "taken")
-    gone = existing_tenant_order("ord-gone", items=[item(availability_id="CFQ7TTC0ZZZZ")])
+    # An unknown availability (400019), and the SKU sells no 3-year term to replace it with.
+    stale = item(availability_id="CFQ7TTC0ZZZZ", term=Term.P3Y)
+    gone = existing_tenant_order("ord-gone", items=[stale])
     too_many = existing_tenant_order("ord-limit", items=[item(quantity=5000)])
     async with running(settings):
         await publish_orders(
@@ -64,9 +66,9 @@ async def test_permanent_errors_fail_once_with_an_actionable_reason(
     assert await sim_requests(sim, "POST", "/v1/customers") == []  # checked, never attempted
 
     plan = failure_of(events, "ord-gone")
-    assert plan.code == "400019"
-    assert plan.code_source is ErrorSource.PARTNER_CENTER
-    assert "no longer available" in plan.reason
+    assert plan.code == "plan_changed"
+    assert plan.code_source is ErrorSource.NCEFLOW
+    assert "no longer sells" in plan.reason
     assert plan.failed_step is FulfilmentStep.CART_CREATED
 
     limit = failure_of(events, "ord-limit")
@@ -80,7 +82,9 @@ async def test_permanent_errors_fail_once_with_an_actionable_reason(
     assert saga is not None
     assert saga.status is SagaStatus.FAILED
     assert saga.failure is not None
-    assert saga.failure.code == "400019"
+    assert saga.failure.code == "plan_changed"
+    # The availability was read again once, and nothing else was retried.
+    assert len(await sim_requests(sim, "GET", "/v1/products/*/skus/*/availabilities")) == 1
 
 
 async def test_relationship_not_visible_is_rechecked_then_fails_and_replay_places_it(

@@ -12,7 +12,12 @@ import pytest
 
 from nceflow.fulfilment.adapters.partner_center_steps import order_error
 from nceflow.fulfilment.domain.failures import MCA_LINK
-from nceflow.fulfilment.domain.outcomes import McaNotOnRecord, StepFailed, StepRetryable
+from nceflow.fulfilment.domain.outcomes import (
+    AvailabilityGone,
+    McaNotOnRecord,
+    StepFailed,
+    StepRetryable,
+)
 from nceflow.partner_center import (
     PartnerCenterBadRequestError,
     PartnerCenterForbiddenError,
@@ -44,13 +49,24 @@ def test_no_relationship_fails_with_the_relationship_link() -> None:
     assert signal.failure.action_url == "https://admin.microsoft.com/x"
 
 
+@pytest.mark.parametrize("step", [CART, CHECKOUT])
 @pytest.mark.parametrize("code", [400013, 400018, 400019])
-def test_unknown_catalog_item_at_cart_is_a_plan_change(code: int) -> None:
-    signal = order_error(PartnerCenterNotFoundError("gone", status=404, code=code), CART)
-    assert isinstance(signal, StepFailed)
+def test_an_unknown_catalog_item_is_read_again_not_a_dead_end(
+    code: int, step: FulfilmentStep
+) -> None:
+    """404 / 400013, 400018, 400019 at the cart or the checkout: re-read the availability; the
+    failure to report if that was done already keeps Microsoft's code."""
+    signal = order_error(PartnerCenterNotFoundError("gone", status=404, code=code), step)
+    assert isinstance(signal, AvailabilityGone)
     assert signal.failure.code == str(code)
     assert "no longer available" in signal.failure.reason
     assert signal.failure.retryable is False
+
+
+def test_another_not_found_is_not_a_catalog_change() -> None:
+    signal = order_error(PartnerCenterNotFoundError("no customer", status=404, code=600009), CART)
+    assert isinstance(signal, StepFailed)
+    assert signal.failure.code == "600009"
 
 
 def test_throttling_is_retryable_after_retry_after() -> None:

@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from nceflow.fulfilment.domain import failures
-from nceflow.fulfilment.domain.saga import RetryPolicy, Saga, SagaStatus, SagaStep
+from nceflow.fulfilment.domain.saga import (
+    MAX_CART_REPLACEMENTS,
+    RetryPolicy,
+    Saga,
+    SagaStatus,
+    SagaStep,
+)
 from nceflow.schemas import (
     FulfilmentStarted,
     FulfilmentStep,
@@ -251,6 +257,61 @@ def test_expired_cart_is_replaced_with_new_request_ids() -> None:
     assert (saga.cart_request_id, saga.checkout_request_id) != old
     assert saga.checkout_attempted is False
     assert saga.next_step() is SagaStep.CREATE_CART
+
+
+def test_cart_replacements_are_capped() -> None:
+    saga = new_saga()
+    saga.record_customer("c", created=True, already_done=False, now=NOW)
+    saga.record_mca(already_done=False, now=NOW)
+    for n in range(MAX_CART_REPLACEMENTS):
+        saga.record_cart(f"cart-{n}", expires_at=NOW, now=NOW)
+        assert saga.replace_expired_cart(now=NOW, new_id=lambda: "new") is True
+    saga.record_cart("cart-last", expires_at=NOW, now=NOW)
+    assert saga.replace_expired_cart(now=NOW, new_id=lambda: "new") is False
+    assert saga.cart is not None
+    assert saga.cart.cart_id == "cart-last"
+    assert len(saga.replaced_carts) == MAX_CART_REPLACEMENTS
+
+
+def test_a_gone_availability_is_read_again_once_with_a_new_cart() -> None:
+    counter = itertools.count(100)
+    saga = new_saga()
+    saga.record_customer("c", created=True, already_done=False, now=NOW)
+    saga.record_mca(already_done=False, now=NOW)
+    saga.record_cart("cart-1", expires_at=NOW + timedelta(days=7), now=NOW)
+    old = (saga.cart_request_id, saga.checkout_request_id)
+    # At the checkout: the cart is dropped and both calls get new request ids.
+    assert saga.availability_gone(now=NOW, new_id=lambda: f"new-{next(counter)}") is True
+    assert saga.cart is None
+    assert saga.replaced_carts == ["cart-1"]
+    assert (saga.cart_request_id, saga.checkout_request_id) == ("new-100", "new-101") != old
+    assert saga.next_step() is SagaStep.REFRESH_AVAILABILITY
+    lines = len(saga.order.items)
+    saga.record_availability([f"P:S:new-{n}" for n in range(lines)], now=NOW)
+    assert saga.next_step() is SagaStep.CREATE_CART
+    assert [saga.catalog_item_id(n) for n in range(lines)] == [f"P:S:new-{n}" for n in range(lines)]
+    saga.record_cart("cart-2", expires_at=None, now=NOW)
+    # Gone again after the re-read: no second loop, the order fails.
+    assert saga.availability_gone(now=NOW, new_id=lambda: "unused") is False
+    assert saga.cart is not None
+    assert saga.cart.cart_id == "cart-2"
+    reloaded = Saga.model_validate_json(saga.model_dump_json())
+    assert reloaded.catalog_item_id(0) == "P:S:new-0"
+
+
+def test_a_gone_availability_at_the_cart_renews_the_cart_request_id() -> None:
+    saga = new_saga()
+    saga.record_customer("c", created=True, already_done=False, now=NOW)
+    saga.record_mca(already_done=False, now=NOW)
+    checkout_id = saga.checkout_request_id
+    assert saga.catalog_item_id(0) == saga.order.items[0].catalog_item_id
+    assert saga.availability_gone(now=NOW, new_id=lambda: "new-cart-id") is True
+    assert saga.cart_request_id == "new-cart-id"
+    assert saga.checkout_request_id == checkout_id  # never sent
+    assert saga.replaced_carts == []
+    assert saga.next_step() is SagaStep.REFRESH_AVAILABILITY
+    with pytest.raises(ValueError, match="one catalog item per line"):
+        saga.record_availability([], now=NOW)
 
 
 def test_the_cart_save_flags_the_checkout_so_a_reloaded_saga_reads_the_cart_first() -> None:

@@ -39,6 +39,7 @@ from nceflow.fulfilment.adapters.saga_store import (
 )
 from nceflow.fulfilment.domain import failures
 from nceflow.fulfilment.domain.outcomes import (
+    AvailabilityGone,
     CartExpired,
     CheckedOut,
     McaNotOnRecord,
@@ -85,6 +86,8 @@ class Steps(Protocol):
     async def attest_mca(self, saga: Saga) -> bool: ...
 
     async def add_qualification(self, saga: Saga) -> bool: ...
+
+    async def refresh_availability(self, saga: Saga) -> list[str]: ...
 
     async def create_cart(self, saga: Saga) -> tuple[str, datetime | None]: ...
 
@@ -262,7 +265,17 @@ class FulfilmentService:
                 continue
             except CartExpired as exc:
                 _log.warning("fulfilment.cart_expired", cart_id=exc.cart_id)
-                saga.replace_expired_cart(now=self._clock(), new_id=self._new_id)
+                if not saga.replace_expired_cart(now=self._clock(), new_id=self._new_id):
+                    failure = failures.carts_expired(len(saga.replaced_carts))
+                    await self._finish_failed(saga, lease, failure)
+                    return True
+                await self._save(saga, [], lease, due=None)
+                continue
+            except AvailabilityGone as exc:
+                if not saga.availability_gone(now=self._clock(), new_id=self._new_id):
+                    await self._finish_failed(saga, lease, exc.failure)
+                    return True
+                _log.warning("fulfilment.availability_gone", code=exc.failure.code)
                 await self._save(saga, [], lease, due=None)
                 continue
             finally:
@@ -306,6 +319,9 @@ class FulfilmentService:
         if step is SagaStep.ADD_QUALIFICATION:
             already = await steps.add_qualification(saga)
             return saga.record_qualification(already_done=already, now=self._clock())
+        if step is SagaStep.REFRESH_AVAILABILITY:
+            saga.record_availability(await steps.refresh_availability(saga), now=self._clock())
+            return []
         if step is SagaStep.CREATE_CART:
             cart_id, expires_at = await steps.create_cart(saga)
             return saga.record_cart(cart_id, expires_at=expires_at, now=self._clock())

@@ -17,6 +17,7 @@ import structlog
 
 from nceflow.fulfilment.domain import failures
 from nceflow.fulfilment.domain.outcomes import (
+    AvailabilityGone,
     CartExpired,
     CheckedOut,
     McaNotOnRecord,
@@ -27,6 +28,7 @@ from nceflow.fulfilment.domain.outcomes import (
 from nceflow.fulfilment.domain.saga import Saga
 from nceflow.partner_center import Address as PcAddress
 from nceflow.partner_center import (
+    Availability,
     BillingProfile,
     Cart,
     CartLineItem,
@@ -45,7 +47,14 @@ from nceflow.partner_center import (
     PartnerCenterSettings,
     PartnerCenterThrottledError,
 )
-from nceflow.schemas import ExistingTenant, FulfilmentStep, NewTenant, OrderGroupError, SalesModel
+from nceflow.schemas import (
+    ExistingTenant,
+    FulfilmentStep,
+    NewTenant,
+    OrderGroupError,
+    OrderItem,
+    SalesModel,
+)
 
 _log = structlog.get_logger(__name__)
 
@@ -55,6 +64,9 @@ _IN_PROGRESS_CODES = frozenset({"800060", "800064"})
 # "A partner confirmed agreement already exists for the customer" (Confirm customer acceptance
 # of the Microsoft Customer Agreement): an attestation with the same contact is on record.
 AGREEMENT_EXISTS = "600061"
+# 404s of a catalog item Microsoft no longer has: product (400013), SKU (400018), availability
+# (400019) ("Partner Center REST error codes"). Any other 404 of a cart is the cart itself.
+_CATALOG_GONE_CODES = frozenset({"400013", "400018", "400019"})
 _UNSAFE_CODE = re.compile(r"[^A-Za-z0-9_.-]")
 
 MarkAttempted = Callable[[], Awaitable[None]]
@@ -304,6 +316,48 @@ class PartnerCenterSteps:
 
     # ------------------------------------------------------------------ cart and checkout
 
+    async def refresh_availability(self, saga: Saga) -> list[str]:
+        """Each line's current `catalogItemId`, read again after Partner Center said one is gone
+        ("Get a list of availabilities for a SKU", in the customer's country): the SKU's
+        purchasable availability with the line's term, billing cycle and currency. None left
+        fails the order: the plan is no longer sold as the customer chose it."""
+        client = self._client(saga)
+        correlation_id = saga.order.correlation_id
+        current: list[str] = []
+        try:
+            country = await self._country(client, saga)
+            for item in saga.order.items:
+                availabilities = await client.list_availabilities(
+                    item.product_id, item.sku_id, correlation_id=correlation_id, country=country
+                )
+                found = _availability_for(item, availabilities)
+                if found is None:
+                    raise StepFailed(
+                        failures.no_current_availability(
+                            item.title, item.term.value, item.billing_cycle.value
+                        )
+                    )
+                current.append(found)
+        except PartnerCenterNotFoundError as exc:
+            # The product or the SKU itself is gone (400013 / 400018).
+            raise StepFailed(failures.plan_changed(exc.code, exc.description)) from exc
+        except PartnerCenterError as exc:
+            raise _generic(exc, FulfilmentStep.CART_CREATED) from exc
+        _log.info("fulfilment.availability_refreshed", order_id=saga.order_id, items=current)
+        return current
+
+    async def _country(self, client: PartnerCenterClient, saga: Saga) -> str:
+        """Where the customer buys: availabilities are per country."""
+        tenant = saga.order.tenant
+        if isinstance(tenant, NewTenant):
+            return tenant.company.address.country
+        customer = await client.get_customer(
+            _require(saga.customer_id), correlation_id=saga.order.correlation_id
+        )
+        profile = customer.billing_profile
+        address = profile.default_address if profile else None
+        return address.country if address and address.country else "US"
+
     async def create_cart(self, saga: Saga) -> tuple[str, datetime | None]:
         """One cart with every item; returns `(cart_id, expires_at)`."""
         client = self._client(saga)
@@ -363,7 +417,10 @@ class PartnerCenterSteps:
         except CheckoutOutcomeUnknownError as exc:
             raise StepRetryable(f"checkout outcome unknown: {exc}") from exc
         except PartnerCenterNotFoundError as exc:
+            if str(exc.code) in _CATALOG_GONE_CODES:
+                raise _catalog_item_gone(exc) from exc
             # An Ordered cart is never dropped: a cart that is gone expired without an order.
+            _log.warning("fulfilment.cart_gone", cart_id=cart.cart_id, code=exc.code)
             raise CartExpired(cart.cart_id, cart.expires_at) from exc
         except PartnerCenterError as exc:
             raise await self._order_error(client, saga, exc, FulfilmentStep.CHECKED_OUT) from exc
@@ -453,10 +510,32 @@ def order_error(
         return StepFailed(failures.relationship_not_accepted(relationship_link, exc.code))
     if exc.kind is ErrorKind.MCA_NOT_ACCEPTED:
         return McaNotOnRecord(failures.mca_refused(exc.code, exc.description, agreement_link))
-    if step is FulfilmentStep.CART_CREATED and isinstance(exc, PartnerCenterNotFoundError):
-        # 400013/400018/400019: a product, SKU or availability the catalogue no longer has.
-        return StepFailed(failures.plan_changed(exc.code, exc.description))
+    if isinstance(exc, PartnerCenterNotFoundError) and str(exc.code) in _CATALOG_GONE_CODES:
+        return _catalog_item_gone(exc)
     return _generic(exc, step)
+
+
+def _catalog_item_gone(exc: PartnerCenterError) -> AvailabilityGone:
+    return AvailabilityGone(failures.plan_changed(exc.code, exc.description))
+
+
+def _availability_for(item: OrderItem, availabilities: Sequence[Availability]) -> str | None:
+    """The `catalogItemId` to buy `item` with now: its own if still offered, else another
+    purchasable availability of the SKU with the same term, billing cycle and currency."""
+    offered = [
+        a.catalog_item_id
+        for a in availabilities
+        if a.is_purchasable is not False
+        and (a.default_currency is None or a.default_currency.code.upper() == item.currency)
+        and any(
+            term.duration.upper() == item.term.value
+            and (term.billing_cycle or "").lower() == item.billing_cycle.value
+            for term in a.terms
+        )
+    ]
+    if item.catalog_item_id in offered:
+        return item.catalog_item_id
+    return offered[0] if offered else None
 
 
 def _finished(order: Order) -> bool:
@@ -525,7 +604,7 @@ def _cart_body(saga: Saga) -> Cart:
         line_items=[
             CartLineItem(
                 id=index,
-                catalog_item_id=item.catalog_item_id,
+                catalog_item_id=saga.catalog_item_id(index),
                 quantity=item.quantity,
                 billing_cycle=item.billing_cycle.value,
                 term_duration=item.term.value,

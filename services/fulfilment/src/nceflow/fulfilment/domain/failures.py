@@ -202,3 +202,36 @@ def partner_not_configured(partner_id: str) -> Failure:
         ),
         retryable=True,
     )
+
+
+def carts_expired(replaced: int) -> Failure:
+    """Partner Center dropped the order's cart again and again before it could be checked out."""
+    return Failure(
+        code="cart_expired",
+        code_source=ErrorSource.NCEFLOW,
+        reason=(
+            f"Microsoft dropped the cart of your order {replaced + 1} times before we could check "
+            "it out, so your order was not placed. We have been notified; ask us to retry the "
+            "order."
+        ),
+        retryable=True,
+        step=FulfilmentStep.CHECKED_OUT,
+    )
+
+
+_TERM_WORDS = {"P1M": "1-month", "P1Y": "1-year", "P3Y": "3-year"}
+
+
+def no_current_availability(title: str, term: str, billing_cycle: str) -> Failure:
+    """A plan's availability was withdrawn and no current one has the order's term and billing."""
+    return Failure(
+        code="plan_changed",
+        code_source=ErrorSource.NCEFLOW,
+        reason=(
+            f"Microsoft no longer sells {title} with a {_TERM_WORDS.get(term, term)} term billed "
+            f"{billing_cycle.lower()}, as you chose it. Start a new order with the current "
+            "catalogue."
+        ),
+        retryable=False,
+        step=FulfilmentStep.CART_CREATED,
+    )

@@ -78,3 +78,14 @@ class McaNotOnRecord(StepError):
     def __init__(self, failure: Failure) -> None:
         super().__init__(failure.reason)
         self.failure = failure
+
+
+class AvailabilityGone(StepError):
+    """Partner Center no longer knows a line's catalog item (404 with 400013, 400018 or 400019,
+    at the cart or at the checkout): "issue a new GET to ensure they have the current
+    availability ID and retry" ("Partner Center REST error codes"). The saga re-reads the
+    availabilities once and builds the cart again; `failure` is what to report otherwise."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure

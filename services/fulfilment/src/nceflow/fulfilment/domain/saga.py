@@ -50,12 +50,19 @@ class SagaStep(StrEnum):
     VERIFY_RELATIONSHIP = "verify_relationship"
     ATTEST_MCA = "attest_mca"
     ADD_QUALIFICATION = "add_qualification"
+    REFRESH_AVAILABILITY = "refresh_availability"
+    """Only after Partner Center said a line's catalog item is gone: read it again."""
     CREATE_CART = "create_cart"
     CHECK_OUT = "check_out"
     FOLLOW_ORDER = "follow_order"
 
 
-# The event step each saga step completes (FOLLOW_ORDER completes with OrderPlaced instead).
+# An order replaces its cart at most this often: a cart lives 7 days, so more means something
+# else is wrong and an operator should look.
+MAX_CART_REPLACEMENTS = 3
+
+# The event step each saga step completes (FOLLOW_ORDER completes with OrderPlaced instead;
+# REFRESH_AVAILABILITY is internal and completes none).
 EVENT_STEP: dict[SagaStep, FulfilmentStep] = {
     SagaStep.FIND_CUSTOMER: FulfilmentStep.CUSTOMER_RESOLVED,
     SagaStep.CREATE_CUSTOMER: FulfilmentStep.CUSTOMER_CREATED,
@@ -155,6 +162,10 @@ class Saga(BaseModel):
     mca_done: bool = False
     mca_rechecked: bool = False
     qualification_done: bool = False
+    catalog_items: list[str] = Field(default_factory=list)
+    """The lines' current `catalogItemId`s once re-read (empty: the order's own)."""
+    availability_refresh_due: bool = False
+    availability_refreshed: bool = False
     cart: CartRecord | None = None
     replaced_carts: list[str] = Field(default_factory=list)
     order_ids: list[str] = Field(default_factory=list)
@@ -223,11 +234,19 @@ class Saga(BaseModel):
             return SagaStep.ATTEST_MCA
         if self.wants_qualification and not self.qualification_done:
             return SagaStep.ADD_QUALIFICATION
+        if self.cart is None and self.availability_refresh_due:
+            return SagaStep.REFRESH_AVAILABILITY
         if self.cart is None:
             return SagaStep.CREATE_CART
         if not self.order_ids:
             return SagaStep.CHECK_OUT
         return SagaStep.FOLLOW_ORDER
+
+    def catalog_item_id(self, index: int) -> str:
+        """The `catalogItemId` to put in the cart for the order's line `index`."""
+        if self.catalog_items:
+            return self.catalog_items[index]
+        return self.order.items[index].catalog_item_id
 
     def cart_expired(self, now: datetime) -> bool:
         """Whether the stored cart is past its 7-day life."""
@@ -326,18 +345,53 @@ class Saga(BaseModel):
         unsent, self._cart_made_in_this_run = self._cart_made_in_this_run, False
         return unsent
 
-    def replace_expired_cart(self, *, now: datetime, new_id: NewId) -> None:
+    def replace_expired_cart(self, *, now: datetime, new_id: NewId) -> bool:
         """The cart expired without an order: forget it and make new request ids, so that the
-        next cart and its checkout are new calls for Partner Center."""
+        next cart and its checkout are new calls for Partner Center. Returns False (nothing
+        changed) after `MAX_CART_REPLACEMENTS`: then the order fails."""
         if self.cart is None:
             raise ValueError("no cart to replace")
+        if len(self.replaced_carts) >= MAX_CART_REPLACEMENTS:
+            return False
+        self._forget_cart(new_id)
+        self._touch(now)
+        return True
+
+    def availability_gone(self, *, now: datetime, new_id: NewId) -> bool:
+        """Partner Center no longer knows a line's catalog item (at the cart or the checkout):
+        read the availabilities again and build a new cart, once. Returns False when that was
+        done already (then the order fails with Microsoft's reason)."""
+        if self.availability_refreshed:
+            return False
+        self.availability_refresh_due = True
+        if self.cart is not None:
+            self._forget_cart(new_id)
+        else:
+            # The cart call got its answer (404): its request id is spent.
+            self.cart_request_id = new_id()
+        self._touch(now)
+        return True
+
+    def record_availability(self, catalog_item_ids: list[str], *, now: datetime) -> None:
+        """The lines' current catalog items, read again from Partner Center's catalogue."""
+        if len(catalog_item_ids) != len(self.order.items):
+            raise ValueError("one catalog item per line is needed")
+        self.catalog_items = list(catalog_item_ids)
+        self.availability_refresh_due = False
+        self.availability_refreshed = True
+        self._reset_retries()
+        self.history.append(StepRecord(step=SagaStep.REFRESH_AVAILABILITY, at=now))
+        self._touch(now)
+
+    def _forget_cart(self, new_id: NewId) -> None:
+        if self.cart is None:
+            raise ValueError("no cart to forget")
         self.replaced_carts.append(self.cart.cart_id)
         self.cart = None
         self.cart_request_id = new_id()
         self.checkout_request_id = new_id()
         self.checkout_attempted = False
         self._cart_made_in_this_run = False
-        self._touch(now)
 
     def record_checkout(
         self,
