@@ -24,6 +24,7 @@ from nceflow.partner_center import (
     Cart,
     CartLineItem,
     CartLineItemParticipant,
+    CheckoutOutcomeUnknownError,
     CompanyProfile,
     Contact,
     Customer,
@@ -553,3 +554,61 @@ async def test_checkout_after_a_business_answer_is_sent_with_a_new_request_id(
     refused, placed = await sim.requests(path=checkout_path)
     assert (refused["status"], placed["status"]) == (409, 201)
     assert refused["ms_request_id"] != placed["ms_request_id"]
+
+
+async def test_an_already_submitted_cart_is_found_in_the_lagging_order_list(
+    sim: SimControl,
+) -> None:
+    """ "Can't check out an already submitted cart" (400 / 800065) for a cart that reads
+    `Ordered`: the client finds the order the cart made in the customer's order list, which
+    shows it only after a while, instead of failing or buying again."""
+    await sim.configure(repeat_checkout="already_submitted", order_list_delay_seconds=1.0)
+    # Real time: the simulator's order list lags by the wall clock.
+    async with PartnerCenterClient(partner_settings(sim.base_url, "direct")) as client:
+        cart = await client.create_cart(CONTOSO, await basic_cart(client), correlation_id=corr())
+        assert cart.id
+        first = await client.checkout_cart(CONTOSO, cart.id, correlation_id=corr())
+        (placed,) = first.orders
+        # A second checkout under a new MS-RequestId (as after a lost answer whose id Partner
+        # Center no longer remembers).
+        again = await client.checkout_cart_safely(
+            CONTOSO,
+            cart.id,
+            correlation_id=corr(),
+            poll_interval_seconds=0.05,
+            orders_poll_seconds=0.2,
+        )
+    assert [order.id for order in again.orders] == [placed.id]
+    checkout_path = f"/v1/customers/{CONTOSO}/carts/{cart.id}/checkout"
+    statuses = [r["status"] for r in await sim.requests(path=checkout_path)]
+    assert statuses == [201, 400]  # refused once, never sent again
+    listings = await sim.requests(method="GET", path=f"/v1/customers/{CONTOSO}/orders")
+    assert len(listings) >= 2  # the first listing did not show the order yet
+    assert len(await sim.orders(CONTOSO)) == 1
+
+
+async def test_an_ordered_cart_whose_orders_are_not_listed_in_time_is_reported_ordered(
+    client: PartnerCenterClient, sim: SimControl
+) -> None:
+    await sim.configure(repeat_checkout="already_submitted", order_list_delay_seconds=3600.0)
+    cart = await client.create_cart(CONTOSO, await basic_cart(client), correlation_id=corr())
+    assert cart.id
+    await client.checkout_cart(CONTOSO, cart.id, correlation_id=corr())
+    with pytest.raises(CheckoutOutcomeUnknownError) as raised:
+        await client.checkout_cart_safely(CONTOSO, cart.id, correlation_id=corr())
+    assert raised.value.cart_ordered is True
+    listings = await sim.requests(method="GET", path=f"/v1/customers/{CONTOSO}/orders")
+    # Every 5 s of the 60 s budget (on the fake clock), not a tight loop.
+    assert 2 <= len(listings) <= 13
+    assert len(await sim.orders(CONTOSO)) == 1
+
+
+async def test_a_repeated_checkout_answered_with_the_first_result_needs_no_lookup(
+    client: PartnerCenterClient, sim: SimControl
+) -> None:
+    cart = await client.create_cart(CONTOSO, await basic_cart(client), correlation_id=corr())
+    assert cart.id
+    first = await client.checkout_cart(CONTOSO, cart.id, correlation_id=corr())
+    again = await client.checkout_cart_safely(CONTOSO, cart.id, correlation_id=corr())
+    assert [o.id for o in again.orders] == [o.id for o in first.orders]
+    assert await sim.requests(method="GET", path=f"/v1/customers/{CONTOSO}/orders") == []

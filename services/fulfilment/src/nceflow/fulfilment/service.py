@@ -359,6 +359,12 @@ class FulfilmentService:
             retry_after=exc.retry_after,
             jitter=self._jitter(),
         )
+        if due is None and exc.placed:
+            # The cart is Ordered: the order exists and must not be failed (nor bought again).
+            # Keep looking for its order ids at the slowest pace; an operator is told.
+            due = now + self._timing.retry.max_delay
+            saga.come_back_at(due, now)
+            _log.error("fulfilment.placed_order_not_listed", error=exc.description)
         if due is None:
             failure = failures.partner_center_unavailable(EVENT_STEP.get(step), exc.description)
             await self._finish_failed(saga, lease, failure)

@@ -11,6 +11,7 @@ from nceflow.partner_center.auth import (
     TokenKind,
     TokenProvider,
 )
+from nceflow.partner_center.cart_orders import orders_of_cart
 from nceflow.partner_center.client import MCA_LINK, PartnerCenterClient, new_request_id
 from nceflow.partner_center.errors import (
     CheckoutOutcomeUnknownError,
@@ -27,6 +28,7 @@ from nceflow.partner_center.errors import (
     PartnerCenterThrottledError,
     PartnerCenterTimeoutError,
     classify,
+    is_already_submitted,
     is_availability_gone,
     is_cart_in_flight,
     is_indirect_participant_missing,
@@ -130,6 +132,7 @@ __all__ = [
     "TokenProvider",
     "UserCredentials",
     "classify",
+    "is_already_submitted",
     "is_availability_gone",
     "is_cart_in_flight",
     "is_indirect_participant_missing",
@@ -139,4 +142,5 @@ __all__ = [
     "is_relationship_missing",
     "is_retryable",
     "new_request_id",
+    "orders_of_cart",
 ]

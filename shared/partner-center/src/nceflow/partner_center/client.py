@@ -29,6 +29,7 @@ import structlog
 from pydantic import BaseModel, SecretStr, TypeAdapter
 
 from nceflow.partner_center.auth import EntraIdTokenProvider, TokenKind, TokenProvider
+from nceflow.partner_center.cart_orders import orders_of_cart
 from nceflow.partner_center.errors import (
     CheckoutOutcomeUnknownError,
     PartnerCenterConnectionError,
@@ -37,6 +38,7 @@ from nceflow.partner_center.errors import (
     PartnerCenterThrottledError,
     PartnerCenterTimeoutError,
     error_from_response,
+    is_already_submitted,
     is_cart_in_flight,
     is_order_in_progress,
     is_retryable,
@@ -680,13 +682,16 @@ class PartnerCenterClient:
         correlation_id: str,
         request_id: str | None = None,
         poll_interval_seconds: float = 2.0,
+        orders_poll_seconds: float = 5.0,
     ) -> CartCheckoutResult:
         """Check out a cart so that a lost response never buys twice.
 
         When the outcome is unknown (timeout, 5xx, dropped connection, 800060/800064/800065):
         read the cart, then post the checkout again: with the same `MS-RequestId` after a
         timeout or a 5xx (Microsoft returns the original result), with a new one after a
-        business answer (the old id would replay that answer). Gives up with
+        business answer (the old id would replay that answer). An `Ordered` cart refused with
+        800065 (Microsoft does not repeat the first result) is looked up in the customer's
+        order list, every `orders_poll_seconds` (it may lag). Gives up with
         `CheckoutOutcomeUnknownError` when the retry budget is spent; the caller keeps the
         cart and tries later.
         A result with `order_errors` (a partial failure, HTTP 200/201) is returned as it is.
@@ -720,9 +725,45 @@ class PartnerCenterClient:
             )
             if cart.is_ordered:
                 _log.info("partner_center.checkout_already_ordered", cart_id=cart_id)
+                if last_error is not None and is_already_submitted(last_error):
+                    orders = await self._orders_of_cart_until(
+                        customer_id, cart, correlation_id, deadline, orders_poll_seconds
+                    )
+                    return CartCheckoutResult(orders=orders)
             # Ordered or not, the same checkout with the same MS-RequestId is the next step:
             # for an ordered cart Microsoft repeats the original result, for an active one it
             # places the order.
+
+    async def _orders_of_cart_until(
+        self,
+        customer_id: str,
+        cart: Cart,
+        correlation_id: str,
+        deadline: float,
+        poll_interval: float,
+    ) -> list[Order]:
+        while True:
+            try:
+                listed = await self.list_orders(customer_id, correlation_id=correlation_id)
+            except PartnerCenterError as exc:
+                if not exc.retryable:
+                    raise
+                listed = []
+            found = orders_of_cart(cart, listed)
+            if found is not None:
+                _log.info(
+                    "partner_center.orders_of_cart_found",
+                    cart_id=cart.id,
+                    order_ids=[order.id for order in found],
+                    correlation_id=correlation_id,
+                )
+                return found
+            if self._clock() + poll_interval > deadline:
+                raise CheckoutOutcomeUnknownError(
+                    f"cart {cart.id} is ordered but its orders are not listed yet",
+                    cart_ordered=True,
+                )
+            await self._sleep(poll_interval)
 
     async def _read_cart_until(
         self,

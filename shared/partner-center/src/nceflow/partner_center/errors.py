@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # the wire module raises these errors: import its type only
     from nceflow.partner_center.wire import WireResponse
 
 
+ALREADY_SUBMITTED = 800065
+
+
 class ErrorKind(StrEnum):
     """What a Partner Center error means for nceflow ("Partner Center REST error codes")."""
 
@@ -151,10 +154,15 @@ class CheckoutOutcomeUnknownError(PartnerCenterError):
     """A checkout could not be confirmed either way within the retry budget.
 
     The cart may or may not have been ordered: callers must read the cart again later with the
-    same `MS-RequestId`, never create a new cart.
+    same `MS-RequestId`, never create a new cart. `cart_ordered`: the cart reads `Ordered` (the
+    order exists) but its orders are not in the customer's order list yet.
     """
 
     retryable = True
+
+    def __init__(self, description: str, *, cart_ordered: bool = False, **kw: Any) -> None:
+        self.cart_ordered = cart_ordered
+        super().__init__(description, **kw)
 
 
 def _int_code(code: Any) -> int | str | None:
@@ -199,6 +207,12 @@ def is_availability_gone(error: BaseException) -> bool:
 def is_order_in_progress(error: BaseException) -> bool:
     """800060: an order is being placed; poll, never submit a new cart."""
     return isinstance(error, PartnerCenterError) and error.kind is ErrorKind.ORDER_IN_PROGRESS
+
+
+def is_already_submitted(error: BaseException) -> bool:
+    """800065: "Can't check out an already submitted cart" (Partner Center does not repeat the
+    first checkout's result this time)."""
+    return isinstance(error, PartnerCenterError) and str(error.code) == str(ALREADY_SUBMITTED)
 
 
 def is_cart_in_flight(error: BaseException) -> bool:

@@ -51,6 +51,10 @@ class SimControl:
         response = await self.http.post("/_sim/faults", json=rule)
         assert response.status_code in (200, 201), response.text
 
+    async def configure(self, **patch: Any) -> None:
+        """Change the simulator's runtime configuration (snake_case keys) until the reset."""
+        (await self.http.patch("/_sim/config", json=patch)).raise_for_status()
+
     async def requests(self, **filters: str) -> list[dict[str, Any]]:
         response = await self.http.get("/_sim/requests", params=filters)
         response.raise_for_status()

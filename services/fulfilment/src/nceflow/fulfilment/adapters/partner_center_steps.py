@@ -415,7 +415,9 @@ class PartnerCenterSteps:
                 poll_interval_seconds=0.5,
             )
         except CheckoutOutcomeUnknownError as exc:
-            raise StepRetryable(f"checkout outcome unknown: {exc}") from exc
+            raise StepRetryable(
+                f"checkout outcome unknown: {exc}", placed=exc.cart_ordered
+            ) from exc
         except PartnerCenterNotFoundError as exc:
             if str(exc.code) in _CATALOG_GONE_CODES:
                 raise _catalog_item_gone(exc) from exc

@@ -42,15 +42,23 @@ class StepRetryable(StepError):
     """A transient failure (throttling, 5xx, timeouts, checkout outcome unknown): park the order
     and come back later. `retry_after` is Microsoft's `Retry-After`, when it gave one.
     `answered`: Partner Center answered the call (a business answer such as 800060, not a
-    timeout), so its `MS-RequestId` is spent and the next attempt needs a new one."""
+    timeout), so its `MS-RequestId` is spent and the next attempt needs a new one.
+    `placed`: the cart reads `Ordered`, so the order exists and is never failed; only its order
+    ids are not known yet."""
 
     def __init__(
-        self, description: str, *, retry_after: timedelta | None = None, answered: bool = False
+        self,
+        description: str,
+        *,
+        retry_after: timedelta | None = None,
+        answered: bool = False,
+        placed: bool = False,
     ) -> None:
         super().__init__(description)
         self.description = description
         self.retry_after = retry_after
         self.answered = answered
+        self.placed = placed
 
 
 class RelationshipNotVisible(StepError):
