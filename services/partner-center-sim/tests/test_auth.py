@@ -77,7 +77,6 @@ def test_request_and_correlation_ids_are_echoed(sim: Sim) -> None:
         ("GET", "/v1/agreements?agreementType=MicrosoftCustomerAgreement"),
         ("GET", "/v1/customers/{cid}/agreements"),
         ("POST", "/v1/customers/{cid}/agreements"),
-        ("GET", "/v1/customers/{cid}/qualifications"),
         ("POST", "/v1/customers/{cid}/qualifications"),
         ("GET", "/v1/relationships?relationship_type=IsIndirectCloudSolutionProviderOf"),
     ],
@@ -97,6 +96,44 @@ def test_app_only_token_may_read_customers_and_create_carts(sim: Sim) -> None:
     assert sim.pc("GET", f"/v1/customers/{cid}", app_user=False).status_code == 200
     response = sim.pc("POST", f"/v1/customers/{cid}/carts", app_user=False, json=sim.cart_body())
     assert response.status_code == 201
+
+
+def test_app_only_token_works_wherever_microsoft_documents_both_kinds(sim: Sim) -> None:
+    """Every other call of `partner-center.md` ("This scenario supports authentication with both
+    standalone App and App+User credentials" on its page) answers an App-only token."""
+    cid = sim.customer_id("contoso.onmicrosoft.com")
+    product, sku, _ = sim.catalog_item("CFQ7TTC0LH18").split(":")
+    cart_id = sim.pc("POST", f"/v1/customers/{cid}/carts", json=sim.cart_body()).json()["id"]
+    calls: list[tuple[str, str, dict[str, object] | None]] = [
+        ("HEAD", "/v1/domains/contoso.onmicrosoft.com", None),  # Verify domain availability
+        ("GET", "/v1/customers?size=10", None),  # Get a list of customers
+        ("GET", f"/v1/customers/{cid}", None),  # Get a customer by ID
+        ("GET", f"/v1/customers/{cid}/qualifications", None),  # Get a customer's qualification
+        ("GET", "/v1/products?country=US&targetView=OnlineServices", None),
+        ("GET", f"/v1/products/{product}/skus?country=US", None),
+        ("GET", f"/v1/products/{product}/skus/{sku}/availabilities?country=US", None),
+        ("GET", f"/v1/customers/{cid}/carts/{cart_id}", None),  # Get a cart
+        ("POST", f"/v1/customers/{cid}/carts/{cart_id}/checkout", None),  # Checkout a cart
+        ("GET", f"/v1/customers/{cid}/orders", None),  # Get all of a customer's orders
+        (  # Validate an address
+            "POST",
+            "/v1/validations/address",
+            {
+                "addressLine1": "1 Microsoft Way",
+                "city": "Redmond",
+                "state": "WA",
+                "postalCode": "98052",
+                "country": "US",
+            },
+        ),
+        ("POST", "/v1/customers", new_customer_body("apponly.onmicrosoft.com")),  # direct
+    ]
+    for method, path, body in calls:
+        response = sim.pc(method, path, app_user=False, json=body)
+        assert response.status_code < 400, (method, path, response.status_code, response.text)
+    (order,) = sim.pc("GET", f"/v1/customers/{cid}/orders", app_user=False).json()["items"]
+    by_id = sim.pc("GET", f"/v1/customers/{cid}/orders/{order['id']}", app_user=False)
+    assert by_id.status_code == 200  # Get an order by ID
 
 
 def test_an_indirect_resellers_customer_is_created_with_app_user_credentials_only(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from nceflow.partner_center_sim import render
-from nceflow.partner_center_sim.auth import AppUserDep, ContextDep
+from nceflow.partner_center_sim.auth import AppUserDep, CallerDep, ContextDep
 from nceflow.partner_center_sim.errors import bad_request
 from nceflow.partner_center_sim.records import AgreementRecord, QualificationRecord
 from nceflow.partner_center_sim.routes.common import create_under_lock
@@ -125,9 +125,11 @@ async def confirm_agreement(
 
 @router.get("/v1/customers/{customer_id}/qualifications", summary="Get a customer's qualifications")
 async def customer_qualifications(
-    customer_id: str, caller: AppUserDep, ctx: ContextDep
+    customer_id: str, caller: CallerDep, ctx: ContextDep
 ) -> list[dict[str, Any]]:
-    """The customer's qualifications (an empty list when it has none)."""
+    """The customer's qualifications (an empty list when it has none). "Get a customer's
+    qualification asynchronously": App-only and App+User credentials both work (creating one
+    takes App+User)."""
     record = ctx.state.customer(caller.partner, customer_id)
     return [render.qualification(q) for q in record.qualifications]
 
