@@ -316,12 +316,13 @@ async def test_retries_reuse_the_ms_request_id(
     path = f"/v1/customers/{CONTOSO}"
     await sim.fault(kind="500", path=path, method="GET", count=1)
     await sim.fault(kind="503", path=path, method="GET", count=1, retryAfterSeconds=0)
-    correlation_id = corr()
-    customer = await client.get_customer(CONTOSO, correlation_id=correlation_id)
+    customer = await client.get_customer(CONTOSO, correlation_id=corr())
     assert customer.id == CONTOSO
-    seen = await sim.requests(path=path, correlationId=correlation_id)
+    seen = await sim.requests(path=path, method="GET")
     assert [r["status"] for r in seen] == [500, 503, 200]
     assert len({r["ms_request_id"] for r in seen}) == 1
+    # "MS-CorrelationId ... should be reset for every call" ("Partner Center REST headers").
+    assert len({r["ms_correlation_id"] for r in seen}) == 3
     assert len(clock.sleeps) == 2
 
 
@@ -330,9 +331,8 @@ async def test_dropped_connection_is_retried_with_the_same_request_id(
 ) -> None:
     path = f"/v1/customers/{CONTOSO}"
     await sim.fault(kind="drop", path=path, method="GET", count=1)
-    correlation_id = corr()
-    assert (await client.get_customer(CONTOSO, correlation_id=correlation_id)).id == CONTOSO
-    seen = await sim.requests(path=path, correlationId=correlation_id)
+    assert (await client.get_customer(CONTOSO, correlation_id=corr())).id == CONTOSO
+    seen = await sim.requests(path=path, method="GET")
     assert len(seen) == 2
     assert len({r["ms_request_id"] for r in seen}) == 1
 
@@ -406,7 +406,8 @@ async def test_other_4xx_are_not_retried(
         await call()
     assert info.value.status == int(case)
     assert not info.value.retryable
-    assert len(await sim.requests(correlationId=correlation_id)) == 1
+    assert info.value.request_id
+    assert len(await sim.requests(requestId=info.value.request_id)) == 1
     assert clock.sleeps == []
 
 
@@ -416,10 +417,9 @@ async def test_checkout_is_not_blindly_retried_after_a_server_error(
     cart = await client.create_cart(CONTOSO, await basic_cart(client), correlation_id=corr())
     assert cart.id
     await sim.fault(kind="500", path=f"/v1/customers/{CONTOSO}/carts/*/checkout", count=1)
-    correlation_id = corr()
     with pytest.raises(PartnerCenterServerError):
-        await client.checkout_cart(CONTOSO, cart.id, correlation_id=correlation_id)
-    assert len(await sim.requests(correlationId=correlation_id)) == 1
+        await client.checkout_cart(CONTOSO, cart.id, correlation_id=corr())
+    assert len(await sim.requests(path=f"/v1/customers/{CONTOSO}/carts/*/checkout")) == 1
 
 
 @pytest.mark.parametrize("hang_seconds", [0, 3])
@@ -501,7 +501,7 @@ async def test_client_rate_limiter_queues_a_burst_instead_of_collecting_429s(
     # take at least 3 s. (Each fake sleep advances the shared fake time.)
     assert len(clock.sleeps) == 3
     assert clock() - started >= 3
-    seen = await sim.requests(correlationId=correlation_id)
+    seen = await sim.requests(path=f"/v1/customers/{CONTOSO}", method="GET")
     assert [r["status"] for r in seen] == [200] * 5
 
 
@@ -612,3 +612,26 @@ async def test_a_repeated_checkout_answered_with_the_first_result_needs_no_looku
     again = await client.checkout_cart_safely(CONTOSO, cart.id, correlation_id=corr())
     assert [o.id for o in again.orders] == [o.id for o in first.orders]
     assert await sim.requests(method="GET", path=f"/v1/customers/{CONTOSO}/orders") == []
+
+
+async def test_every_call_has_its_own_ms_correlation_id_logged_with_ours(
+    client: PartnerCenterClient, sim: SimControl
+) -> None:
+    """ "MS-CorrelationId: A unique identifier for the call ... The value should be reset for
+    every call" ("Partner Center REST headers"). Our own id (one per order) is in the log line of
+    each call beside Microsoft's, and a refusal names the call's."""
+    ours = corr()
+    with capture_logs() as logs:
+        await client.get_customer(CONTOSO, correlation_id=ours)
+        await client.get_customer(CONTOSO, correlation_id=ours)
+        with pytest.raises(PartnerCenterError) as refused:
+            await client.get_customer(str(uuid.uuid4()), correlation_id=ours)
+    sent = await sim.requests(method="GET")
+    assert await sim.requests(correlationId=ours) == []  # ours is not Microsoft's
+    ms_ids = [r["ms_correlation_id"] for r in sent]
+    assert len(set(ms_ids)) == len(sent) == 3
+    calls = [line for line in logs if line["event"] == "partner_center.call"]
+    assert [line["ms_correlation_id"] for line in calls] == ms_ids
+    assert {line["correlation_id"] for line in calls} == {ours}
+    assert refused.value.call_correlation_id == ms_ids[-1]
+    assert ms_ids[-1] in str(refused.value)

@@ -9,6 +9,7 @@ production one (aiohttp, to a local server) and an injected `httpx.AsyncClient`.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -136,7 +137,9 @@ def assert_documented_headers(request: httpx.Request, names: list[str], request_
     assert request.headers["Accept"] == "application/json"
     assert request.headers["Authorization"].startswith("Bearer ")
     assert request.headers["MS-RequestId"] == request_id
-    assert request.headers["MS-CorrelationId"] == "corr-1"
+    # A GUID of the call's own, not the caller's id ("The value should be reset for every call").
+    assert uuid.UUID(request.headers["MS-CorrelationId"])
+    assert request.headers["MS-CorrelationId"] != "corr-1"
 
 
 async def test_create_cart_sends_microsofts_sample_body(

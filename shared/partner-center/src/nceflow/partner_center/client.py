@@ -1,10 +1,13 @@
 """`PartnerCenterClient`: one async method per Partner Center call nceflow makes.
 
-Every method takes the caller's `correlation_id` (one per order: Microsoft ties the calls of one
-operation together with `MS-CorrelationId`). Each logical call gets one `MS-RequestId`, reused on
-every retry; the calls that must stay idempotent across a process restart (create customer,
-create cart, checkout) also accept a caller-supplied `request_id`, so the fulfilment saga can
-persist it before calling and send the same one after a crash.
+Every method takes the caller's `correlation_id` (ours, one per order), logged with every call.
+Microsoft's `MS-CorrelationId` is not that id: "a unique identifier for the call ... The value
+should be reset for every call" ("Partner Center REST headers"), so each request sent gets a new
+one, logged beside ours (`partner_center.call`, with the order id the caller binds) and kept on
+the error. Each logical call gets one `MS-RequestId`, reused on every retry; the calls that must
+stay idempotent across a process restart (create customer, create cart, checkout) also accept a
+caller-supplied `request_id`, so the fulfilment saga can persist it before calling and send the
+same one after a crash.
 
 Checkout is the call that costs money. `checkout_cart` retries only what provably did not reach
 Microsoft (429, failed connect). After a timeout or a lost response use `checkout_cart_safely`,
@@ -216,6 +219,7 @@ class PartnerCenterClient:
         url: str,
         *,
         kind: TokenKind,
+        correlation_id: str,
         headers: Mapping[str, str],
         params: Mapping[str, str] | None,
         content: bytes | None,
@@ -224,6 +228,7 @@ class PartnerCenterClient:
         if self._limiter is not None:
             await self._limiter.acquire()  # waits outside any lock, before the network call
         request_id = headers["MS-RequestId"]
+        call_correlation_id = new_request_id()
         for attempt_auth in range(2):
             token = await self._tokens.get_token(kind)
             # The wire raises PartnerCenterConnectionError (request_sent says whether it may
@@ -233,7 +238,11 @@ class PartnerCenterClient:
                 url,
                 params=params,
                 content=content,
-                headers={**headers, "Authorization": _bearer(token)},
+                headers={
+                    **headers,
+                    "MS-CorrelationId": call_correlation_id,
+                    "Authorization": _bearer(token),
+                },
             )
             if response.status == 401 and attempt_auth == 0:
                 # The token may have been revoked or rotated early: fetch a new one once.
@@ -241,9 +250,20 @@ class PartnerCenterClient:
                 continue
             break
         status = response.status
+        _log.debug(
+            "partner_center.call",
+            method=method,
+            path=url.removeprefix(self._base),
+            status=status,
+            ms_request_id=request_id,
+            ms_correlation_id=call_correlation_id,
+            correlation_id=correlation_id,
+        )
         if 200 <= status < 300 or status in ok_statuses:
             return response
-        raise error_from_response(response, request_id=request_id)
+        raise error_from_response(
+            response, request_id=request_id, call_correlation_id=call_correlation_id
+        )
 
     async def _call(
         self,
@@ -264,7 +284,6 @@ class PartnerCenterClient:
         headers = {
             "Accept": JSON_CONTENT_TYPE,
             "MS-RequestId": request_id or new_request_id(),
-            "MS-CorrelationId": correlation_id,
             "MS-Contract-Version": _CONTRACT_VERSION,
         }
         content: bytes | None = None
@@ -279,6 +298,7 @@ class PartnerCenterClient:
             method,
             url,
             kind=kind,
+            correlation_id=correlation_id,
             headers=headers,
             params=params,
             content=content,

@@ -65,6 +65,7 @@ class PartnerCenterError(Exception):
         status: int | None = None,
         code: int | str | None = None,
         request_id: str | None = None,
+        call_correlation_id: str | None = None,
         data: list[Any] | None = None,
         source: str | None = None,
         retry_after: float | None = None,
@@ -75,6 +76,8 @@ class PartnerCenterError(Exception):
         self.status = status
         self.code = code
         self.request_id = request_id
+        # The call's own MS-CorrelationId (new for every call): what Microsoft support asks for.
+        self.call_correlation_id = call_correlation_id
         self.data = data or []
         self.source = source
         super().__init__(self._message())
@@ -83,6 +86,8 @@ class PartnerCenterError(Exception):
         head = f"HTTP {self.status}" if self.status is not None else "no response"
         code = f" code {self.code}" if self.code is not None else ""
         request = f" (MS-RequestId {self.request_id})" if self.request_id else ""
+        if self.call_correlation_id:
+            request += f" (MS-CorrelationId {self.call_correlation_id})"
         return f"{head}{code}: {self.description}{request}"
 
     def __repr__(self) -> str:
@@ -264,7 +269,9 @@ _CLASS_BY_STATUS: dict[int, type[PartnerCenterError]] = {
 }
 
 
-def error_from_response(response: WireResponse, *, request_id: str) -> PartnerCenterError:
+def error_from_response(
+    response: WireResponse, *, request_id: str, call_correlation_id: str | None = None
+) -> PartnerCenterError:
     """Build the typed error for a non-success response from Microsoft's body."""
     status = response.status
     body: Any
@@ -288,6 +295,7 @@ def error_from_response(response: WireResponse, *, request_id: str) -> PartnerCe
         "status": status,
         "code": code,
         "request_id": request_id,
+        "call_correlation_id": call_correlation_id,
         "data": data,
         "source": source,
     }

@@ -24,7 +24,8 @@ OrderId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
 Kafka key and the CloudEvents `subject`, so it is restricted to characters safe in both."""
 
 CorrelationId = Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,128}$")]
-"""Ties together the logs, events and Partner Center calls (`MS-CorrelationId`) of one order."""
+"""Ties together the logs, events and Partner Center calls of one order (logged beside each call's
+own `MS-CorrelationId`, which Microsoft wants new for every call)."""
 
 Token = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s]+$")]
 """An opaque identifier issued by another system (marketplace, Partner Center): no whitespace."""
