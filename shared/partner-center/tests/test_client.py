@@ -30,6 +30,7 @@ from nceflow.partner_center import (
     Customer,
     EntraIdTokenProvider,
     PartnerCenterAuthenticationError,
+    PartnerCenterBadRequestError,
     PartnerCenterClient,
     PartnerCenterConnectionError,
     PartnerCenterError,
@@ -635,3 +636,31 @@ async def test_every_call_has_its_own_ms_correlation_id_logged_with_ours(
     assert {line["correlation_id"] for line in calls} == {ours}
     assert refused.value.call_correlation_id == ms_ids[-1]
     assert ms_ids[-1] in str(refused.value)
+
+
+async def test_a_cart_line_error_is_read_from_the_created_cart(
+    client: PartnerCenterClient, sim: SimControl
+) -> None:
+    """ "Cart resources": a created cart (201) can carry `lineItems[].error`; its checkout is then
+    refused. Here the SKU enforces an attestation the line did not accept (10012)."""
+    (sku, *_) = await client.list_skus(BASIC, correlation_id=corr())
+    response = await sim.http.post(
+        "/_sim/catalog/attestation", json={"productId": BASIC, "skuId": sku.id}
+    )
+    response.raise_for_status()
+    (sku, *_) = await client.list_skus(BASIC, correlation_id=corr())
+    assert sku.attestation_properties is not None
+    assert sku.attestation_properties.enforce_attestation is True
+    cart = await client.create_cart(CONTOSO, await basic_cart(client), correlation_id=corr())
+    assert cart.id
+    ((line, error),) = cart.line_errors
+    assert (line.id, error.error_code) == (0, 10012)
+    with pytest.raises(PartnerCenterBadRequestError) as refused:
+        await client.checkout_cart(CONTOSO, cart.id, correlation_id=corr())
+    assert refused.value.code == 800009
+    accepted = await basic_cart(client)
+    accepted.line_items[0].attestation_accepted = True
+    fixed = await client.create_cart(CONTOSO, accepted, correlation_id=corr())
+    assert fixed.line_errors == []
+    assert fixed.id
+    assert (await client.checkout_cart(CONTOSO, fixed.id, correlation_id=corr())).orders

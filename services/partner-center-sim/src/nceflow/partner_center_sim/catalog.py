@@ -40,6 +40,18 @@ class CatalogIndex:
         # made through the control API, on top of the seed, until reset.
         self._withdrawn: set[str] = set()
         self._added: dict[tuple[str, str], list[Availability]] = {}
+        # SKUs whose offer needs an attestation on each cart line: (product, sku) → its text.
+        self._attestations: dict[tuple[str, str], str] = {}
+
+    def require_attestation(self, product_id: str, sku_id: str, text: str) -> None:
+        """The SKU's `attestationProperties` enforce an attestation: cart lines without
+        `attestationAccepted: true` get a line error (10012)."""
+        sku = self.sku(product_id, sku_id)
+        self._attestations[(product_id.upper(), sku.id.upper())] = text
+
+    def attestation_text(self, product_id: str, sku_id: str) -> str | None:
+        """The attestation the SKU enforces, if any."""
+        return self._attestations.get((product_id.upper(), sku_id.upper()))
 
     def availabilities(self, product_id: str, sku_id: str) -> list[Availability]:
         """The SKU's current availabilities (seeded ones not withdrawn, then replacements)."""

@@ -38,6 +38,11 @@ ATTESTATION_MISSING = 900206
 PROVIDER_NOT_VALID_AS_POR = 2072
 PARTICIPANTS_NOT_SUPPORTED = 10004
 UNEXPECTED = 800003
+# A checkout of a cart whose lines carry errors (their `error` says which and why).
+CART_LINE_ERRORS = 800009
+# Cart line `error.errorCode`s ("Cart resources", `CartError`): an offer's attestation not
+# accepted on the line.
+LINE_ATTESTATION_NOT_ACCEPTED = 10012
 
 _log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from nceflow.partner_center_sim.catalog import CatalogIndex, check_term
 from nceflow.partner_center_sim.errors import (
     ATTESTATION_MISSING,
+    LINE_ATTESTATION_NOT_ACCEPTED,
     PARTICIPANTS_NOT_SUPPORTED,
     PROVIDER_NOT_VALID_AS_POR,
     SEAT_LIMIT,
@@ -33,6 +34,7 @@ class NewCartLine:
     participants: list[dict[str, str]]
     provisioning_context: dict[str, str]
     friendly_name: str | None
+    attestation_accepted: bool | None = None
 
 
 def check_lines(
@@ -63,6 +65,15 @@ def check_lines(
         check_participants(partner, index, line.participants, attestation)
         # Lines billed alike are placed in one order, like Partner Center's order groups.
         group = groups.setdefault(line.billing_cycle.lower(), str(len(groups)))
+        error = None
+        if catalog.attestation_text(item.product.id, item.sku.id) and not line.attestation_accepted:
+            # The cart is still created (201); the line carries the error and checking the
+            # cart out is refused (800009) until the line is fixed.
+            error = (
+                LINE_ATTESTATION_NOT_ACCEPTED,
+                f"The offer {item.catalog_item_id} requires its attestation to be accepted "
+                "(attestationAccepted) on the cart line.",
+            )
         result.append(
             CartLine(
                 id=index if line.id is None else line.id,
@@ -74,6 +85,8 @@ def check_lines(
                 provisioning_context=line.provisioning_context,
                 friendly_name=line.friendly_name,
                 order_group=group,
+                attestation_accepted=line.attestation_accepted,
+                error=error,
             )
         )
     return result

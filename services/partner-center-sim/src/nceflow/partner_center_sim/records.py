@@ -81,6 +81,9 @@ class CartLine:
     provisioning_context: dict[str, str]
     friendly_name: str | None
     order_group: str = "0"
+    attestation_accepted: bool | None = None
+    # `CartError` of the line ("Cart resources"): (errorCode, errorDescription).
+    error: tuple[int, str] | None = None
 
 
 @dataclass(slots=True)

@@ -130,8 +130,10 @@ def product(item: Product, country: str) -> dict[str, Any]:
     }
 
 
-def sku(item: Product, entry: Sku, country: str) -> dict[str, Any]:
-    """A SKU."""
+def sku(
+    item: Product, entry: Sku, country: str, attestation_text: str | None = None
+) -> dict[str, Any]:
+    """A SKU; `attestationProperties` when its offer enforces an attestation on cart lines."""
     cycles: list[str] = []
     for availability in entry.availabilities:
         for term in availability.terms:
@@ -156,7 +158,17 @@ def sku(item: Product, entry: Sku, country: str) -> dict[str, Any]:
             "self": link(f"/products/{item.id}/skus/{entry.id}?country={country}"),
         },
         "attributes": attributes("Sku"),
-    }
+    } | (
+        {
+            "attestationProperties": {
+                "attestationType": "OfferAttestation",
+                "attestationText": attestation_text,
+                "enforceAttestation": True,
+            }
+        }
+        if attestation_text
+        else {}
+    )
 
 
 def _term_id(availability_id: str, duration: str, cycle: str) -> str:
@@ -237,6 +249,10 @@ def cart(record: CartRecord, currency_code: str) -> dict[str, Any]:
             body["participants"] = [dict(p) for p in line.participants]
         body["provisioningContext"] = dict(line.provisioning_context)
         body["orderGroup"] = line.order_group
+        if line.attestation_accepted is not None:
+            body["attestationAccepted"] = line.attestation_accepted
+        if line.error is not None:
+            body["error"] = {"errorCode": line.error[0], "errorDescription": line.error[1]}
         lines.append(body)
     return {
         "id": record.id,

@@ -21,6 +21,7 @@ from nceflow.partner_center_sim.errors import (
     AGREEMENT_EXISTS,
     CART_ALREADY_ORDERED,
     CART_IN_PROGRESS,
+    CART_LINE_ERRORS,
     MCA_MISSING,
     NO_RELATIONSHIP,
     PartnerCenterError,
@@ -366,6 +367,14 @@ class SimState:
             # An availability withdrawn since the cart was made: 404 / 400019 (the client
             # reads the current availability and builds the line again).
             self.catalog.item(line.catalog_item_id)
+        broken = [line for line in cart.lines if line.error is not None]
+        if broken:
+            raise PartnerCenterError(
+                400,
+                CART_LINE_ERRORS,
+                f"Cart {cart.id} has line items with errors: "
+                + "; ".join(f"line {line.id}: {line.error[1]}" for line in broken if line.error),
+            )
         if not any(a.type == MCA for a in customer.agreements):
             raise PartnerCenterError(
                 403,

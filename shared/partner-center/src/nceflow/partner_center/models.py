@@ -221,6 +221,14 @@ class Product(PartnerCenterModel):
     attributes: ResourceAttributes | None = None
 
 
+class SkuAttestation(PartnerCenterModel):
+    """`attestationProperties` of a SKU: an offer whose cart lines need `attestationAccepted`."""
+
+    attestation_type: str | None = None
+    attestation_text: str | None = None
+    enforce_attestation: bool = False
+
+
 class Sku(PartnerCenterModel):
     """A SKU of a product."""
 
@@ -234,6 +242,7 @@ class Sku(PartnerCenterModel):
     supported_billing_cycles: list[str] = Field(default_factory=list)
     purchase_prerequisites: list[str] = Field(default_factory=list)
     dynamic_attributes: dict[str, Any] | None = None
+    attestation_properties: SkuAttestation | None = None
     attributes: ResourceAttributes | None = None
 
 
@@ -291,6 +300,10 @@ class CartLineItemParticipant(PartnerCenterModel):
 
 
 class CartError(PartnerCenterModel):
+    """An error of one cart line ("Cart resources"); the cart exists (201) but its checkout is
+    refused until the line is fixed. Codes 10000-10015 (`CartErrorCode`), e.g. 10012: the
+    offer's attestation was not accepted on the line."""
+
     error_code: str | int | None = None
     error_description: str | None = None
 
@@ -309,6 +322,8 @@ class CartLineItem(PartnerCenterModel):
     participants: list[CartLineItemParticipant] | None = None
     provisioning_context: dict[str, str] | None = None
     promotion_id: str | None = None
+    attestation_accepted: bool | None = None
+    """The acceptance of an attestation the offer requires (its SKU's `attestationProperties`)."""
     error: CartError | None = None
 
 
@@ -346,6 +361,11 @@ class Cart(PartnerCenterModel):
     )
     line_items: list[CartLineItem] = Field(default_factory=list)
     attributes: ResourceAttributes | None = None
+
+    @property
+    def line_errors(self) -> list[tuple[CartLineItem, CartError]]:
+        """The lines Partner Center flagged, with their error: checking out would fail."""
+        return [(line, line.error) for line in self.line_items if line.error is not None]
 
     @property
     def is_ordered(self) -> bool:

@@ -370,6 +370,23 @@ class PartnerCenterSteps:
             )
         except PartnerCenterError as exc:
             raise await self._order_error(client, saga, exc, FulfilmentStep.CART_CREATED) from exc
+        if cart.line_errors:
+            # A 201 cart can still carry line errors ("Cart resources"); its checkout would be
+            # refused (800009), so fail here with the line's own reason.
+            line, error = cart.line_errors[0]
+            items = saga.order.items
+            title = items[line.id].title if 0 <= line.id < len(items) else None
+            _log.warning(
+                "fulfilment.cart_line_errors",
+                order_id=saga.order_id,
+                cart_id=cart.id,
+                errors=[(ln.id, e.error_code) for ln, e in cart.line_errors],
+            )
+            raise StepFailed(
+                failures.cart_line_refused(
+                    error.error_code, error.error_description or "a line was refused", title
+                )
+            )
         expires = cart.expiration_timestamp
         if expires is not None and expires.tzinfo is None:
             expires = expires.replace(tzinfo=UTC)

@@ -235,3 +235,20 @@ def no_current_availability(title: str, term: str, billing_cycle: str) -> Failur
         retryable=False,
         step=FulfilmentStep.CART_CREATED,
     )
+
+
+def cart_line_refused(code: int | str | None, description: str, title: str | None) -> Failure:
+    """Partner Center created the cart but flagged a line (`CartLineItem.error`, 10000-10015),
+    so the checkout would be refused: e.g. 10012, an offer whose attestation was not accepted."""
+    code_text, source = _pc(code, "cart_line_refused")
+    plan = title or "a plan"
+    return Failure(
+        code=code_text,
+        code_source=source,
+        reason=(
+            f"Microsoft would not sell {plan} in your order as it stands ({description}). "
+            "We have been notified; contact us quoting your order id."
+        ),
+        retryable=False,
+        step=FulfilmentStep.CART_CREATED,
+    )

@@ -41,6 +41,7 @@ class _Line(RequestBody):
     participants: list[_Participant] = Field(default_factory=list)
     provisioning_context: dict[str, StrictStr] = Field(default_factory=dict)
     friendly_name: StrictStr | None = None
+    attestation_accepted: StrictBool | None = None
 
 
 class _CartBody(RequestBody):
@@ -59,6 +60,7 @@ def _lines(body: _CartBody) -> list[NewCartLine]:
             participants=[{"key": p.key, "value": p.value} for p in line.participants],
             provisioning_context=dict(line.provisioning_context),
             friendly_name=line.friendly_name,
+            attestation_accepted=line.attestation_accepted,
         )
         for line in body.line_items
     ]

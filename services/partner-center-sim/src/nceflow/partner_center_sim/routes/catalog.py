@@ -57,7 +57,12 @@ async def list_skus(
     product = ctx.state.catalog.product(product_id)
     skus = product.skus if _country(ctx, country) else ()
     return collection(
-        [render.sku(product, s, country.upper()) for s in skus],
+        [
+            render.sku(
+                product, s, country.upper(), ctx.state.catalog.attestation_text(product.id, s.id)
+            )
+            for s in skus
+        ],
         links={"self": link(f"/products/{product.id}/skus?country={country}")},
     )
 
@@ -67,8 +72,10 @@ async def get_sku(
     product_id: str, sku_id: str, _: CallerDep, ctx: ContextDep, country: str = Query(min_length=2)
 ) -> dict[str, Any]:
     """One SKU (404 / 400018 when unknown)."""
-    product = ctx.state.catalog.product(product_id)
-    return render.sku(product, ctx.state.catalog.sku(product_id, sku_id), country.upper())
+    catalog = ctx.state.catalog
+    product = catalog.product(product_id)
+    sku = catalog.sku(product_id, sku_id)
+    return render.sku(product, sku, country.upper(), catalog.attestation_text(product.id, sku.id))
 
 
 @router.get(

@@ -80,6 +80,27 @@ async def withdraw_availability(body: WithdrawAvailability, ctx: ContextDep) -> 
     return {"withdrawn": body.catalog_item_id, "replacement": replacement}
 
 
+class RequireAttestation(BaseModel):
+    """A SKU whose offer enforces an attestation on every cart line."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    product_id: str = Field(min_length=1, max_length=50)
+    sku_id: str = Field(min_length=1, max_length=50)
+    attestation_text: str = Field(
+        default="I attest that the customer is eligible for this offer.", min_length=1
+    )
+
+
+@router.post("/catalog/attestation", summary="Make a SKU enforce an attestation on cart lines")
+async def require_attestation(body: RequireAttestation, ctx: ContextDep) -> dict[str, Any]:
+    """The SKU shows `attestationProperties.enforceAttestation`; a cart line of it without
+    `attestationAccepted: true` gets `error` 10012 and the cart's checkout 400 / 800009."""
+    async with ctx.state.lock:
+        ctx.state.catalog.require_attestation(body.product_id, body.sku_id, body.attestation_text)
+    return {"productId": body.product_id, "skuId": body.sku_id, "enforceAttestation": True}
+
+
 @router.get("/config", summary="The runtime configuration")
 async def get_config(ctx: ContextDep) -> RuntimeConfig:
     """Token lifetime, order completion delay, rate limit, checkout and lost-response timing."""
