@@ -10,7 +10,11 @@ from datetime import timedelta
 
 import pytest
 
-from nceflow.fulfilment.adapters.partner_center_steps import order_error
+from nceflow.fulfilment.adapters.partner_center_steps import (
+    OrderProgress,
+    order_error,
+    order_progress,
+)
 from nceflow.fulfilment.domain.failures import MCA_LINK
 from nceflow.fulfilment.domain.outcomes import (
     AvailabilityGone,
@@ -82,3 +86,26 @@ def test_server_errors_are_retryable_and_other_4xx_are_not() -> None:
     assert isinstance(bad, StepFailed)
     assert bad.failure.code == "600008"
     assert bad.failure.retryable is False
+
+
+@pytest.mark.parametrize(
+    ("status", "progress"),
+    [
+        ("completed", OrderProgress.COMPLETED),
+        ("Completed", OrderProgress.COMPLETED),
+        ("error", OrderProgress.ENDED),
+        ("cancelled", OrderProgress.ENDED),
+        ("partial success", OrderProgress.PARTIAL),
+        ("partialSuccess", OrderProgress.PARTIAL),
+        ("pending", OrderProgress.OPEN),
+        ("pending review", OrderProgress.OPEN),
+        ("suspended", OrderProgress.OPEN),
+        ("po_upload_complete", OrderProgress.OPEN),
+        ("something new", OrderProgress.OPEN),
+        (None, OrderProgress.OPEN),
+    ],
+)
+def test_every_order_status_has_a_meaning(status: str | None, progress: OrderProgress) -> None:
+    """ "Order resources" (`OrderStatus`): only `completed` is done; `error`, `cancelled` and
+    `partial success` end the order with something to buy again; anything else is followed."""
+    assert order_progress(status) is progress

@@ -42,6 +42,7 @@ from nceflow.fulfilment.domain.outcomes import (
     AvailabilityGone,
     CartExpired,
     CheckedOut,
+    Followed,
     McaNotOnRecord,
     RelationshipNotVisible,
     StepFailed,
@@ -95,7 +96,7 @@ class Steps(Protocol):
         self, saga: Saga, mark_attempted: MarkAttempted, now: datetime
     ) -> CheckedOut: ...
 
-    async def follow_order(self, saga: Saga) -> tuple[list[str], bool]: ...
+    async def follow_order(self, saga: Saga) -> Followed: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,8 +346,13 @@ class FulfilmentService:
                     checked_out.subscription_ids, completed=True, now=self._clock()
                 )
             return events
-        subscription_ids, completed = await steps.follow_order(saga)
-        return saga.record_provisioning(subscription_ids, completed=completed, now=self._clock())
+        followed = await steps.follow_order(saga)
+        return saga.record_provisioning(
+            followed.subscription_ids,
+            completed=followed.finished,
+            now=self._clock(),
+            order_errors=followed.order_errors,
+        )
 
     async def _park(self, saga: Saga, lease: Lease, step: SagaStep, exc: StepRetryable) -> None:
         now = self._clock()

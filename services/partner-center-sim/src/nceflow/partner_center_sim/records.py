@@ -132,7 +132,17 @@ class OrderRecord:
     lines: list[OrderLine]
     creation: datetime
     completes_at: datetime
+    # A status set through the control API (`POST /_sim/orders/{id}/status`), which wins.
+    set_status: str | None = None
 
     def status(self, now: datetime) -> str:
-        """`pending` until provisioning is done, then `completed`."""
+        """`pending` until provisioning is done, then `completed`; or the status set."""
+        if self.set_status is not None:
+            return self.set_status
         return "completed" if now >= self.completes_at else "pending"
+
+    def provisioned(self, line_item_number: int, now: datetime) -> bool:
+        """Whether the line has its subscription: all lines of a `completed` order, the first
+        of a `partial success` one, none otherwise."""
+        status = self.status(now)
+        return status == "completed" or (status == "partial success" and line_item_number == 0)

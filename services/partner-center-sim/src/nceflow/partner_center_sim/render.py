@@ -278,7 +278,7 @@ def order(record: OrderRecord, now: datetime) -> dict[str, Any]:
             "lineItemNumber": line.line_item_number,
             "offerId": line.offer_id,
         }
-        if status == "completed":
+        if record.provisioned(line.line_item_number, now):
             body["subscriptionId"] = line.subscription_id
         body.update(
             {
@@ -323,9 +323,9 @@ def order(record: OrderRecord, now: datetime) -> dict[str, Any]:
 
 def provisioning_status(record: OrderRecord, now: datetime) -> list[dict[str, Any]]:
     """The OrderLineItemProvisioningStatus of each line."""
-    done = record.status(now) == "completed"
     items: list[dict[str, Any]] = []
     for line in record.lines:
+        done = record.provisioned(line.line_item_number, now)
         body: dict[str, Any] = {
             "lineItemNumber": line.line_item_number,
             "status": "fulfilled" if done else "pending",

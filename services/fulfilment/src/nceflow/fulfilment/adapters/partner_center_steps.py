@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 
 import structlog
 
@@ -20,6 +21,7 @@ from nceflow.fulfilment.domain.outcomes import (
     AvailabilityGone,
     CartExpired,
     CheckedOut,
+    Followed,
     McaNotOnRecord,
     RelationshipNotVisible,
     StepFailed,
@@ -481,26 +483,39 @@ class PartnerCenterSteps:
 
     # ------------------------------------------------------------------ after the order
 
-    async def follow_order(self, saga: Saga) -> tuple[list[str], bool]:
-        """Read the placed orders; returns `(subscription_ids, all_completed)`."""
+    async def follow_order(self, saga: Saga) -> Followed:
+        """Read the placed orders: their subscriptions, whether Partner Center is done with all
+        of them, and those it ended without provisioning (every `OrderStatus` of "Order
+        resources": `pending`, `pending review`, `suspended` and the PO states are waited for)."""
         client = self._client(saga)
         customer_id = _require(saga.customer_id)
         subscriptions: list[str] = []
-        completed = True
+        finished = True
+        ended: list[OrderGroupError] = []
         try:
             for order_id in saga.order_ids:
                 order = await client.get_order(
                     customer_id, order_id, correlation_id=saga.order.correlation_id
                 )
-                completed = completed and _finished(order)
                 subscriptions += _subscription_ids([order])
+                progress = order_progress(order.status)
+                if progress is OrderProgress.OPEN:
+                    finished = False
+                elif progress is not OrderProgress.COMPLETED:
+                    ended.append(_ended_order(order, progress))
         except PartnerCenterError as exc:
             retry = _retryable_or(exc)
             if retry is not None:
                 raise retry from exc
             _log.warning("fulfilment.follow_order_failed", order_id=saga.order_id, error=repr(exc))
-            return subscriptions, False
-        return subscriptions, completed
+            return Followed(subscriptions, finished=False)
+        if ended:
+            _log.warning(
+                "fulfilment.orders_ended_unprovisioned",
+                order_id=saga.order_id,
+                orders=[(e.order_group_id, e.code) for e in ended],
+            )
+        return Followed(subscriptions, finished=finished, order_errors=ended)
 
 
 def group_errors(errors: Sequence[OrderError]) -> list[OrderGroupError]:
@@ -557,9 +572,57 @@ def _availability_for(item: OrderItem, availabilities: Sequence[Availability]) -
     return offered[0] if offered else None
 
 
+class OrderProgress(StrEnum):
+    """Where a placed order stands, from its `status` ("Order resources", `OrderStatus`)."""
+
+    OPEN = "open"
+    """`pending`, `pending review`, `suspended`, the PO states, or a status not known yet:
+    Partner Center is still working on it (or waits on the partner): follow it."""
+    COMPLETED = "completed"
+    ENDED = "ended"
+    """`error` or `cancelled`: nothing was provisioned ("partners should repurchase")."""
+    PARTIAL = "partial"
+    """`partial success`: some lines were provisioned, the rest must be bought again."""
+
+
+_PROGRESS = {
+    "completed": OrderProgress.COMPLETED,
+    "error": OrderProgress.ENDED,
+    "cancelled": OrderProgress.ENDED,
+    "canceled": OrderProgress.ENDED,
+    "failed": OrderProgress.ENDED,
+    "partialsuccess": OrderProgress.PARTIAL,
+}
+
+
+def order_progress(status: str | None) -> OrderProgress:
+    """Microsoft writes statuses with spaces (`partial success`) or in one word; both count."""
+    key = (status or "").lower().replace(" ", "").replace("_", "")
+    return _PROGRESS.get(key, OrderProgress.OPEN)
+
+
+def _ended_order(order: Order, progress: OrderProgress) -> OrderGroupError:
+    status = order.status or "unknown"
+    if progress is OrderProgress.PARTIAL:
+        description = (
+            f"Microsoft provisioned order {order.id} only in part ('{status}'): the plans "
+            "without a subscription were not bought. Order them again."
+        )
+    else:
+        description = (
+            f"Microsoft ended order {order.id} as '{status}' without provisioning it: nothing "
+            "of it was bought. Order it again."
+        )
+    return OrderGroupError(
+        order_group_id=order.id[:64],
+        code=_UNSAFE_CODE.sub("_", status)[:64] or "unknown",
+        description=description,
+    )
+
+
 def _finished(order: Order) -> bool:
-    """Partner Center is done with the order (nothing more to follow)."""
-    return (order.status or "").lower() in ("completed", "cancelled")
+    """Partner Center completed the order (nothing more to follow)."""
+    return order_progress(order.status) is OrderProgress.COMPLETED
 
 
 def _subscription_ids(orders: Sequence[Order]) -> list[str]:

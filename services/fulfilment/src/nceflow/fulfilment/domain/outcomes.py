@@ -26,6 +26,17 @@ class CheckedOut:
     order_errors: list[OrderGroupError] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """What reading the placed orders found: their subscriptions, whether Partner Center is done
+    with every order, and the orders it ended without provisioning them all (an `error`,
+    `cancelled` or `partial success` order: "partners should repurchase")."""
+
+    subscription_ids: list[str]
+    finished: bool
+    order_errors: list[OrderGroupError] = field(default_factory=list)
+
+
 class StepError(Exception):
     """Base of the signals a step raises instead of returning."""
 

@@ -422,12 +422,21 @@ class Saga(BaseModel):
         return events
 
     def record_provisioning(
-        self, subscription_ids: list[str], *, completed: bool, now: datetime
+        self,
+        subscription_ids: list[str],
+        *,
+        completed: bool,
+        now: datetime,
+        order_errors: list[OrderGroupError] | None = None,
     ) -> list[FulfilmentEvent]:
-        """Progress of the placed order. Completed: emit `OrderPlaced` with the subscriptions
-        and finish. Not completed after `follow_until`: stop following quietly (the order is
-        placed; Partner Center finishes it on its own)."""
+        """Progress of the placed order. Completed (Partner Center is done with every order):
+        emit `OrderPlaced` with the subscriptions and finish; `order_errors` names the orders
+        it ended without provisioning them all, which the customer must buy again. Not
+        completed after `follow_until`: stop following quietly (the order is placed; Partner
+        Center finishes it on its own)."""
         self.subscription_ids = list(subscription_ids)
+        known = {error.order_group_id for error in self.order_errors}
+        self.order_errors += [e for e in order_errors or [] if e.order_group_id not in known]
         self._reset_retries()
         if completed:
             self.status = SagaStatus.COMPLETED

@@ -8,7 +8,7 @@ time along (complete an order, expire a cart), to inject faults, and to prove ou
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -251,6 +251,35 @@ async def complete_order(order_id: str, ctx: ContextDep) -> dict[str, Any]:
         now = utcnow()
         order.completes_at = min(order.completes_at, now)
     return render.order(order, now)
+
+
+class SetOrderStatus(BaseModel):
+    """A status from "Order resources" (`OrderStatus`) for an order to show from now on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal[
+        "pending",
+        "completed",
+        "cancelled",
+        "error",
+        "partial success",
+        "pending review",
+        "suspended",
+        "po_upload_complete",
+    ]
+
+
+@router.post("/orders/{order_id}/status", summary="End (or hold) an order in any status")
+async def set_order_status(order_id: str, body: SetOrderStatus, ctx: ContextDep) -> dict[str, Any]:
+    """The order reads `status` from now on: `error` / `cancelled` with no subscriptions,
+    `partial success` with a subscription on its first line only, `completed` with all."""
+    async with ctx.state.lock:
+        order = ctx.state.orders.get(order_id)
+        if order is None:
+            raise not_found(f"Order Id {order_id} not found", 20000)
+        order.set_status = body.status
+        return render.order(order, utcnow())
 
 
 @router.post("/faults", status_code=201, summary="Inject a fault")
