@@ -604,3 +604,38 @@ def test_step_states_report_done_and_current() -> None:
 def test_draft_round_trips_through_json() -> None:
     draft = walk_new(SalesModel.INDIRECT)
     assert Draft.model_validate_json(draft.model_dump_json()) == draft
+
+
+def test_a_company_in_a_listed_country_gives_its_registration_number() -> None:
+    """ "Create a customer": Partner Center requires `organizationRegistrationNumber` for
+    customers in some countries; the wizard asks for it there, before Microsoft refuses."""
+    draft = with_cart(new_draft()).with_account(AccountInput(kind=AccountKind.NEW), None, NOW).draft
+    brazil = CompanyProfileInput(**{**PROFILE.model_dump(), "country": "BR"})
+    with pytest.raises(InvalidStepData) as info:
+        draft.with_company_profile(brazil, domain_available=True, now=NOW)
+    (problem,) = info.value.errors
+    assert (problem.field, problem.code) == (
+        "organization_registration_number",
+        "required_for_country",
+    )
+    numbered = CompanyProfileInput(
+        **{**brazil.model_dump(), "organization_registration_number": "12.345.678/0001-90"}
+    )
+    saved = draft.with_company_profile(numbered, domain_available=True, now=NOW).draft
+    assert saved.company_profile is not None
+    assert saved.company_profile.organization_registration_number == "12.345.678/0001-90"
+    # Elsewhere it may stay empty; a number that is no number is refused by the input itself.
+    draft.with_company_profile(PROFILE, domain_available=True, now=NOW)
+    with pytest.raises(ValidationError):
+        CompanyProfileInput(**{**PROFILE.model_dump(), "organization_registration_number": "<x>"})
+
+
+def test_both_problems_of_a_profile_are_named_at_once() -> None:
+    draft = with_cart(new_draft()).with_account(AccountInput(kind=AccountKind.NEW), None, NOW).draft
+    brazil = CompanyProfileInput(**{**PROFILE.model_dump(), "country": "BR"})
+    with pytest.raises(InvalidStepData) as info:
+        draft.with_company_profile(brazil, domain_available=False, now=NOW)
+    assert [e.field for e in info.value.errors] == [
+        "organization_registration_number",
+        "domain_prefix",
+    ]

@@ -152,6 +152,26 @@ async def test_a_taken_domain_prefix_is_refused(customer: Any) -> None:
     assert response.json()["errors"][0]["field"] == "domain_prefix"
 
 
+async def test_a_new_tenant_in_brazil_is_asked_for_its_registration_number(customer: Any) -> None:
+    buyer = customer()
+    draft = await buyer.start([{"plan_id": BASIC, "quantity": 1}])
+    asked = await buyer.save(draft["id"], "account", {"kind": "new"})
+    form = {f["name"]: f for f in asked["form"]["fields"]}
+    registration = form["organization_registration_number"]
+    assert registration["required"] is False
+    assert "BR" in registration["help"]
+    brazil = {**PROFILE, "country": "BR", "domain_prefix": "globexbr"}
+    refused = await buyer.put(draft["id"], "company_profile", brazil)
+    assert refused.status_code == 422
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "organization_registration_number"
+    assert error["code"] == "required_for_country"
+    saved = await buyer.put(
+        draft["id"], "company_profile", {**brazil, "organization_registration_number": "123"}
+    )
+    assert saved.status_code == 200, saved.text
+
+
 async def test_unknown_tenant_domain_is_refused_with_the_relationship_link(customer: Any) -> None:
     buyer = customer()
     draft = await buyer.start([{"plan_id": BASIC, "quantity": 1}])

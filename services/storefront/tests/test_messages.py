@@ -30,6 +30,7 @@ RULE_REFUSALS = [
     ("items[0].quantity", "quantity_out_of_range"),
     ("items", "mixed_currencies"),
     ("domain_prefix", "taken"),
+    ("organization_registration_number", "required_for_country"),
     ("authorization_done", "not_accepted"),
     ("attestation_accepted", "not_accepted"),
     ("primary_domain", "unknown_tenant"),

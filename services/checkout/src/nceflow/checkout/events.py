@@ -173,6 +173,7 @@ def _company(draft: Draft) -> CompanyProfile:
             phone=profile.phone,
         ),
         domain=profile.domain,
+        organization_registration_number=profile.organization_registration_number or None,
     )
 
 

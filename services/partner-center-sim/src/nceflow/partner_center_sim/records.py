@@ -55,6 +55,7 @@ class CustomerRecord:
     partners: dict[str, PartnerLink]
     agreements: list[AgreementRecord] = field(default_factory=list)
     qualifications: list[QualificationRecord] = field(default_factory=list)
+    organization_registration_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

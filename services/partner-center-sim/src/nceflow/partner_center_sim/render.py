@@ -33,6 +33,11 @@ def company_profile(customer: CustomerRecord) -> dict[str, Any]:
         "tenantId": customer.id,
         "domain": customer.domain,
         "companyName": customer.company_name,
+        **(
+            {"organizationRegistrationNumber": customer.organization_registration_number}
+            if customer.organization_registration_number
+            else {}
+        ),
         "links": {"self": link(f"/customers/{customer.id}/profiles/company")},
         "attributes": attributes("CustomerCompanyProfile"),
     }

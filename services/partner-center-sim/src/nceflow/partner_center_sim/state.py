@@ -78,6 +78,7 @@ class NewCustomer:
     language: str
     address: dict[str, Any]
     associated_partner_id: str | None
+    organization_registration_number: str | None = None
 
 
 class SimState:
@@ -207,6 +208,7 @@ class SimState:
             address=new.address,
             billing_profile_id=str(uuid.uuid4()),
             partners={partner.key: PartnerLink("reseller", new.associated_partner_id)},
+            organization_registration_number=new.organization_registration_number,
         )
         self.customers[tenant_id] = record
         password = secrets.token_urlsafe(12)

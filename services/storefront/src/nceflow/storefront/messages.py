@@ -22,6 +22,10 @@ BY_CODE: dict[tuple[str, str], str] = {
         "The plans in the cart are priced in different currencies. Buy them in separate orders."
     ),
     ("domain_prefix", "taken"): "That domain is taken. Choose another domain prefix.",
+    ("organization_registration_number", "required_for_country"): (
+        "Microsoft needs your company's registration number for a company in this country. "
+        "Enter it as it appears on your registration."
+    ),
     ("primary_domain", "unknown_tenant"): (
         "We found no Microsoft customer with this domain for your reseller. Check the domain, "
         "or accept the partner relationship first."
@@ -49,6 +53,9 @@ BY_FIELD: dict[str, str] = {
     "state": "Enter the state or province, or leave it empty.",
     "postal_code": "Enter the postal code.",
     "country": "Enter the country as its two-letter code, like US.",
+    "organization_registration_number": (
+        "Enter the company's registration number in letters and digits, or leave it empty."
+    ),
     "first_name": "Enter the first name.",
     "last_name": "Enter the last name.",
     "email": "Enter an email address, like ada@contoso.com.",

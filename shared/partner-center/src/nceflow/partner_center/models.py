@@ -82,6 +82,8 @@ class CompanyProfile(PartnerCenterModel):
     tenant_id: str | None = None
     domain: str | None = None
     company_name: str | None = None
+    organization_registration_number: str | None = None
+    """Required for customers in some countries ("Create a customer"; `customer_rules`)."""
     attributes: ResourceAttributes | None = None
 
 

@@ -133,6 +133,11 @@ class CompanyProfile(ContractModel):
     """The tenant's primary contact."""
     domain: OnMicrosoftDomain
     """Initial domain of the new tenant, `<prefix>.onmicrosoft.com`; checked free at checkout."""
+    organization_registration_number: Annotated[str, Field(min_length=1, max_length=50)] | None = (
+        None
+    )
+    """The company's registration number, which Partner Center requires for customers in some
+    countries ("Create a customer": `organizationRegistrationNumber`); absent elsewhere."""
 
 
 class RelationshipConfirmedByCustomer(ContractModel):

@@ -42,6 +42,7 @@ from nceflow.checkout.domain.steps import (
     StepId,
     TenantDomainInput,
 )
+from nceflow.partner_center.customer_rules import needs_registration_number
 
 
 class TenantProof(StrEnum):
@@ -417,17 +418,31 @@ class Draft(_Value):
         """Save a new tenant's profile; its `<prefix>.onmicrosoft.com` domain must be free."""
         self.ensure_editable(StepId.COMPANY_PROFILE)
         profile = CompanyProfile(**data.model_dump())
-        if not domain_available:
-            raise InvalidStepData(
-                f"The domain {profile.domain} is already taken.",
-                (
-                    FieldProblem(
-                        "domain_prefix",
-                        f"{profile.domain} is taken; choose another prefix",
-                        "taken",
-                    ),
-                ),
+        problems: list[FieldProblem] = []
+        if needs_registration_number(profile.country) and not (
+            profile.organization_registration_number
+        ):
+            # Partner Center refuses to create the customer without it ("Create a customer").
+            problems.append(
+                FieldProblem(
+                    "organization_registration_number",
+                    f"Microsoft requires it for companies in {profile.country}",
+                    "required_for_country",
+                )
             )
+        if not domain_available:
+            problems.append(
+                FieldProblem(
+                    "domain_prefix", f"{profile.domain} is taken; choose another prefix", "taken"
+                )
+            )
+        if problems:
+            message = (
+                f"The domain {profile.domain} is already taken."
+                if not domain_available
+                else f"Microsoft requires the company's registration number in {profile.country}."
+            )
+            raise InvalidStepData(message, tuple(problems))
         return self._save(StepId.COMPANY_PROFILE, {"company_profile": profile}, now)
 
     def with_partner_relationship(

@@ -21,9 +21,11 @@ from nceflow.checkout.domain.steps import (
     MAX_QUANTITY,
     PHONE_PATTERN,
     PLAN_ID_PATTERN,
+    REGISTRATION_NUMBER_PATTERN,
     STEP_ORDER,
     StepId,
 )
+from nceflow.partner_center.customer_rules import REGISTRATION_NUMBER_COUNTRIES
 
 
 class FieldType(StrEnum):
@@ -249,6 +251,18 @@ def form_for(draft: Draft, step: StepId) -> Form:
                     label="Country",
                     pattern=COUNTRY_PATTERN,
                     help="Two-letter ISO country code, e.g. US",
+                ),
+                _text(
+                    "organization_registration_number",
+                    "Organization registration number",
+                    50,
+                    required=False,
+                    pattern=REGISTRATION_NUMBER_PATTERN,
+                    help=(
+                        "Microsoft requires it for companies in "
+                        + ", ".join(sorted(REGISTRATION_NUMBER_COUNTRIES))
+                        + "; leave it empty elsewhere."
+                    ),
                 ),
                 *_contact_fields(),
                 FormField(

@@ -22,6 +22,8 @@ DOMAIN_PATTERN = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,6
 EMAIL_PATTERN = r"^[^@\s]{1,64}@" + DOMAIN_PATTERN.removeprefix("^")
 PHONE_PATTERN = r"^\+?[0-9 ()./-]{4,30}$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
+# A company registration number as written (letters, digits, separators), or nothing.
+REGISTRATION_NUMBER_PATTERN = r"^([A-Za-z0-9]([A-Za-z0-9 ./-]{0,48}[A-Za-z0-9])?)?$"
 # The `state` of a Microsoft sign-in: what checkout issued (URL-safe base64), nothing else.
 SIGN_IN_STATE_PATTERN = r"^[A-Za-z0-9_-]{16,128}$"
 MAX_CART_ITEMS = 20
@@ -107,6 +109,15 @@ class CompanyProfileInput(StepInput):
     last_name: Name
     email: Email
     phone: Phone
+    organization_registration_number: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, max_length=50, pattern=REGISTRATION_NUMBER_PATTERN
+        ),
+    ] = Field(
+        default="",
+        description="Required by Microsoft for companies in some countries ('Create a customer')",
+    )
     domain_prefix: Annotated[
         str, StringConstraints(to_lower=True, pattern=DOMAIN_PREFIX_PATTERN)
     ] = Field(description="The new tenant's domain is `<domain_prefix>.onmicrosoft.com`")

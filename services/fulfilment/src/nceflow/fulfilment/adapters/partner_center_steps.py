@@ -644,7 +644,12 @@ def _customer_body(saga: Saga) -> Customer:
     address = company.address
     reseller = saga.order.reseller
     return Customer(
-        company_profile=CompanyProfile(domain=company.domain, company_name=company.company_name),
+        company_profile=CompanyProfile(
+            domain=company.domain,
+            company_name=company.company_name,
+            # Partner Center requires it in some countries ("Create a customer").
+            organization_registration_number=company.organization_registration_number,
+        ),
         billing_profile=BillingProfile(
             culture="EN-US",
             language="En",

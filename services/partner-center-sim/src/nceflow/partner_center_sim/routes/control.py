@@ -152,6 +152,8 @@ async def customers(ctx: ContextDep) -> dict[str, Any]:
             "id": c.id,
             "domain": c.domain,
             "companyName": c.company_name,
+            "country": c.address.get("country"),
+            "organizationRegistrationNumber": c.organization_registration_number,
             "relationships": {
                 key: {
                     "relationshipToPartner": link.relationship,

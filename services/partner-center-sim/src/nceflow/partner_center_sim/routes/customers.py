@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nceflow.partner_center_sim import render
 from nceflow.partner_center_sim.auth import AppUserDep, CallerDep, ContextDep, ensure_app_user
-from nceflow.partner_center_sim.errors import bad_request
+from nceflow.partner_center_sim.customer_rules import registration_number_problem
+from nceflow.partner_center_sim.errors import PartnerCenterError, bad_request
 from nceflow.partner_center_sim.records import CustomerRecord
 from nceflow.partner_center_sim.routes.common import create_under_lock
 from nceflow.partner_center_sim.state import NewCustomer
@@ -173,6 +174,7 @@ class _BillingProfile(RequestBody):
 class _CompanyProfile(RequestBody):
     # A new tenant is `<prefix>.onmicrosoft.com`; the sandbox also takes test domains.
     domain: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}(\.[A-Za-z0-9-]{1,63})+$")
+    organization_registration_number: str | None = None
 
 
 class _NewCustomerBody(RequestBody):
@@ -191,6 +193,10 @@ async def create_customer(request: Request, caller: CallerDep, ctx: ContextDep) 
     if body.associated_partner_id is not None:
         ensure_app_user(caller)
     address = body.billing_profile.default_address
+    number = body.company_profile.organization_registration_number
+    problem = registration_number_problem(address.country, number)
+    if problem is not None:
+        raise PartnerCenterError(400, problem[0], problem[1])
     new = NewCustomer(
         domain=body.company_profile.domain.lower(),
         company_name=body.billing_profile.company_name,
@@ -209,6 +215,7 @@ async def create_customer(request: Request, caller: CallerDep, ctx: ContextDep) 
             "phoneNumber": address.phone_number or "",
         },
         associated_partner_id=body.associated_partner_id,
+        organization_registration_number=number.strip() if number else None,
     )
 
     def create() -> tuple[int, dict[str, Any]]:
