@@ -69,7 +69,10 @@ def test_new_tenant_runs_create_customer_mca_cart_checkout_follow() -> None:
 
 
 def test_existing_tenant_with_soe_verifies_relationship_and_adds_qualification() -> None:
-    saga = new_saga(existing=True)
+    saga = new_saga(existing=True)  # an indirect sale: the reseller is validated first
+    assert saga.next_step() is SagaStep.VALIDATE_RESELLER
+    saga.record_reseller_validated(NOW)
+    assert Saga.model_validate_json(saga.model_dump_json()).reseller_validated is True
     assert saga.next_step() is SagaStep.FIND_CUSTOMER
     saga.record_customer("cust-1", created=False, already_done=True, now=NOW)
     assert saga.next_step() is SagaStep.VERIFY_RELATIONSHIP
@@ -204,6 +207,7 @@ def test_domain_taken_is_not_retryable_and_names_the_domain() -> None:
 def test_redrive_resumes_a_failed_saga_at_the_failed_step_with_new_request_ids() -> None:
     counter = itertools.count(500)
     saga = new_saga(existing=True)
+    saga.record_reseller_validated(NOW)
     saga.record_customer("c", created=False, already_done=True, now=NOW)
     saga.relationship_wait(NOW, timedelta(minutes=1))
     saga.fail(failures.relationship_not_accepted(None), now=NOW)

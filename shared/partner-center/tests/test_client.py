@@ -664,3 +664,19 @@ async def test_a_cart_line_error_is_read_from_the_created_cart(
     assert fixed.line_errors == []
     assert fixed.id
     assert (await client.checkout_cart(CONTOSO, fixed.id, correlation_id=corr())).orders
+
+
+async def test_resellers_are_validated_as_partner_of_record(
+    indirect_client: PartnerCenterClient,
+) -> None:
+    """ "Validate reseller partner of record (POR)": one result per id, Microsoft's reason for
+    an id that is not an authorized indirect reseller of the provider."""
+    indirect = next(p for p in seed()["partners"] if p["key"] == "indirect")
+    reseller = indirect["resellers"][0]["mpnId"]
+    valid, invalid = await indirect_client.validate_resellers(
+        [reseller, "9999999"], correlation_id=corr()
+    )
+    assert (valid.partner_id, valid.is_valid_partner_id_on_record) == (reseller, True)
+    assert (invalid.partner_id, invalid.is_valid_partner_id_on_record) == ("9999999", False)
+    assert invalid.error_code == 900400
+    assert invalid.error_description

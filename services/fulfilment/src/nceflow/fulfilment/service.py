@@ -76,6 +76,8 @@ class EventPublisher(Protocol):
 class Steps(Protocol):
     """The saga's steps against Partner Center (`adapters.partner_center_steps`)."""
 
+    async def validate_reseller(self, saga: Saga) -> None: ...
+
     async def find_customer(self, saga: Saga) -> str: ...
 
     async def verify_relationship(self, saga: Saga) -> None: ...
@@ -301,6 +303,10 @@ class FulfilmentService:
             saga.mark_checkout_attempted(self._clock())
             await self._save(saga, [], lease, due=None)
 
+        if step is SagaStep.VALIDATE_RESELLER:
+            await steps.validate_reseller(saga)
+            saga.record_reseller_validated(self._clock())
+            return []
         if step is SagaStep.FIND_CUSTOMER:
             customer_id = await steps.find_customer(saga)
             return saga.record_customer(

@@ -63,6 +63,8 @@ from nceflow.partner_center.models import (
     ProvisioningStatus,
     Qualification,
     RelationshipRequest,
+    ResellerValidation,
+    ResellerValidations,
     ResourceCollection,
     Sku,
 )
@@ -582,6 +584,20 @@ class PartnerCenterClient:
             body={"qualification": qualification},
         )
         return Qualification.model_validate_json(response.content)
+
+    async def validate_resellers(
+        self, partner_ids: list[str], *, correlation_id: str
+    ) -> list[ResellerValidation]:
+        """Whether each partner (PLA) id may be the partner of record of an indirect sale
+        ("Validate reseller partner of record (POR)"), checked before transacting."""
+        response = await self._call(
+            "POST",
+            "/partners/validateresellers",
+            kind=TokenKind.APP_ONLY,
+            correlation_id=correlation_id,
+            body={"partnerIds": partner_ids},
+        )
+        return ResellerValidations.model_validate_json(response.content).validation_results
 
     async def list_indirect_resellers(self, *, correlation_id: str) -> list[PartnerRelationship]:
         """The indirect provider's resellers, with their MPN ids."""

@@ -206,6 +206,20 @@ class PartnerRelationship(PartnerCenterModel):
     attributes: ResourceAttributes | None = None
 
 
+class ResellerValidation(PartnerCenterModel):
+    """One result of "Validate reseller partner of record (POR)": whether a partner (PLA) id
+    is an authorized indirect reseller of the calling provider, and Microsoft's reason if not."""
+
+    partner_id: str
+    is_valid_partner_id_on_record: bool
+    error_code: int | str | None = None
+    error_description: str | None = None
+
+
+class ResellerValidations(PartnerCenterModel):
+    validation_results: list[ResellerValidation] = Field(default_factory=list)
+
+
 class ProductType(PartnerCenterModel):
     id: str | None = None
     display_name: str | None = None

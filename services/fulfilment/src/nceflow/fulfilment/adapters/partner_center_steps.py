@@ -150,6 +150,31 @@ class PartnerCenterSteps:
             return None
         return request.url
 
+    # ------------------------------------------------------------------ reseller
+
+    async def validate_reseller(self, saga: Saga) -> None:
+        """Indirect sales: ask Partner Center whether the reseller's partner (PLA) id may be
+        the partner of record ("Validate reseller partner of record (POR)") before anything is
+        created for the order; a refusal fails the order with Microsoft's reason."""
+        reseller = saga.order.reseller
+        client = self._client(saga)
+        partner_id = reseller.mpn_id or reseller.partner_id
+        try:
+            results = await client.validate_resellers(
+                [partner_id], correlation_id=saga.order.correlation_id
+            )
+        except PartnerCenterError as exc:
+            raise _generic(exc, FulfilmentStep.CUSTOMER_RESOLVED) from exc
+        mine = next((r for r in results if r.partner_id == partner_id), None)
+        if mine is not None and mine.is_valid_partner_id_on_record:
+            return
+        code = mine.error_code if mine else None
+        description = (mine.error_description if mine else None) or (
+            f"Partner Center did not confirm partner id {partner_id}"
+        )
+        _log.error("fulfilment.reseller_not_valid", order_id=saga.order_id, code=code)
+        raise StepFailed(failures.reseller_not_valid(code, description, reseller.name))
+
     # ------------------------------------------------------------------ tenant
 
     async def find_customer(self, saga: Saga) -> str:

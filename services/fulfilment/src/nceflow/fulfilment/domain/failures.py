@@ -191,6 +191,22 @@ def partner_center_unavailable(step: FulfilmentStep | None, last_error: str) -> 
     )
 
 
+def reseller_not_valid(code: int | str | None, description: str, reseller_name: str) -> Failure:
+    """Partner Center does not accept the reseller as partner of record of an indirect sale
+    ("Validate reseller partner of record (POR)")."""
+    code_text, source = _pc(code, "reseller_not_valid")
+    return Failure(
+        code=code_text,
+        code_source=source,
+        reason=(
+            f"Microsoft does not accept {reseller_name} as the partner of record of this order "
+            f"({description}), so it was not placed. We have been notified; contact us quoting "
+            "your order id."
+        ),
+        retryable=False,
+    )
+
+
 def partner_not_configured(partner_id: str) -> Failure:
     """The order must be placed by a partner account this deployment has no credentials for."""
     return Failure(

@@ -36,6 +36,7 @@ from nceflow.schemas import (
     OrderPlaced,
     ProvisioningStatus,
     Qualification,
+    SalesModel,
 )
 
 NewId = Callable[[], str]
@@ -45,6 +46,8 @@ NewId = Callable[[], str]
 class SagaStep(StrEnum):
     """The saga's steps, in the order they run. Not every order needs every step."""
 
+    VALIDATE_RESELLER = "validate_reseller"
+    """Indirect sales only, first: the reseller may be the partner of record (internal)."""
     FIND_CUSTOMER = "find_customer"
     CREATE_CUSTOMER = "create_customer"
     VERIFY_RELATIONSHIP = "verify_relationship"
@@ -155,6 +158,7 @@ class Saga(BaseModel):
     customer_create_attempted: bool = False
     checkout_attempted: bool = False
 
+    reseller_validated: bool = False
     customer_id: str | None = None
     customer_created: bool = False
     relationship_verified: bool = False
@@ -226,6 +230,8 @@ class Saga(BaseModel):
         """The step to run now, or None when the saga is finished."""
         if self.is_finished:
             return None
+        if self.order.reseller.sales_model is SalesModel.INDIRECT and not self.reseller_validated:
+            return SagaStep.VALIDATE_RESELLER
         if self.customer_id is None:
             return SagaStep.CREATE_CUSTOMER if self.is_new_tenant else SagaStep.FIND_CUSTOMER
         if not self.is_new_tenant and not self.relationship_verified:
@@ -277,6 +283,13 @@ class Saga(BaseModel):
         self.customer_id = customer_id
         self.customer_created = created
         return self._completed(step, now, already_done=already_done, customer_id=customer_id)
+
+    def record_reseller_validated(self, now: datetime) -> None:
+        """Partner Center confirmed the reseller as a valid partner of record."""
+        self.reseller_validated = True
+        self._reset_retries()
+        self.history.append(StepRecord(step=SagaStep.VALIDATE_RESELLER, at=now, already_done=True))
+        self._touch(now)
 
     def record_relationship_verified(self, now: datetime) -> list[FulfilmentEvent]:
         """Partner Center shows a reseller relationship with the customer."""

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 
 from nceflow.partner_center_sim import render
 from nceflow.partner_center_sim.auth import AppUserDep, CallerDep
@@ -36,6 +37,40 @@ async def indirect_resellers(
     if relationship_type.lower() == "isindirectresellerof":
         return collection([])
     raise bad_request(f"relationship_type {relationship_type} is not supported.")
+
+
+# "Validate reseller partner of record (POR)": a PLA id that is not an authorized indirect
+# reseller of the caller gets `isValidPartnerIdOnRecord: false` with this code.
+RESELLER_NOT_VALID = 900400
+
+
+class _ValidateResellersBody(RequestBody):
+    partner_ids: list[str] = Field(min_length=1, max_length=100)
+
+
+@router.post("/v1/partners/validateresellers", summary="Validate reseller partner of record")
+async def validate_resellers(request: Request, caller: CallerDep) -> dict[str, Any]:
+    """Whether each partner (PLA) id is an authorized indirect reseller of the caller, one
+    result per id in the order asked ("Validate reseller partner of record (POR)")."""
+    body = await read_body(request, _ValidateResellersBody)
+    authorized = {r.mpn_id for r in caller.partner.resellers}
+    results: list[dict[str, Any]] = []
+    for partner_id in body.partner_ids:
+        if partner_id in authorized:
+            results.append({"partnerId": partner_id, "isValidPartnerIdOnRecord": True})
+        else:
+            results.append(
+                {
+                    "partnerId": partner_id,
+                    "isValidPartnerIdOnRecord": False,
+                    "errorCode": RESELLER_NOT_VALID,
+                    "errorDescription": (
+                        f"The PLA ID (formerly MPN ID) {partner_id} is not associated with an "
+                        "authorized indirect reseller of this partner."
+                    ),
+                }
+            )
+    return {"validationResults": results}
 
 
 class _AddressBody(RequestBody):
