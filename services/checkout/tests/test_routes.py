@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from nceflow.checkout.app import create_app
@@ -169,6 +170,36 @@ async def test_a_new_tenant_in_brazil_is_asked_for_its_registration_number(custo
     saved = await buyer.put(
         draft["id"], "company_profile", {**brazil, "organization_registration_number": "123"}
     )
+    assert saved.status_code == 200, saved.text
+
+
+async def test_an_indirect_resellers_tenant_must_have_accepted_that_reseller(
+    customer: Any, partner_center_sim: str, reset_sim: None
+) -> None:
+    """Contoso is a customer of the indirect provider through Tailspin, not Wingtip ("Get
+    indirect resellers of a customer"): Wingtip cannot be its partner of record until Contoso
+    accepts Wingtip's IndirectResellerRelationship link."""
+    buyer = customer(reseller="wingtip-indirect")
+    draft = await buyer.start([{"plan_id": BASIC, "quantity": 1}])
+    await buyer.save(draft["id"], "account", {"kind": "existing"})
+    await buyer.save(draft["id"], "partner_relationship", {"authorization_done": "yes"})
+    await buyer.save(draft["id"], "partner_of_record", {"attestation_accepted": True})
+    contoso = {"primary_domain": "contoso.onmicrosoft.com"}
+    refused = await buyer.put(draft["id"], "tenant_domain", contoso)
+    assert refused.status_code == 422
+    (error,) = refused.json()["errors"]
+    assert (error["field"], error["code"]) == ("primary_domain", "reseller_not_linked")
+    assert "invType=IndirectResellerRelationship" in error["reason"]
+    async with httpx.AsyncClient(base_url=partner_center_sim) as sim:
+        tenants = (await sim.get("/_sim/customers")).json()["items"]
+        tenant = next(t for t in tenants if t["domain"] == contoso["primary_domain"])
+        wingtip = "704540b7-6a01-44ad-ba29-c5c1268ca41b"  # resellers.json, the seed
+        accepted = await sim.post(
+            f"/_sim/customers/{tenant['id']}/accept-relationship",
+            params={"partner": "indirect", "reseller": wingtip},
+        )
+        accepted.raise_for_status()
+    saved = await buyer.put(draft["id"], "tenant_domain", contoso)
     assert saved.status_code == 200, saved.text
 
 

@@ -34,6 +34,7 @@ RULE_REFUSALS = [
     ("authorization_done", "not_accepted"),
     ("attestation_accepted", "not_accepted"),
     ("primary_domain", "unknown_tenant"),
+    ("primary_domain", "reseller_not_linked"),
     ("code", "other_organisation"),
     ("code", "sign_in_refused"),
     ("state", "sign_in_expired"),

@@ -680,3 +680,20 @@ async def test_resellers_are_validated_as_partner_of_record(
     assert (invalid.partner_id, invalid.is_valid_partner_id_on_record) == ("9999999", False)
     assert invalid.error_code == 900400
     assert invalid.error_description
+
+
+async def test_a_customers_indirect_resellers_are_listed(
+    indirect_client: PartnerCenterClient, sim: SimControl
+) -> None:
+    """ "Get indirect resellers of a customer": the resellers it accepted, by partner id."""
+    indirect = next(p for p in seed()["partners"] if p["key"] == "indirect")
+    tailspin, wingtip = (r["partnerId"] for r in indirect["resellers"][:2])
+    linked = await indirect_client.list_customer_resellers(CONTOSO, correlation_id=corr())
+    assert [r.id for r in linked] == [tailspin]
+    accepted = await sim.http.post(
+        f"/_sim/customers/{CONTOSO}/accept-relationship",
+        params={"partner": "indirect", "reseller": wingtip},
+    )
+    accepted.raise_for_status()
+    linked = await indirect_client.list_customer_resellers(CONTOSO, correlation_id=corr())
+    assert sorted(r.id for r in linked) == sorted([tailspin, wingtip])

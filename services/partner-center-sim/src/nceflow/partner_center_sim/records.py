@@ -15,6 +15,16 @@ class PartnerLink:
     associated_partner_id: str | None = None
     # Delegated admin privileges (`allowDelegatedAccess`): the reseller link grants them here.
     delegated_access: bool = True
+    # Indirect resellers (partner ids) the customer accepted an IndirectResellerRelationship
+    # link of, besides `associated_partner_id` (the one a customer was created for).
+    indirect_resellers: set[str] = field(default_factory=set)
+
+    def resellers(self) -> set[str]:
+        """Every indirect reseller linked to the customer through this provider (lower case)."""
+        linked = {r.lower() for r in self.indirect_resellers}
+        if self.associated_partner_id:
+            linked.add(self.associated_partner_id.lower())
+        return linked
 
 
 @dataclass(slots=True)

@@ -105,12 +105,15 @@ def qualification(record: QualificationRecord) -> dict[str, Any]:
     }
 
 
-def indirect_reseller(reseller: IndirectReseller) -> dict[str, Any]:
-    """A PartnerRelationship of an indirect provider with one of its resellers."""
+def indirect_reseller(
+    reseller: IndirectReseller, relationship_type: str = "is_indirect_cloud_solution_provider_of"
+) -> dict[str, Any]:
+    """A PartnerRelationship of an indirect provider with one of its resellers (or, with
+    `is_indirect_reseller_of`, of a customer with a reseller)."""
     return {
         "id": reseller.partner_id,
         "name": reseller.name,
-        "relationshipType": "is_indirect_cloud_solution_provider_of",
+        "relationshipType": relationship_type,
         "state": "Active",
         "mpnId": reseller.mpn_id,
         "location": reseller.location,

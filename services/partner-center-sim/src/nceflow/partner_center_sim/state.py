@@ -223,11 +223,23 @@ class SimState:
         )
         return record, password
 
-    def accept_relationship(self, customer_id: str, partner_key: str | None) -> CustomerRecord:
-        """What the customer's global admin does at the relationship link."""
+    def accept_relationship(
+        self, customer_id: str, partner_key: str | None, reseller: str | None = None
+    ) -> CustomerRecord:
+        """What the customer's global admin does at the relationship link; with `reseller` (a
+        partner id) the link is an indirect reseller's (`invType=IndirectResellerRelationship`,
+        the reseller and its provider): the customer is then linked to that reseller too."""
         record = self.customers.get(customer_id.lower())
         if record is None:
             raise not_found(f"Customer {customer_id} was not found.")
+        if reseller is not None:
+            provider = self.seed.partner(partner_key or "indirect")
+            if reseller.lower() not in {r.partner_id.lower() for r in provider.resellers}:
+                raise bad_request(f"{reseller} is not an indirect reseller of {provider.key}.")
+            provider_link = record.partners.setdefault(provider.key, PartnerLink("reseller"))
+            provider_link.relationship = "reseller"
+            provider_link.indirect_resellers.add(reseller.lower())
+            return record
         keys = (
             [partner_key]
             if partner_key

@@ -30,6 +30,10 @@ BY_CODE: dict[tuple[str, str], str] = {
         "We found no Microsoft customer with this domain for your reseller. Check the domain, "
         "or accept the partner relationship first."
     ),
+    ("primary_domain", "reseller_not_linked"): (
+        "Your Microsoft account is not linked to this reseller yet. Ask your global "
+        "administrator to accept the reseller's relationship with the link, then try again."
+    ),
     ("code", "other_organisation"): (
         "You signed in with an account of another organisation. Sign in with a work account "
         "of the organisation you order for."

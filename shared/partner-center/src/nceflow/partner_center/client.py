@@ -611,6 +611,20 @@ class PartnerCenterClient:
             )
         )
 
+    async def list_customer_resellers(
+        self, customer_id: str, *, correlation_id: str
+    ) -> list[PartnerRelationship]:
+        """The indirect resellers the customer has a relationship with ("Get indirect resellers
+        of a customer"; App+User only). Their `id` is the reseller's partner (tenant) id."""
+        return await self._collect(
+            self._paginate(
+                PartnerRelationship,
+                f"/customers/{quote(customer_id, safe='')}/relationships",
+                kind=TokenKind.APP_USER,
+                correlation_id=correlation_id,
+            )
+        )
+
     # ------------------------------------------------------------------ catalog
 
     def iter_products(

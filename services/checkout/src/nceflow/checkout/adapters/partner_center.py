@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
-from nceflow.checkout.domain.draft import TenantLookup
+from nceflow.checkout.domain.draft import SalesModel, TenantLookup
 from nceflow.checkout.resellers import Reseller, ResellerDirectory
 from nceflow.partner_center import PartnerCenterClient, PartnerCenterError
 from nceflow.partner_center.settings import PartnerCenterSettings
@@ -78,10 +78,20 @@ class PartnerCenterChecks:
             customers = await self._client(reseller).find_customers_by_domain(
                 domain, correlation_id=correlation_id
             )
+            match = next((c for c in customers if c.has_reseller_relationship and c.id), None)
+            if match is None or match.id is None:
+                return TenantLookup(None)
+            if reseller.sales_model is not SalesModel.INDIRECT:
+                return TenantLookup(match.id)
+            # The provider's customer may belong to another of its resellers: this one must be
+            # linked too ("Get indirect resellers of a customer").
+            linked = await self._client(reseller).list_customer_resellers(
+                match.id, correlation_id=correlation_id
+            )
         except PartnerCenterError as exc:
             raise DependencyUnavailable("partner_center", str(exc)) from exc
-        match = next((c for c in customers if c.has_reseller_relationship and c.id), None)
-        return TenantLookup(match.id if match else None)
+        mine = any(r.id.lower() == reseller.partner_id.lower() for r in linked)
+        return TenantLookup(match.id, reseller_linked=mine)
 
     async def aclose(self) -> None:
         """Close every client's connections."""

@@ -176,6 +176,9 @@ class TenantLookup:
     """What Partner Center said about a primary domain among the partner's customers."""
 
     customer_tenant_id: str | None
+    reseller_linked: bool = True
+    """Indirect sales: the customer has a relationship with this indirect reseller ("Get
+    indirect resellers of a customer"), not only with its provider."""
 
     @property
     def found(self) -> bool:
@@ -493,6 +496,20 @@ class Draft(_Value):
         dropped: it proves nothing about this one.
         """
         self.ensure_editable(StepId.TENANT_DOMAIN)
+        if lookup is not None and lookup.found and not lookup.reseller_linked:
+            # The provider has the customer, through another of its resellers: this reseller
+            # cannot be its partner of record until the customer accepts this reseller's link.
+            raise InvalidStepData(
+                "The Microsoft customer with this domain has no relationship with the reseller.",
+                (
+                    FieldProblem(
+                        "primary_domain",
+                        f"{data.primary_domain} has not accepted {self.reseller.name} as its "
+                        f"reseller; accept it at {self.reseller.relationship_link}",
+                        "reseller_not_linked",
+                    ),
+                ),
+            )
         if lookup is not None and lookup.found:
             match = TenantMatch(
                 primary_domain=data.primary_domain,

@@ -177,11 +177,16 @@ async def accept_relationship(
     customer_id: str,
     ctx: ContextDep,
     partner: str | None = Query(default=None, description="Partner key; all when omitted"),
+    reseller: str | None = Query(
+        default=None,
+        description="An indirect reseller's partner id: its IndirectResellerRelationship link",
+    ),
 ) -> dict[str, Any]:
-    """The customer accepts the relationship link (for one partner key, or all it knows)."""
+    """The customer accepts the relationship link (for one partner key, or all it knows; with
+    `reseller`, an indirect reseller's link through its provider, `partner`)."""
     async with ctx.state.lock:
         try:
-            record = ctx.state.accept_relationship(customer_id, partner)
+            record = ctx.state.accept_relationship(customer_id, partner, reseller)
         except KeyError as exc:
             raise bad_request(f"Unknown partner key {partner!r}.") from exc
     return {

@@ -144,6 +144,26 @@ async def list_customers(
     )
 
 
+@router.get(
+    "/v1/customers/{customer_id}/relationships", summary="Get indirect resellers of a customer"
+)
+async def customer_resellers(
+    customer_id: str, caller: AppUserDep, ctx: ContextDep
+) -> dict[str, Any]:
+    """The indirect resellers the customer has a relationship with, through the caller (App+User
+    only, as the page says); a direct partner's customers have none."""
+    record = ctx.state.customer(caller.partner, customer_id)
+    link_ = record.partners.get(caller.partner.key)
+    linked = link_.resellers() if link_ else set()
+    return collection(
+        [
+            render.indirect_reseller(r, "is_indirect_reseller_of")
+            for r in caller.partner.resellers
+            if r.partner_id.lower() in linked
+        ]
+    )
+
+
 @router.get("/v1/customers/{customer_id}", summary="Get a customer by ID")
 async def get_customer(customer_id: str, caller: CallerDep, ctx: ContextDep) -> dict[str, Any]:
     """One customer; `relationshipToPartner` says whether the partner may sell to it."""
