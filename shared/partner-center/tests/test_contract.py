@@ -322,6 +322,24 @@ async def test_checkout_result_sample_is_read_completely(
     assert order.links["provisioningStatus"].uri.endswith("/provisioningstatus")
 
 
+async def test_validate_resellers_sends_and_reads_the_sample(
+    recorder_client: tuple[Recorder, PartnerCenterClient],
+) -> None:
+    recorder, client = recorder_client
+    doc = sample("validate-reseller-partner-of-record")
+    recorder.body = doc["response"]
+    valid, invalid = await client.validate_resellers(
+        doc["request"]["partnerIds"], correlation_id="corr-1"
+    )
+    request = recorder.last
+    assert (request.method, request.url.path) == (doc["method"], doc["path"])
+    assert json.loads(request.content) == doc["request"]
+    assert (valid.partner_id, valid.is_valid_partner_id_on_record) == ("12345", True)
+    assert (invalid.partner_id, invalid.is_valid_partner_id_on_record) == ("234567", False)
+    assert invalid.error_code == 900400
+    assert invalid.error_description
+
+
 def test_cart_expiry_follows_its_expiration_timestamp() -> None:
     doc = sample("create-a-cart")
     cart = Cart.model_validate(doc["response"])
