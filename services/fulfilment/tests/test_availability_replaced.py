@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 import httpx
 
@@ -21,6 +20,7 @@ from nceflow.fulfilment.testing import (
     item,
     publish_orders,
     sim_requests,
+    tenant_orders,
 )
 from nceflow.schemas import FulfilmentStep, FulfilmentStepCompleted, OrderFailed, OrderPlaced, Term
 
@@ -34,15 +34,6 @@ async def withdraw(sim: httpx.AsyncClient, catalog_item_id: str, *, replace: boo
     response.raise_for_status()
     replacement: str | None = response.json()["replacement"]
     return replacement
-
-
-async def contoso_orders(sim: httpx.AsyncClient) -> list[dict[str, Any]]:
-    customers = (await sim.get("/_sim/customers")).json()["items"]
-    contoso = next(c for c in customers if c["domain"] == "contoso.onmicrosoft.com")
-    orders: list[dict[str, Any]] = (
-        await sim.get(f"/_sim/customers/{contoso['id']}/orders")
-    ).json()["items"]
-    return orders
 
 
 def carts_made(events: FulfilmentEvents, order_id: str) -> list[str | None]:
@@ -79,7 +70,7 @@ async def test_an_availability_withdrawn_after_the_cart_is_read_again_and_ordere
     assert replacement != stale
     assert not [e for e in events.of("ord-withdrawn") if isinstance(e, OrderFailed)]
     assert [e for e in events.of("ord-withdrawn") if isinstance(e, OrderPlaced)]
-    (placed,) = await contoso_orders(sim)
+    (placed,) = await tenant_orders(sim)
     assert [line["offerId"] for line in placed["lineItems"]] == [replacement]
     first, second = carts_made(events, "ord-withdrawn")
     assert placed["cartId"] == second != first
@@ -105,7 +96,7 @@ async def test_an_order_priced_on_a_stale_availability_gets_the_current_one(
         await publish_orders(kafka_bootstrap, kafka_topics.checkout_order_events, [order])
         await events.wait_for(ended("ord-stale"))
     assert [e for e in events.of("ord-stale") if isinstance(e, OrderPlaced)]
-    (placed,) = await contoso_orders(sim)
+    (placed,) = await tenant_orders(sim)
     assert [line["offerId"] for line in placed["lineItems"]] == [replacement]
     assert len(await sim_requests(sim, "POST", "/v1/customers/*/carts")) == 2
 
@@ -139,6 +130,6 @@ async def test_a_plan_no_longer_sold_as_chosen_fails_with_the_reason_after_one_r
         assert order.items[0].title in failure.reason
         assert failure.failed_step is FulfilmentStep.CART_CREATED
     assert "3-year" in failure.reason
-    assert await contoso_orders(sim) == []
+    assert await tenant_orders(sim) == []
     assert len(await sim_requests(sim, "GET", "/v1/products/*/skus/*/availabilities")) == 2
     assert len(await sim_requests(sim, "POST", "/v1/customers/*/carts")) == 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 import httpx
 
@@ -21,6 +20,7 @@ from nceflow.fulfilment.testing import (
     publish_orders,
     publish_raw,
     sim_requests,
+    tenant_orders,
 )
 from nceflow.schemas import (
     FulfilmentStarted,
@@ -38,15 +38,6 @@ Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 
 def placed(order_id: str) -> Callable[[FulfilmentEvents], bool]:
     return lambda seen: any(isinstance(e, OrderPlaced) for e in seen.of(order_id))
-
-
-async def contoso_orders(sim: httpx.AsyncClient) -> list[dict[str, Any]]:
-    customers = (await sim.get("/_sim/customers")).json()["items"]
-    contoso = next(c for c in customers if c["domain"] == "contoso.onmicrosoft.com")
-    items: list[dict[str, Any]] = (await sim.get(f"/_sim/customers/{contoso['id']}/orders")).json()[
-        "items"
-    ]
-    return items
 
 
 async def test_same_order_confirmed_delivered_twice_places_one_order(
@@ -72,7 +63,7 @@ async def test_same_order_confirmed_delivered_twice_places_one_order(
         assert answers >= 1
         await events.wait_for(lambda seen: len(starts(seen, "ord-dup-1")) == 1 + answers)
     assert len([e for e in events.of("ord-dup-1") if isinstance(e, OrderPlaced)]) >= 1
-    assert len(await contoso_orders(sim)) == 1
+    assert len(await tenant_orders(sim)) == 1
     assert await sim_requests(sim, "POST", "/v1/customers/*/carts") != []
     assert len(await sim_requests(sim, "POST", "/v1/customers/*/carts/*/checkout")) == 1
 
@@ -141,7 +132,7 @@ async def test_known_order_confirmed_again_is_answered_with_where_it_stands(
     # Answered from the saga alone: no cart and no checkout again.
     assert len(await sim_requests(sim, "POST", "/v1/customers/*/carts")) == carts
     assert len(await sim_requests(sim, "POST", "/v1/customers/*/carts/*/checkout")) == checkouts
-    assert len(await contoso_orders(sim)) == 1
+    assert len(await tenant_orders(sim)) == 1
 
 
 async def test_duplicates_inside_one_batch_place_one_order(
@@ -168,7 +159,7 @@ async def test_duplicates_inside_one_batch_place_one_order(
         # One start from the run; a copy under a new event id is answered with another.
         answers = context.metrics.answers._value.get()
         await events.wait_for(lambda seen: len(starts(seen, "ord-dup-batch")) == 1 + answers)
-    assert len(await contoso_orders(sim)) == 2
+    assert len(await tenant_orders(sim)) == 2
 
 
 async def test_poison_message_is_dead_lettered_and_the_next_order_is_placed(
@@ -237,7 +228,7 @@ async def test_a_batch_with_records_faststream_cannot_read_still_places_its_orde
     assert list(letters[1].headers[:1]) == mislabelled
     assert [dict(letter.headers)[DLQ_REASON] for letter in letters] == [b"not_json", b"not_json"]
     assert [dict(letter.headers)[DLQ_OFFSET] for letter in letters] == [b"1", b"2"]
-    assert len(await contoso_orders(sim)) == 2
+    assert len(await tenant_orders(sim)) == 2
 
 
 async def test_other_checkout_events_are_skipped_without_dead_letters(
@@ -299,4 +290,4 @@ async def test_replay_sends_dead_letters_back_once(
         await events.wait_for(placed("ord-replayed"))
         second = await replay(settings)
         assert second.replayed_dead_letters == 0
-    assert len(await contoso_orders(sim)) == 1
+    assert len(await tenant_orders(sim)) == 1

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 import httpx
 import pytest
@@ -22,19 +21,11 @@ from nceflow.fulfilment.testing import (
     existing_tenant_order,
     publish_orders,
     sim_requests,
+    tenant_orders,
 )
 from nceflow.schemas import OrderFailed, OrderPlaced
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
-
-
-async def contoso_orders(sim: httpx.AsyncClient) -> list[dict[str, Any]]:
-    customers = (await sim.get("/_sim/customers")).json()["items"]
-    contoso = next(c for c in customers if c["domain"] == "contoso.onmicrosoft.com")
-    orders: list[dict[str, Any]] = (
-        await sim.get(f"/_sim/customers/{contoso['id']}/orders")
-    ).json()["items"]
-    return orders
 
 
 @pytest.mark.parametrize("repeat", ["first_result", "already_submitted"])
@@ -61,7 +52,7 @@ async def test_a_repeated_checkout_of_an_ordered_cart_finishes_as_placed(
         await events.wait_for(ended(order.order_id), within=30)
     seen = events.of(order.order_id)
     assert not [e for e in seen if isinstance(e, OrderFailed)]
-    (placed_order,) = await contoso_orders(sim)
+    (placed_order,) = await tenant_orders(sim)
     (placed, *_) = [e for e in seen if isinstance(e, OrderPlaced)]
     assert placed.order_ids == [placed_order["id"]]
     checkouts = await sim_requests(sim, "POST", "/v1/customers/*/carts/*/checkout")

@@ -370,3 +370,13 @@ async def sim_requests(sim: httpx.AsyncClient, method: str, path: str) -> list[d
     response.raise_for_status()
     items: list[dict[str, Any]] = response.json()["items"]
     return items
+
+
+async def tenant_orders(
+    sim: httpx.AsyncClient, domain: str = "contoso.onmicrosoft.com"
+) -> list[dict[str, Any]]:
+    """Every order the simulator holds for the customer tenant with `domain` (Contoso's by
+    default), oldest first."""
+    customers = await sim_items(sim, "/_sim/customers")
+    tenant = next(c for c in customers if c["domain"] == domain)
+    return await sim_items(sim, f"/_sim/customers/{tenant['id']}/orders")
