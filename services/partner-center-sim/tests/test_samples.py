@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.partner_center_sim.testing import Sim, new_customer_body
 
 Sample = Callable[[str], dict[str, Any]]
 
@@ -136,6 +136,53 @@ def test_mca_refusal_is_the_documented_error(sim: Sim, sample: Sample) -> None:
     response = sim.pc("POST", f"/v1/customers/{cid}/carts/{cart_id}/checkout")
     assert response.status_code == 403
     assert response.json() == document["response"]["body"]
+
+
+def _check_error(sample: dict[str, Any], response: httpx.Response) -> None:
+    """Microsoft's error body: the same status, code and members; the text may differ."""
+    body = _check(sample, response)
+    assert body["code"] == sample["response"]["body"]["code"]
+    assert body["description"]
+
+
+def test_a_withdrawn_availability_is_the_documented_404(sim: Sim, sample: Sample) -> None:
+    cid = sim.customer_id("contoso.onmicrosoft.com")
+    cart_id = sim.place_cart()
+    withdrawn = {"catalogItemId": sim.catalog_item(), "replace": True}
+    assert sim.http.post("/_sim/catalog/withdraw", json=withdrawn).status_code == 200
+    response = sim.pc("POST", f"/v1/customers/{cid}/carts/{cart_id}/checkout")
+    _check_error(sample("error_availability_not_found.json"), response)
+
+
+def test_a_new_checkout_of_an_ordered_cart_is_the_documented_800065(
+    sim: Sim, sample: Sample
+) -> None:
+    sim.http.patch("/_sim/config", json={"repeat_checkout": "already_submitted"})
+    cid = sim.customer_id("contoso.onmicrosoft.com")
+    path = f"/v1/customers/{cid}/carts/{sim.place_cart()}/checkout"
+    assert sim.pc("POST", path).status_code == 201
+    _check_error(sample("error_cart_already_submitted.json"), sim.pc("POST", path))
+
+
+def test_a_cart_line_error_and_the_refused_checkout(sim: Sim, sample: Sample) -> None:
+    document = sample("create_cart_line_error.json")
+    cid = sim.customer_id("contoso.onmicrosoft.com")
+    product, sku, _ = sim.catalog_item().split(":")
+    attestation = {"productId": product, "skuId": sku, "attestationText": "Eligible."}
+    assert sim.http.post("/_sim/catalog/attestation", json=attestation).status_code == 200
+    created = sim.pc("POST", f"/v1/customers/{cid}/carts", json=sim.cart_body())
+    cart = _check(document, created)
+    expected = document["response"]["body"]["lineItems"][0]["error"]
+    assert cart["lineItems"][0]["error"]["errorCode"] == expected["errorCode"]
+    checkout = sim.pc("POST", f"/v1/customers/{cid}/carts/{cart['id']}/checkout")
+    _check_error(sample("error_cart_line_errors.json"), checkout)
+
+
+def test_a_missing_registration_number_is_the_documented_600049(sim: Sim, sample: Sample) -> None:
+    body = new_customer_body("regsample.onmicrosoft.com")
+    body["billingProfile"]["defaultAddress"]["country"] = "BR"
+    response = sim.pc("POST", "/v1/customers", json=body)
+    _check_error(sample("error_registration_number_missing.json"), response)
 
 
 def test_throttling_answer(sim: Sim, sample: Sample) -> None:

@@ -34,7 +34,11 @@ from nceflow.partner_center import (
     RelationshipRequest,
     Sku,
 )
-from nceflow.partner_center.errors import error_from_response
+from nceflow.partner_center.errors import (
+    error_from_response,
+    is_already_submitted,
+    is_availability_gone,
+)
 from nceflow.partner_center.models import ResourceCollection
 from nceflow.partner_center.wire import WireResponse, encode_json
 
@@ -193,3 +197,41 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def _sim_sample(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((SIM_SAMPLES / name).read_text())
+    return document
+
+
+def _sample_error(name: str) -> Any:
+    response = _sim_sample(name)["response"]
+    raw = WireResponse(
+        response["status"], CIMultiDictProxy(CIMultiDict()), encode_json(response["body"])
+    )
+    return error_from_response(raw, request_id="sample")
+
+
+def test_the_documented_refusals_mean_what_the_client_acts_on() -> None:
+    """Each refusal issue 19 named reaches the client as the meaning fulfilment acts on: 400019
+    re-reads the availability, 800065 looks for the order the cart produced, 800009 and 600049
+    fail the order with Microsoft's reason (never retried)."""
+    gone = _sample_error("error_availability_not_found.json")
+    assert is_availability_gone(gone)
+    assert not gone.retryable
+    submitted = _sample_error("error_cart_already_submitted.json")
+    assert is_already_submitted(submitted)
+    assert submitted.kind is ErrorKind.CART_IN_FLIGHT
+    for name in ("error_cart_line_errors.json", "error_registration_number_missing.json"):
+        refused = _sample_error(name)
+        assert refused.kind is ErrorKind.BAD_REQUEST, name
+        assert not refused.retryable, name
+
+
+def test_a_cart_line_error_is_read_from_the_created_cart() -> None:
+    body = _sim_sample("create_cart_line_error.json")["response"]["body"]
+    cart = Cart.model_validate(body)
+    ((line, error),) = cart.line_errors
+    assert line.catalog_item_id == body["lineItems"][0]["catalogItemId"]
+    assert int(error.error_code or 0) == 10012
+    assert error.error_description
