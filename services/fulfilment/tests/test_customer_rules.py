@@ -1,7 +1,7 @@
 """ "Create a customer": Partner Center requires `organizationRegistrationNumber` for customers in
-some countries. Fulfilment sends the number the wizard collected; an order without it (made
-before the wizard asked) fails with Microsoft's refusal instead of retrying. Against a real
-broker, Redis and the simulator."""
+some countries (and the address's phone, 600051 without it). Fulfilment sends the number and the
+phone the wizard collected; an order without the number (made before the wizard asked) fails with
+Microsoft's refusal instead of retrying. Against a real broker, Redis and the simulator."""
 
 from __future__ import annotations
 

@@ -41,3 +41,25 @@ def test_other_countries_need_none_and_a_bad_number_is_refused(sim: Sim) -> None
     bad = sim.pc("POST", "/v1/customers", json=_body("regnumbad.onmicrosoft.com", "BR", "<x>"))
     assert bad.status_code == 400
     assert bad.json()["code"] == 600050
+
+
+@pytest.mark.parametrize("country", ["BR", "HU", "TR"])
+def test_a_customer_there_needs_a_phone_number_too(sim: Sim, country: str) -> None:
+    """ "Utility resources" (Address.PhoneNumber): mandatory in a customer profile there."""
+    domain = f"phone{country.lower()}.onmicrosoft.com"
+    body = _body(domain, country, "12345678")
+    del body["billingProfile"]["defaultAddress"]["phoneNumber"]
+    refused = sim.pc("POST", "/v1/customers", json=body)
+    assert refused.status_code == 400
+    assert refused.json()["code"] == 600051
+    assert "phoneNumber" in refused.json()["description"]
+    assert (
+        sim.pc("POST", "/v1/customers", json=_body(domain, country, "12345678")).status_code == 201
+    )
+
+
+def test_elsewhere_the_phone_number_is_optional(sim: Sim) -> None:
+    body = _body("phoneus.onmicrosoft.com", "US")
+    del body["billingProfile"]["defaultAddress"]["phoneNumber"]
+    created = sim.pc("POST", "/v1/customers", json=body)
+    assert created.status_code == 201, created.text

@@ -1,9 +1,12 @@
 """What "Create a customer" requires of a new customer by country, as Partner Center enforces it.
 
-"Create a customer" (request body, `CustomerCompanyProfile.organizationRegistrationNumber`):
-required for customers in the countries below. The refusal codes are those the call-by-call
-review of "Partner Center REST error codes" found for it (600049 missing, 600050 not valid);
-re-check both against the page when Microsoft updates it.
+"Create a customer" (request body, `CustomerCompanyProfile.organizationRegistrationNumber`) and
+"Utility resources" (`Address.PhoneNumber`: "In customer profile, this property is mandatory for
+customer's company/organization located in the following countries/regions", the same list):
+both are required for customers in the countries below, optional elsewhere. The refusal codes
+are those the call-by-call review of "Partner Center REST error codes" found (600049 number
+missing, 600050 number not valid, 600051 phone missing); re-check them against the page when
+Microsoft updates it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import re
 
 REGISTRATION_NUMBER_MISSING = 600049
 REGISTRATION_NUMBER_INVALID = 600050
+PHONE_NUMBER_MISSING = 600051
 
 # ISO 3166-1 alpha-2 codes of the countries "Create a customer" lists.
 REGISTRATION_NUMBER_COUNTRIES = frozenset(
@@ -61,5 +65,16 @@ def registration_number_problem(country: str, number: str | None) -> tuple[int, 
         return (
             REGISTRATION_NUMBER_INVALID,
             "companyProfile.organizationRegistrationNumber is not a valid registration number.",
+        )
+    return None
+
+
+def phone_number_problem(country: str, phone: str | None) -> tuple[int, str] | None:
+    """Partner Center's refusal of a new customer's address without the phone it requires."""
+    if (phone is None or not phone.strip()) and country.upper() in REGISTRATION_NUMBER_COUNTRIES:
+        return (
+            PHONE_NUMBER_MISSING,
+            "billingProfile.defaultAddress.phoneNumber is required for customers in "
+            f"{country.upper()}.",
         )
     return None

@@ -3,8 +3,10 @@ before Partner Center refuses the creation.
 
 "Create a customer" (request body, `CustomerCompanyProfile.organizationRegistrationNumber`): the
 organization registration number is required for customers in the countries below (ISO 3166-1
-alpha-2). Partner Center refuses a creation without it (600049). The simulator keeps its own
-copy of the table: it stands for Microsoft, not for this client.
+alpha-2). Partner Center refuses a creation without it (600049). "Utility resources" makes the
+address's `PhoneNumber` mandatory in the same countries (600051 without it); the wizard asks every
+customer for a phone, so that rule needs no table here. The simulator keeps its own copy of the
+table: it stands for Microsoft, not for this client.
 """
 
 from __future__ import annotations

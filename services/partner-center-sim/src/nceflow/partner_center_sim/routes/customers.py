@@ -13,7 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nceflow.partner_center_sim import render
 from nceflow.partner_center_sim.auth import AppUserDep, CallerDep, ContextDep, ensure_app_user
-from nceflow.partner_center_sim.customer_rules import registration_number_problem
+from nceflow.partner_center_sim.customer_rules import (
+    phone_number_problem,
+    registration_number_problem,
+)
 from nceflow.partner_center_sim.errors import PartnerCenterError, bad_request
 from nceflow.partner_center_sim.records import CustomerRecord
 from nceflow.partner_center_sim.routes.common import create_under_lock
@@ -214,7 +217,9 @@ async def create_customer(request: Request, caller: CallerDep, ctx: ContextDep) 
         ensure_app_user(caller)
     address = body.billing_profile.default_address
     number = body.company_profile.organization_registration_number
-    problem = registration_number_problem(address.country, number)
+    problem = registration_number_problem(address.country, number) or phone_number_problem(
+        address.country, address.phone_number
+    )
     if problem is not None:
         raise PartnerCenterError(400, problem[0], problem[1])
     new = NewCustomer(
