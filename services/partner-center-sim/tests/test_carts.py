@@ -62,7 +62,8 @@ def _cart_error(sim: Sim, body: dict[str, Any], key: str = "direct", domain: str
         ({"reseller_mpn": "6203118", "attestation": None}, 400, 900206),
         ({"reseller_mpn": "6203118", "attestation": False}, 400, 900206),
         ({"reseller_mpn": "5135790", "attestation": True}, 404, 2072),
-        ({"reseller_mpn": "9999999", "attestation": True}, 400, 600008),
+        # A partner id that is no reseller of this provider: 800016 (invalid partner id).
+        ({"reseller_mpn": "9999999", "attestation": True}, 400, 800016),
     ],
 )
 def test_indirect_rules(sim: Sim, kwargs: dict[str, Any], status: int, code: int) -> None:

@@ -36,6 +36,8 @@ CART_ALREADY_ORDERED = 800065
 SEAT_LIMIT = 800067
 ATTESTATION_MISSING = 900206
 PROVIDER_NOT_VALID_AS_POR = 2072
+# A cart line's transaction_reseller that is no reseller of this provider (an invalid partner id).
+RESELLER_PARTNER_ID_NOT_VALID = 800016
 PARTICIPANTS_NOT_SUPPORTED = 10004
 UNEXPECTED = 800003
 # A checkout of a cart whose lines carry errors (their `error` says which and why).

@@ -10,6 +10,7 @@ from nceflow.partner_center_sim.errors import (
     LINE_ATTESTATION_NOT_ACCEPTED,
     PARTICIPANTS_NOT_SUPPORTED,
     PROVIDER_NOT_VALID_AS_POR,
+    RESELLER_PARTNER_ID_NOT_VALID,
     SEAT_LIMIT,
     PartnerCenterError,
     bad_request,
@@ -133,4 +134,8 @@ def check_participants(
             "MPN Id of Indirect Provider is not valid as Partner On Record",
         )
     if mpn not in {r.mpn_id for r in partner.resellers}:
-        raise bad_request(f"MPN Id {mpn} is not an indirect reseller of this partner.")
+        raise PartnerCenterError(
+            400,
+            RESELLER_PARTNER_ID_NOT_VALID,
+            f"The partner id {mpn} is not valid: it is not an indirect reseller of this partner.",
+        )
