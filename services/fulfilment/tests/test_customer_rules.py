@@ -78,4 +78,4 @@ async def test_the_registration_number_is_sent_and_its_absence_fails_the_order(
     (failure,) = [e for e in events.of("ord-br-missing") if isinstance(e, OrderFailed)]
     assert failure.code == "600049"
     assert failure.failed_step is FulfilmentStep.CUSTOMER_CREATED
-    assert "organizationRegistrationNumber" in failure.reason
+    assert "registration id" in failure.reason

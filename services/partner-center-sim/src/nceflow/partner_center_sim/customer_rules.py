@@ -55,10 +55,11 @@ def registration_number_problem(country: str, number: str | None) -> tuple[int, 
     """Partner Center's refusal of a new customer's registration number, if any."""
     if not number or not number.strip():
         if country.upper() in REGISTRATION_NUMBER_COUNTRIES:
+            # Microsoft's own words for it, as a partner reported them for a customer in BR
+            # (microsoft/Partner-Center-PowerShell#357).
             return (
                 REGISTRATION_NUMBER_MISSING,
-                "companyProfile.organizationRegistrationNumber is required for customers in "
-                f"{country.upper()}.",
+                "Organization registration id information is missing.",
             )
         return None
     if not _NUMBER.match(number.strip()):
