@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -108,3 +110,70 @@ async def test_production_verifies_with_the_jwks_and_refuses_dev_tokens(
     with pytest.raises(AuthenticationError):
         # The right key with another algorithm than the pinned one.
         await verifier.verify(jwt.encode(claims(), key, algorithm="RS512", headers={"kid": "k1"}))
+
+
+class RotatingJwks:
+    """A JWKS endpoint on a free loopback port whose key set the test replaces."""
+
+    def __init__(self) -> None:
+        self.body = b'{"keys": []}'
+        self.fetches = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.fetches += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(owner.body)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/jwks.json"
+
+    def serve(self, **keys: Any) -> None:
+        """Publish these private keys' public halves, by kid."""
+        published = [
+            {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": kid, "alg": "RS256"}
+            for kid, key in keys.items()
+        ]
+        self.body = json.dumps({"keys": published}).encode()
+
+
+@pytest.fixture
+def rotating_jwks() -> Iterator[RotatingJwks]:
+    jwks = RotatingJwks()
+    thread = threading.Thread(target=jwks.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield jwks
+    finally:
+        jwks.server.shutdown()
+        thread.join()
+
+
+async def test_a_key_removed_from_the_jwks_stops_opening_the_api(
+    rotating_jwks: RotatingJwks,
+) -> None:
+    old, new = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in "ab")
+    rotating_jwks.serve(k1=old)
+    verifier = TokenVerifier(Settings(jwt_jwks_url=rotating_jwks.url, jwt_jwks_cache_seconds=0.5))
+    old_token = jwt.encode(claims(), old, algorithm="RS256", headers={"kid": "k1"})
+    assert (await verifier.verify(old_token)).account_id == "acme"
+
+    rotating_jwks.serve(k2=new)  # the platform revokes k1 and signs with k2 from now on
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            await verifier.verify(old_token)
+        except AuthenticationError:
+            break
+        assert time.monotonic() < deadline, "a revoked key's token is still accepted"
+        await asyncio.sleep(0.1)
+    new_token = jwt.encode(claims(sub="globex"), new, algorithm="RS256", headers={"kid": "k2"})
+    assert (await verifier.verify(new_token)).account_id == "globex"
+    # The JWK set is read again once its cache lifetime is over, not on every request.
+    assert rotating_jwks.fetches < 40

@@ -32,8 +32,8 @@ _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 _TENANT_ID_PATTERN = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-# A verified token is remembered at most this long (and never past its `exp`), so a key removed
-# from the JWKS stops opening the API within the same bound as PyJWKClient's key cache.
+# A verified token is remembered at most this long (and never past its `exp`, nor past the JWK
+# set's cache lifetime), so a key removed from the JWKS stops opening the API within that bound.
 _REMEMBER_SECONDS = 60.0
 _REMEMBERED_TOKENS = 4096
 
@@ -61,8 +61,18 @@ class TokenVerifier:
         self._leeway = settings.jwt_leeway_seconds
         self._jwks: jwt.PyJWKClient | None = None
         self._key: str | None = None
+        self._remember_seconds = min(_REMEMBER_SECONDS, settings.jwt_jwks_cache_seconds)
         if settings.jwt_jwks_url:
-            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, timeout=5)
+            # Keys are looked up in the cached JWK set on every verification, never cached on
+            # their own: `cache_keys=True` would keep a key by its `kid` for the life of the
+            # process, so the tokens of a key the platform revoked would stay valid.
+            self._jwks = jwt.PyJWKClient(
+                settings.jwt_jwks_url,
+                cache_keys=False,
+                cache_jwk_set=True,
+                lifespan=settings.jwt_jwks_cache_seconds,
+                timeout=5,
+            )
             self._algorithm = settings.jwt_algorithm
         elif settings.jwt_dev_secret is not None:
             self._key = settings.jwt_dev_secret.get_secret_value()
@@ -87,7 +97,7 @@ class TokenVerifier:
                 return customer
             del self._verified[token]
         customer, expires_at = await self._decode(token)
-        self._verified[token] = (customer, min(expires_at, now + _REMEMBER_SECONDS))
+        self._verified[token] = (customer, min(expires_at, now + self._remember_seconds))
         if len(self._verified) > _REMEMBERED_TOKENS:
             self._verified.popitem(last=False)
         return customer

@@ -82,6 +82,13 @@ class Settings(HttpServerSettings):
         default=None, description="When set, tokens are verified with these keys only"
     )
     jwt_algorithm: str = Field(default="RS256", description="The one algorithm accepted with JWKS")
+    jwt_jwks_cache_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="How long a fetched JWK set is trusted: a key the platform removes stops "
+        "opening the API within this long",
+    )
     jwt_dev_secret: SecretStr | None = Field(
         default=SecretStr(DEV_JWT_SECRET),
         description="HS256 key for dev tokens; ignored when a JWKS URL is set",
