@@ -11,6 +11,7 @@ from nceflow.devstack.processes import free_port, start_service
 
 M365 = "nce-microsoft-365-commercial"
 PROBLEM = "application/problem+json"
+ADMIN_TOKEN = "test-admin-token-of-32-characters-or-more"
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def catalog_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         {
             # No synced file yet: the service serves the shipped catalogue.
             "NCEFLOW_CATALOG_CATALOGUE_FILE": str(state / "catalogue.json"),
-            "NCEFLOW_CATALOG_ADMIN_TOKEN": "test-admin-token",
+            "NCEFLOW_CATALOG_ADMIN_TOKEN": ADMIN_TOKEN,
             "NCEFLOW_CATALOG_CACHE_MAX_AGE_SECONDS": "30",
         },
         port_variable="NCEFLOW_CATALOG_PORT",

@@ -207,7 +207,7 @@ def catalog_service(sim: str, tmp_path: Path) -> Iterator[tuple[ManagedProcess, 
             **_pc_env(sim),
             "NCEFLOW_CATALOG_CATALOGUE_FILE": str(settings.catalogue_file),
             "NCEFLOW_CATALOG_PRICE_LIST_FILE": str(settings.price_list_file),
-            "NCEFLOW_CATALOG_ADMIN_TOKEN": "test-admin-token",
+            "NCEFLOW_CATALOG_ADMIN_TOKEN": "test-admin-token-of-32-characters-or-more",
             "NCEFLOW_CATALOG_RELOAD_INTERVAL_SECONDS": "0.1",
         },
         port_variable="NCEFLOW_CATALOG_PORT",
@@ -228,7 +228,7 @@ def test_admin_sync_swaps_the_served_catalogue(
     sim: str, catalog_service: tuple[ManagedProcess, Settings]
 ) -> None:
     proc, _ = catalog_service
-    auth = {"Authorization": "Bearer test-admin-token"}
+    auth = {"Authorization": "Bearer test-admin-token-of-32-characters-or-more"}
     old_etag = httpx.get(f"{proc.url}/v1/plans/{BASIC_P1Y_MONTHLY}").headers["etag"]
     assert _price(proc.url) == "6.30"
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from nceflow.runtime.settings import HttpServerSettings
+
+MIN_ADMIN_TOKEN_LENGTH = 32
 
 
 class Settings(HttpServerSettings):
@@ -37,5 +39,19 @@ class Settings(HttpServerSettings):
     )
     admin_token: SecretStr | None = Field(
         default=None,
-        description="Bearer token for `POST /v1/admin/sync`; None disables the endpoint",
+        description="Bearer token for `POST /v1/admin/sync`, at least 32 characters; unset or "
+        "empty disables the endpoint",
     )
+
+    @field_validator("admin_token", mode="after")
+    @classmethod
+    def _admin_token_is_unset_or_strong(cls, token: SecretStr | None) -> SecretStr | None:
+        # `NCEFLOW_CATALOG_ADMIN_TOKEN=` (an empty value) must not enable the endpoint with an
+        # empty bearer token, and a short one is guessable.
+        if token is None or not token.get_secret_value():
+            return None
+        if len(token.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"NCEFLOW_CATALOG_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
+            )
+        return token

@@ -5,9 +5,10 @@ A platform that binds its accounts to Microsoft tenants itself may add an `ms_te
 sign-in is asked for it.
 
 Production verifies the platform's tokens with keys from its JWKS URL and one pinned asymmetric
-algorithm; dev signs and verifies HS256 tokens with a local key (`mint_dev_token`). A token signed
-with any other algorithm (including `none`) is refused, and HS256 is never accepted once a JWKS
-URL is set, so the dev key cannot open production.
+algorithm; dev mode (`NCEFLOW_ENV=dev`) signs and verifies HS256 tokens with a local key
+(`mint_dev_token`). A token signed with any other algorithm (including `none`) is refused, and
+HS256 is never accepted outside dev mode or once a JWKS URL is set, so the dev key cannot open
+production.
 """
 
 from __future__ import annotations
@@ -74,11 +75,11 @@ class TokenVerifier:
                 timeout=5,
             )
             self._algorithm = settings.jwt_algorithm
-        elif settings.jwt_dev_secret is not None:
+        elif settings.dev and settings.jwt_dev_secret is not None:
             self._key = settings.jwt_dev_secret.get_secret_value()
             self._algorithm = DEV_ALGORITHM
         else:
-            raise ValueError("set NCEFLOW_CHECKOUT_JWT_JWKS_URL (or a dev secret for development)")
+            raise ValueError("set NCEFLOW_CHECKOUT_JWT_JWKS_URL (dev tokens need NCEFLOW_ENV=dev)")
         # Every request of a customer carries the same token, and verifying it (base64, JSON,
         # key preparation, HMAC or RSA) is a large share of a request's CPU. Signature, `alg`,
         # `iss` and `aud` depend only on the token's bytes and our fixed settings, so a token
@@ -147,8 +148,8 @@ def mint_dev_token(
 ) -> str:
     """A dev token for `account` bought through `reseller`, signed with the local dev key
     (with `ms_tenant_id` when `tenant_id` is given)."""
-    if settings.jwt_dev_secret is None:
-        raise ValueError("no dev signing key configured")
+    if not settings.dev or settings.jwt_dev_secret is None:
+        raise ValueError("dev tokens are signed in dev mode only (NCEFLOW_ENV=dev)")
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         "iss": settings.jwt_issuer,

@@ -25,6 +25,7 @@ from nceflow.checkout.adapters.kafka import KafkaPublisher
 from nceflow.checkout.adapters.outbox_relay import OutboxRelay
 from nceflow.checkout.adapters.redis_store import Keys
 from nceflow.checkout.settings import Settings
+from nceflow.runtime.environment import load_settings
 from nceflow.runtime.logging import configure_logging
 
 _log = structlog.get_logger("nceflow.checkout.relay")
@@ -114,7 +115,7 @@ async def _run_until_signalled(settings: Settings) -> None:
 
 def main() -> None:
     """Relay until SIGINT or SIGTERM, then finish the current round and stop."""
-    settings = Settings()
+    settings = load_settings(Settings, "nceflow.checkout.relay")
     configure_logging(json=settings.log_json, level=settings.log_level)
     asyncio.run(_run_until_signalled(settings))
 

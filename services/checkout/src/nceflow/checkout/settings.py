@@ -9,13 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Self
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from nceflow.runtime.environment import https_problems, refuse_outside_dev
 from nceflow.runtime.settings import HttpServerSettings, KafkaSettings, RedisSettings
 
-# A well-known key, on purpose: dev only. A JWKS URL (production) turns HS256 off entirely.
+# A well-known key, on purpose: dev mode only (`NCEFLOW_ENV=dev`). Outside dev mode tokens are
+# verified with the platform's JWKS only, and a JWKS URL turns HS256 off in dev mode too.
 DEV_JWT_SECRET = "nceflow-dev-only-signing-key-never-use-in-production"  # noqa: S105
 # The simulator's marketplace sign-in app (its seed): dev only.
 DEV_SIGN_IN_CLIENT_ID = "5f1d7c8e-3b2a-4c69-9e0d-6a7b8c9d0e1f"
@@ -91,7 +94,7 @@ class Settings(HttpServerSettings):
     )
     jwt_dev_secret: SecretStr | None = Field(
         default=SecretStr(DEV_JWT_SECRET),
-        description="HS256 key for dev tokens; ignored when a JWKS URL is set",
+        description="HS256 key for dev tokens, dev mode only; ignored when a JWKS URL is set",
     )
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
     dev_token_lifetime: timedelta = timedelta(hours=8)
@@ -132,3 +135,31 @@ class Settings(HttpServerSettings):
 
     redis_socket_timeout_seconds: float = Field(default=2.0, gt=0)
     redis_max_connections: int = Field(default=64, ge=8)
+
+    @model_validator(mode="after")
+    def _production_needs_its_own_keys(self) -> Self:
+        # Each default below opens a deployment to anyone who read this file: production names
+        # its own (https) endpoints, keys and reseller directory, or does not start.
+        problems = https_problems(
+            NCEFLOW_CHECKOUT_JWT_JWKS_URL=self.jwt_jwks_url,
+            NCEFLOW_PARTNER_CENTER_BASE_URL=self.partner_center_base_url,
+            NCEFLOW_PARTNER_CENTER_AUTHORITY_URL=self.partner_center_authority_url,
+            NCEFLOW_CHECKOUT_MICROSOFT_SIGN_IN_AUTHORITY_URL=self.microsoft_sign_in_authority_url,
+        )
+        if not self.jwt_jwks_url:
+            problems.append(
+                "NCEFLOW_CHECKOUT_JWT_JWKS_URL is not set: the platform's JWKS verifies tokens "
+                "(the dev signing key is public)"
+            )
+        if self.resellers_file is None:
+            problems.append(
+                "NCEFLOW_CHECKOUT_RESELLERS_FILE is not set: the shipped reseller directory is "
+                "the simulator's"
+            )
+        if self.microsoft_sign_in_client_secret.get_secret_value() == DEV_SIGN_IN_CLIENT_SECRET:
+            problems.append(
+                "NCEFLOW_CHECKOUT_MICROSOFT_SIGN_IN_CLIENT_ID and _CLIENT_SECRET are the "
+                "simulator's sign-in app: set the marketplace's Entra app"
+            )
+        refuse_outside_dev(self.env, problems)
+        return self

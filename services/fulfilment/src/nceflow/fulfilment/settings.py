@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from nceflow.fulfilment.domain.saga import RetryPolicy
 from nceflow.partner_center import PartnerCenterSettings
 from nceflow.runtime.settings import HttpServerSettings, KafkaSettings, RedisSettings
+
+
+class PartnerCredentials(BaseModel):
+    """Another partner tenant's own app registration: overrides of the Partner Center settings.
+    Secrets stay `SecretStr`, so they never show in a repr, a log line or a settings dump."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = None
 
 
 class Settings(HttpServerSettings):
@@ -26,7 +37,7 @@ class Settings(HttpServerSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     partner_center: PartnerCenterSettings = Field(default_factory=PartnerCenterSettings)
-    partners: dict[str, dict[str, str]] = Field(
+    partners: dict[str, PartnerCredentials] = Field(
         default_factory=dict,
         description="More partner tenants that place orders, as JSON: tenant id → overrides of "
         "the Partner Center settings (client_id, client_secret, refresh_token). The tenant of "

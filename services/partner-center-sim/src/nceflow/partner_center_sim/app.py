@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = SimulatorApp(
         title="nceflow Partner Center simulator",
         description="Microsoft Partner Center REST (the subset nceflow uses), Entra ID's token "
-        "endpoint, and a control API under /_sim/.",
+        "endpoint, and (in dev mode) a control API under /_sim/.",
     )
     app.sim = build_context(settings, load_seed(settings.seed_path))
     app.state.sim = app.sim
@@ -66,5 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sign_in_router)
     for module in (customers, agreements, partners, catalog, carts, orders):
         app.include_router(module.router)
-    app.include_router(control.router)
+    if settings.dev:
+        # The control API resets state, injects faults and reads the seeded credentials: it
+        # exists in dev mode only (`NCEFLOW_ENV=dev`).
+        app.include_router(control.router)
     return app

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from nceflow.runtime.environment import load_settings
 from nceflow.runtime.serve import serve
 from nceflow.storefront.app import create_app
 from nceflow.storefront.settings import Settings
 
 
 def main() -> None:
-    settings = Settings()
+    settings = load_settings(Settings, "nceflow.storefront")
     serve(create_app(settings), settings)
 
 

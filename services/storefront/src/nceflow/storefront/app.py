@@ -65,7 +65,7 @@ def create_app(
             "storefront ready",
             catalog=settings.catalog_url,
             checkout=settings.checkout_url,
-            sign_in=settings.sign_in.value,
+            sign_in=settings.sign_in_mode.value,
         )
         try:
             yield
@@ -89,12 +89,12 @@ def create_app(
         session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age_seconds,
         same_site="lax",
-        https_only=settings.cookie_secure,
+        https_only=settings.secure_cookies,
     )
     install_error_pages(app, pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health_router("storefront"))
-    app.include_router(sign_in_router(pages, checkout, settings.sign_in, DevSignIn()))
+    app.include_router(sign_in_router(pages, checkout, settings.sign_in_mode, DevSignIn()))
     app.include_router(catalogue_router(pages, catalog))
     app.include_router(cart_router(pages, catalog, checkout))
     app.include_router(wizard_router(pages, checkout))

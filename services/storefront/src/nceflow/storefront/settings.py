@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from nceflow.runtime.environment import refuse_outside_dev
 from nceflow.runtime.settings import HttpServerSettings
 
 
@@ -36,9 +37,10 @@ class Settings(HttpServerSettings):
         validation_alias=AliasChoices("NCEFLOW_CHECKOUT_URL", "checkout_url"),
         description="Base URL of the checkout service",
     )
-    sign_in: SignInMode = Field(
-        default=SignInMode.DEV,
-        description="`dev`: pick an account and reseller; `token`: the platform's bearer token",
+    sign_in: SignInMode | None = Field(
+        default=None,
+        description="`dev`: pick an account and reseller (dev mode only); `token`: the "
+        "platform's bearer token. Default: `dev` in dev mode, else `token`",
     )
     session_secret: SecretStr | None = Field(
         default=None,
@@ -46,8 +48,10 @@ class Settings(HttpServerSettings):
         "only: a restart signs everyone out); set it, and the same on every replica, in production",
     )
     session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
-    cookie_secure: bool = Field(
-        default=False, description="Send the session cookie over HTTPS only (on in production)"
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Send the session cookie over HTTPS only. Default: off in dev mode, else on "
+        "(production cannot turn it off)",
     )
     market: str = Field(
         default="US", pattern=r"^[A-Z]{2}$", description="Country whose plans are shown"
@@ -57,10 +61,30 @@ class Settings(HttpServerSettings):
         default=1000, ge=100, description="How often the order page asks for a new status"
     )
 
+    @property
+    def sign_in_mode(self) -> SignInMode:
+        """How customers sign in: as set, else dev sign-in in dev mode only."""
+        if self.sign_in is not None:
+            return self.sign_in
+        return SignInMode.DEV if self.dev else SignInMode.TOKEN
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether the session cookie is sent over HTTPS only: as set, else outside dev mode."""
+        return self.cookie_secure if self.cookie_secure is not None else not self.dev
+
     @model_validator(mode="after")
     def _production_needs_a_session_key(self) -> Self:
         # With the platform's tokens (production) a per-process key would sign customers out on
         # every restart and break sessions across replicas: make the key explicit.
-        if self.sign_in is SignInMode.TOKEN and self.session_secret is None:
+        if self.sign_in_mode is SignInMode.TOKEN and self.session_secret is None:
             raise ValueError("set NCEFLOW_STOREFRONT_SESSION_SECRET when sign_in is token")
+        problems = []
+        if self.sign_in_mode is SignInMode.DEV:
+            problems.append(
+                "NCEFLOW_STOREFRONT_SIGN_IN=dev lets anyone sign in as any account: use token"
+            )
+        if not self.secure_cookies:
+            problems.append("NCEFLOW_STOREFRONT_COOKIE_SECURE=false sends the session over HTTP")
+        refuse_outside_dev(self.env, problems)
         return self

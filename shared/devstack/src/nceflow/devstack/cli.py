@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shlex
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,7 @@ from typing import Annotated
 import typer
 
 from nceflow.devstack.stack import DevStackSettings, run_dev_stack
+from nceflow.runtime.environment import ENV_VARIABLE, Environment
 
 app = typer.Typer(no_args_is_help=True, help="nceflow: self-service Microsoft NCE ordering.")
 dev_app = typer.Typer(no_args_is_help=True, help="The local dev stack.")
@@ -25,6 +27,12 @@ app.add_typer(dev_app, name="dev")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(fulfilment_app, name="fulfilment")
+
+
+@dev_app.callback()
+def dev_mode() -> None:
+    """Every `nceflow dev` command runs in dev mode: development defaults are allowed."""
+    os.environ[ENV_VARIABLE] = Environment.DEV.value
 
 
 @dev_app.command("up")

@@ -19,9 +19,18 @@ import pytest
 
 from nceflow.devstack.processes import LOOPBACK, ManagedProcess, free_port, start_service
 from nceflow.devstack.servers import create_topics_sync, start_broker, start_redis
+from nceflow.runtime.environment import ENV_VARIABLE, Environment
 from nceflow.schemas import topics
 
 KAFKA_IMAGE = "apache/kafka:3.9.1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The test harness runs in dev mode: services it starts (and settings tests build) may use
+    development defaults. `tests/security/` starts services without it, as production does."""
+    os.environ[ENV_VARIABLE] = Environment.DEV.value
+
+
 REDIS_IMAGE = "redis:7.4"
 
 

@@ -23,6 +23,7 @@ from nceflow.devstack.processes import (
     wait_healthy,
 )
 from nceflow.devstack.servers import create_topics_sync, start_broker, start_redis
+from nceflow.runtime.environment import ENV_VARIABLE, Environment
 from nceflow.schemas.topics import ALL_TOPICS
 
 
@@ -105,6 +106,8 @@ def service_environment(settings: DevStackSettings) -> dict[str, str]:
     """The variables that point every service at the stack's servers and at each other."""
     return {
         **simulator_partner_credentials(),
+        # The stack runs on development defaults (dev keys, the simulator): say so explicitly.
+        ENV_VARIABLE: Environment.DEV.value,
         "NCEFLOW_KAFKA_BOOTSTRAP_SERVERS": f"{LOOPBACK}:{settings.kafka_port}",
         # The embedded broker (Tansu) does not implement the idempotent producer.
         "NCEFLOW_KAFKA_ENABLE_IDEMPOTENCE": "false",

@@ -9,16 +9,25 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from nceflow.runtime.environment import Environment, environment_field
+
 
 class HttpServerSettings(BaseSettings):
-    """Where a service listens. Subclasses set `env_prefix`, e.g. `NCEFLOW_CATALOG_`."""
+    """Where a service listens, and whether it runs in dev mode (`NCEFLOW_ENV=dev`).
+    Subclasses set `env_prefix`, e.g. `NCEFLOW_CATALOG_`."""
 
     model_config = SettingsConfigDict(extra="ignore")
 
+    env: Environment = environment_field()
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_json: bool = Field(default=False, description="JSON logs (production) instead of text")
     log_level: str = "INFO"
+
+    @property
+    def dev(self) -> bool:
+        """Whether development defaults are allowed (`NCEFLOW_ENV=dev`)."""
+        return self.env is Environment.DEV
 
 
 class KafkaSettings(BaseSettings):

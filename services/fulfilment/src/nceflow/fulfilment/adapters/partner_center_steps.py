@@ -10,7 +10,7 @@ repeat after a crash with the original result instead of creating a second one.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
@@ -28,6 +28,7 @@ from nceflow.fulfilment.domain.outcomes import (
     StepRetryable,
 )
 from nceflow.fulfilment.domain.saga import Saga
+from nceflow.fulfilment.settings import PartnerCredentials
 from nceflow.partner_center import Address as PcAddress
 from nceflow.partner_center import (
     Availability,
@@ -84,14 +85,18 @@ class PartnerClients:
 
     @classmethod
     def from_settings(
-        cls, base: PartnerCenterSettings, partners: dict[str, dict[str, str]]
+        cls, base: PartnerCenterSettings, partners: Mapping[str, PartnerCredentials]
     ) -> PartnerClients:
         """A client for `base`'s own tenant, plus one per entry of `partners`
         (tenant id → overrides such as `client_id`, `client_secret`, `refresh_token`)."""
         settings = {base.tenant_id: base}
         for tenant_id, overrides in partners.items():
             settings[tenant_id] = PartnerCenterSettings.model_validate(
-                {**base.model_dump(), **overrides, "tenant_id": tenant_id}
+                {
+                    **base.model_dump(),
+                    **overrides.model_dump(exclude_none=True),
+                    "tenant_id": tenant_id,
+                }
             )
         return cls({tenant: PartnerCenterClient(s) for tenant, s in settings.items()})
 
