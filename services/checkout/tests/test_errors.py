@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from nceflow.checkout.api.errors import parse_if_match
 from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.domain.steps import StepId
@@ -185,6 +186,24 @@ def test_no_input_makes_a_5xx(
     assert bought.status_code < 500, bought.text
     started = sync_client.post("/v1/drafts", json=body)
     assert started.status_code < 500, started.text
+
+
+@pytest.mark.parametrize("version", ["\u00b2", "\u0661", "1\u00b2", "\uff11"])
+def test_an_if_match_of_non_ascii_digits_is_stale_not_a_5xx(
+    sync_client: TestClient, version: str
+) -> None:
+    """Header values arrive as latin-1: "²" (0xB2) passes `str.isdigit` but not `int`."""
+    assert parse_if_match(f'"{version}"') == -1
+    created = sync_client.post("/v1/drafts", json={"items": [{"plan_id": BASIC, "quantity": 1}]})
+    draft_id = created.json()["id"]
+    raw = version.encode("latin-1", errors="ignore") or b"\xb2"
+    saved = sync_client.put(
+        f"/v1/drafts/{draft_id}/steps/account",
+        json={"kind": "new"},
+        headers={"If-Match": b'"' + raw + b'"'},
+    )
+    assert saved.status_code == 412, saved.text
+    assert saved.headers["content-type"] == PROBLEM
 
 
 async def test_a_stopped_outbox_relay_makes_the_replica_unready(

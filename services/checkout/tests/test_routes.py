@@ -355,6 +355,24 @@ async def test_another_account_gets_404_for_drafts_and_orders(customer: Any) -> 
     assert [o["order_id"] for o in mine.json()["items"]] == [draft_id]
 
 
+async def test_a_draft_is_worked_on_only_through_the_reseller_it_was_started_with(
+    customer: Any,
+) -> None:
+    """The same account, with a token naming another reseller, must not work on the draft
+    under that reseller's terms and Partner Center credentials."""
+    owner, elsewhere = customer("acme", "adatum-direct"), customer("acme", "contoso-direct")
+    draft_id = await walk_new(owner)
+    assert (await elsewhere.get(draft_id)).status_code == 404
+    assert (
+        await elsewhere.put(draft_id, "qualification", {"qualification": "none"})
+    ).status_code == 404
+    assert (await elsewhere.buy(draft_id, "k")).status_code == 404
+    deleted = await elsewhere.client.delete(f"/v1/drafts/{draft_id}", headers=elsewhere.headers)
+    assert deleted.status_code == 404
+    assert (await owner.get(draft_id)).json()["status"] == "open"
+    assert (await owner.buy(draft_id, "k")).status_code == 202
+
+
 async def test_cancel_emits_one_abandoned_event_and_closes_the_draft(
     customer: Any, checkout_events: Any, outbox_drained: Any
 ) -> None:

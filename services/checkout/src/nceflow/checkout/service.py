@@ -225,10 +225,7 @@ class CheckoutService:
 
     async def get_draft(self, customer: Customer, draft_id: str) -> Draft:
         """The customer's draft."""
-        draft = await self._store.get(customer.account_id, draft_id)
-        if draft is None:
-            raise NotFound(draft_id)
-        return draft
+        return _owned(await self._store.get(customer.account_id, draft_id), customer, draft_id)
 
     async def save_step(
         self,
@@ -691,7 +688,13 @@ def _ids(draft: Draft) -> dict[str, str]:
 
 
 def _owned(current: Draft | None, customer: Customer, draft_id: str) -> Draft:
-    if current is None or current.account_id != customer.account_id:
+    """The draft if it is this account's with the reseller its token names, else 404: a draft
+    started through one reseller is never worked on under another's terms and credentials."""
+    if (
+        current is None
+        or current.account_id != customer.account_id
+        or current.reseller.reseller_id != customer.reseller_id
+    ):
         raise NotFound(draft_id)
     return current
 

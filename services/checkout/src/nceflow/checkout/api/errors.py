@@ -195,7 +195,8 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
     first = value.split(",")[0].strip().removeprefix("W/").strip('"')
-    return int(first) if first.isdigit() and len(first) < 12 else -1
+    # ASCII digits only: `str.isdigit` also accepts "²", which `int` refuses (a 500 before).
+    return int(first) if first.isascii() and first.isdigit() and len(first) < 12 else -1
 
 
 class BodySizeLimit:
