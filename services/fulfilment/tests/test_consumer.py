@@ -7,6 +7,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 import httpx
+import pytest
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.fulfilment.app import AppContext
@@ -31,7 +32,7 @@ from nceflow.schemas import (
     Term,
 )
 from nceflow.schemas.dead_letter import DLQ_OFFSET, DLQ_REASON, DLQ_TOPIC
-from nceflow.schemas.envelope import CHECKOUT_SOURCE, to_kafka
+from nceflow.schemas.envelope import CHECKOUT_SOURCE, MAX_EVENT_BYTES, to_kafka
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 
@@ -191,6 +192,38 @@ async def test_poison_message_is_dead_lettered_and_the_next_order_is_placed(
     assert headers[DLQ_REASON] == b"not_json"
     assert headers[DLQ_TOPIC] == topic.encode()
     assert headers[DLQ_OFFSET] == b"0"
+
+
+@pytest.mark.parametrize(
+    ("poison", "reason"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, b"not_json"),  # RecursionError in the JSON parser
+        (b"{" + b" " * (MAX_EVENT_BYTES + 1) + b"}", b"too_large"),
+    ],
+    ids=["nested-too-deep", "over-the-size-cap"],
+)
+async def test_a_record_the_parser_cannot_take_is_dead_lettered_not_stalling_its_partition(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+    poison: bytes,
+    reason: bytes,
+) -> None:
+    topic = kafka_topics.checkout_order_events
+    async with (
+        FulfilmentEvents(kafka_bootstrap, kafka_topics.dead_letter) as dead,
+        running(settings),
+    ):
+        await publish_raw(kafka_bootstrap, topic, poison, key=b"ord-after-deep")
+        await publish_orders(kafka_bootstrap, topic, [existing_tenant_order("ord-after-deep")])
+        await events.wait_for(placed("ord-after-deep"))
+        await dead.wait_for(lambda seen: len(seen.records) == 1, within=10)
+    (letter,) = dead.records
+    assert letter.value == poison
+    assert dict(letter.headers)[DLQ_REASON] == reason
 
 
 async def test_a_batch_with_records_faststream_cannot_read_still_places_its_orders(

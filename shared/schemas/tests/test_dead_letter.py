@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 from nceflow.schemas.dead_letter import (
     DLQ_DETAIL,
     DLQ_FAILED_AT,
+    DLQ_ORIGINAL_SHA256,
+    DLQ_ORIGINAL_SIZE,
     DLQ_REASON,
     MAX_DETAIL_BYTES,
+    TRUNCATED_HEADERS_BYTES,
+    TRUNCATED_VALUE_BYTES,
     dead_letter_headers,
+    truncated_dead_letter,
 )
 
 
@@ -47,3 +53,23 @@ def test_long_detail_is_cut_on_a_character_boundary() -> None:
     detail = dict(headers)[DLQ_DETAIL]
     assert len(detail) <= MAX_DETAIL_BYTES
     assert detail.decode() == "é" * (MAX_DETAIL_BYTES // 2)
+
+
+def test_a_truncated_dead_letter_keeps_its_start_size_hash_and_reason() -> None:
+    value = b"x" * (TRUNCATED_VALUE_BYTES * 4)
+    headers = dead_letter_headers(
+        [("x-trace", b"42"), ("x-big", b"y" * (TRUNCATED_HEADERS_BYTES * 2))],
+        reason="not_json",
+        detail="not JSON",
+        topic="t",
+        partition=0,
+        offset=7,
+    )
+    cut, cut_headers = truncated_dead_letter(value, headers)
+    assert cut == value[:TRUNCATED_VALUE_BYTES]
+    named = dict(cut_headers)
+    assert named[DLQ_ORIGINAL_SIZE] == str(len(value)).encode()
+    assert named[DLQ_ORIGINAL_SHA256] == hashlib.sha256(value).hexdigest().encode()
+    assert named[DLQ_REASON] == b"not_json"
+    assert named["x-trace"] == b"42"
+    assert "x-big" not in named

@@ -15,6 +15,7 @@ from nceflow.schemas.envelope import (
     CE_ID_HEADER,
     CE_TYPE_HEADER,
     CHECKOUT_SOURCE,
+    MAX_EVENT_BYTES,
     InvalidEventError,
     InvalidEventReason,
     from_kafka,
@@ -187,3 +188,24 @@ def test_arbitrary_bytes_raise_only_invalid_event_error(value: bytes) -> None:
 )
 def test_arbitrary_envelopes_raise_only_invalid_event_error(envelope: dict[str, Any]) -> None:
     assert _outcome(json.dumps(envelope).encode()) in OUTCOMES
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"specversion": "1.0", "data": ' + b'{"a": ' * 20_000 + b"1" + b"}" * 20_001,
+    ],
+    ids=["deep-array", "deep-data"],
+)
+def test_nesting_too_deep_for_the_parser_is_not_json(value: bytes) -> None:
+    # A RecursionError out of the JSON parser used to escape: the record stalled its partition.
+    error = _reason(value)
+    assert error.reason is InvalidEventReason.NOT_JSON
+    assert "nested too deeply" in str(error)
+
+
+def test_a_value_over_the_contracts_limit_is_refused_unread() -> None:
+    error = _reason(b" " * (MAX_EVENT_BYTES + 1))
+    assert error.reason is InvalidEventReason.TOO_LARGE
+    assert str(MAX_EVENT_BYTES) in str(error)

@@ -42,6 +42,7 @@ from nceflow.checkout.service import CheckoutService, utc_now
 from nceflow.checkout.settings import Settings, TenantDomainCheck
 from nceflow.runtime.dead_letters import DeadLetterProducer
 from nceflow.runtime.health import health_router
+from nceflow.runtime.shutdown import stop_within
 from nceflow.schemas import topics
 
 _log = structlog.get_logger("nceflow.checkout")
@@ -173,21 +174,21 @@ def create_app(
             # Let the loops finish their round (blocking reads are short) before cancelling.
             loops = [t for t in tasks if t.get_name() != "fulfilment-consumer"]
             if loops:
-                await _quietly("stopping background loops", asyncio.wait(loops), within=3.0)
+                await stop_within("stopping background loops", asyncio.wait(loops), 3.0)
             for task in tasks:
                 task.cancel()
             for task in tasks:
-                await _quietly(f"stopping {task.get_name()}", task)
+                await stop_within(f"stopping {task.get_name()}", task)
             if broker is not None:
-                await _quietly("stopping the fulfilment consumer", broker.stop())
+                await stop_within("stopping the fulfilment consumer", broker.stop())
             if dead_letters is not None:
-                await _quietly("stopping the dead-letter producer", dead_letters.stop())
+                await stop_within("stopping the dead-letter producer", dead_letters.stop())
             if relay is not None and not await asyncio.to_thread(relay.stop, 5.0):
                 _log.warning("the outbox relay took longer than 5s to stop; moving on")
-            await _quietly("closing Partner Center clients", partner_center.aclose())
-            await _quietly("closing the catalog client", catalog_http.aclose())
-            await _quietly("closing the Microsoft sign-in client", sign_in_http.aclose())
-            await _quietly("closing redis", redis.aclose())
+            await stop_within("closing Partner Center clients", partner_center.aclose())
+            await stop_within("closing the catalog client", catalog_http.aclose())
+            await stop_within("closing the Microsoft sign-in client", sign_in_http.aclose())
+            await stop_within("closing redis", redis.aclose())
 
     async def redis_ready() -> None:
         context: AppContext = app.state.context
@@ -227,19 +228,6 @@ def create_app(
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
-
-
-async def _quietly(what: str, work: Awaitable[object], within: float = 5.0) -> None:
-    """Shut one thing down without letting it hang or fail the rest of the shutdown."""
-    try:
-        async with asyncio.timeout(within):
-            await work
-    except asyncio.CancelledError:
-        pass
-    except TimeoutError:
-        _log.warning(f"{what} took longer than {within}s; moving on")
-    except Exception as exc:
-        _log.warning(f"{what} failed", error=f"{type(exc).__name__}: {exc}")
 
 
 async def _start_broker(broker: KafkaBroker) -> None:

@@ -27,6 +27,7 @@ from nceflow.fulfilment.worker import SagaWorker
 from nceflow.runtime.health import health_router
 from nceflow.runtime.problems import PROBLEM_TYPE_BASE, install_problem_handlers
 from nceflow.runtime.redis_client import redis_from_url
+from nceflow.runtime.shutdown import stop_within
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             try:
                 yield
             finally:
-                await broker.stop()
-                await worker.stop()
+                # Every step has a deadline: one that hangs must not keep the process up.
+                await stop_within("stopping the order consumer", broker.stop(), 10.0)
+                await stop_within("handing running sagas back", worker.stop(), 10.0)
         finally:
-            await publisher.stop()
-            await clients.aclose()
-            await redis.aclose()
+            await stop_within("stopping the event publisher", publisher.stop())
+            await stop_within("closing Partner Center clients", clients.aclose())
+            await stop_within("closing redis", redis.aclose())
 
     async def redis_ready() -> None:
         await holder["context"].store.redis.ping()

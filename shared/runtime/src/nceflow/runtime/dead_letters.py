@@ -12,11 +12,12 @@ import asyncio
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
 
 from nceflow.runtime.kafka_consumer import ConsumedRecord
 from nceflow.runtime.kafka_producer import started_producer
 from nceflow.runtime.settings import KafkaSettings
-from nceflow.schemas.dead_letter import dead_letter_headers
+from nceflow.schemas.dead_letter import dead_letter_headers, truncated_dead_letter
 
 
 class DeadLetters(Protocol):
@@ -36,20 +37,27 @@ async def send_dead_letter(
     detail: str,
 ) -> None:
     """Copy `record` to `dead_letter_topic` with why it could not be handled; returns once the
-    broker has acknowledged it."""
-    await producer.send_and_wait(
-        dead_letter_topic,
-        value=record.value,
-        key=record.key,
-        headers=dead_letter_headers(
-            record.headers,
-            reason=reason,
-            detail=detail,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        ),
+    broker has acknowledged it. A record too large to copy whole is copied truncated."""
+    headers = dead_letter_headers(
+        record.headers,
+        reason=reason,
+        detail=detail,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
     )
+    try:
+        await producer.send_and_wait(
+            dead_letter_topic, value=record.value, key=record.key, headers=headers
+        )
+    except MessageSizeTooLargeError:
+        # Over the producer's `max_request_size` or the broker's message limit once the
+        # `dlq_*` headers are added: keep its start, its size and its hash rather than lose it
+        # (or stall the partition retrying a send that can never succeed).
+        value, cut_headers = truncated_dead_letter(record.value, headers)
+        await producer.send_and_wait(
+            dead_letter_topic, value=value, key=record.key, headers=cut_headers
+        )
 
 
 class DeadLetterProducer:

@@ -85,6 +85,11 @@ class ReceivedEvent:
     data: Event
 
 
+MAX_EVENT_BYTES = 256 * 1024
+"""The largest record value a consumer reads (an order with every field at its limit is a few
+kilobytes): anything larger is dead-lettered unread, so no record can exhaust a consumer."""
+
+
 class InvalidEventReason(StrEnum):
     """Why a message is not an event of this contract (machine-readable)."""
 
@@ -92,6 +97,7 @@ class InvalidEventReason(StrEnum):
     NOT_CLOUDEVENT = "not_cloudevent"
     UNKNOWN_TYPE = "unknown_type"
     INVALID_DATA = "invalid_data"
+    TOO_LARGE = "too_large"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +174,31 @@ def from_kafka(value: bytes) -> ReceivedEvent:
     """Parse a Kafka record value into the envelope and the typed event.
 
     Unknown fields inside `data` are ignored (tolerant reader: an additive, compatible change
-    must not break an older subscriber). Anything else raises `InvalidEventError`.
+    must not break an older subscriber). Anything else raises `InvalidEventError`: a value over
+    `MAX_EVENT_BYTES`, nesting too deep for the parser, or any other failure to read it, so a
+    consumer can dead-letter every record it cannot read instead of stalling its partition.
     """
+    if len(value) > MAX_EVENT_BYTES:
+        raise InvalidEventError(
+            InvalidEventReason.TOO_LARGE,
+            f"{len(value)} bytes; events of this contract are at most {MAX_EVENT_BYTES} bytes",
+        )
+    try:
+        return _from_kafka(value)
+    except InvalidEventError:
+        raise
+    except RecursionError as exc:
+        raise InvalidEventError(
+            InvalidEventReason.NOT_JSON, "not JSON this contract reads: nested too deeply"
+        ) from exc
+    except Exception as exc:  # untrusted bytes: whatever the SDK raises, the record is unreadable
+        raise InvalidEventError(
+            InvalidEventReason.NOT_CLOUDEVENT,
+            f"not a CloudEvent: unreadable ({type(exc).__name__}: {exc})",
+        ) from exc
+
+
+def _from_kafka(value: bytes) -> ReceivedEvent:
     try:
         cloud_event = _FORMAT.read(CloudEvent, value)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -23,6 +23,8 @@ from nceflow.schemas.dead_letter import (
     DLQ_DETAIL,
     DLQ_FAILED_AT,
     DLQ_OFFSET,
+    DLQ_ORIGINAL_SHA256,
+    DLQ_ORIGINAL_SIZE,
     DLQ_PARTITION,
     DLQ_REASON,
     DLQ_TOPIC,
@@ -402,9 +404,19 @@ def _dead_letter_message() -> dict[str, Any]:
                 DLQ_PARTITION: text | {"description": "Partition of the original record."},
                 DLQ_OFFSET: text | {"description": "Offset of the original record."},
                 DLQ_FAILED_AT: text | {"format": "date-time"},
+                DLQ_ORIGINAL_SIZE: text
+                | {
+                    "description": "Only when the record was too large to dead-letter whole: "
+                    "its value's size in bytes; the payload is then its first bytes."
+                },
+                DLQ_ORIGINAL_SHA256: text
+                | {"description": "Only with dlq_original_size: the value's SHA-256 (hex)."},
             },
         },
-        "payload": {"description": "The original record's value, unchanged (any bytes)."},
+        "payload": {
+            "description": "The original record's value, unchanged (any bytes); truncated only "
+            "when dlq_original_size is present."
+        },
         "bindings": {
             "kafka": {
                 "key": {"type": "string", "description": "The original record's key."},
