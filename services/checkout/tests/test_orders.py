@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from nceflow.checkout.app import AppContext, create_app
 from nceflow.checkout.auth import mint_dev_token
+from nceflow.checkout.resellers import load_directory
 from nceflow.checkout.settings import Settings
 from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft
 from nceflow.devstack.processes import free_port
@@ -181,6 +182,49 @@ def _placed(order_id: str, event_id: str) -> OrderPlaced:
         customer_id="0cab9e0c-7015-4b96-9819-e59f32cd0700",
         order_ids=[f"pc-{event_id}"],
     )
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["directory-link", "forged-link"])
+async def test_a_failure_link_reaches_the_customer_only_if_the_directory_gave_it_out(
+    settings: Settings,
+    reset_sim: None,
+    run_app: Any,
+    kafka_bootstrap: str,
+    kafka_topics: Any,
+    trusted: bool,
+) -> None:
+    """Anyone who can write the fulfilment topic could otherwise send customers anywhere."""
+    live = settings.model_copy(update={"consumer_enabled": True})
+    headers = {"Authorization": f"Bearer {mint_dev_token('acme', 'adatum-direct', live)}"}
+    reseller = load_directory(live.resellers_file).get("adatum-direct")
+    assert reseller is not None
+    link = reseller.relationship_link if trusted else "https://login.evil.example/ms"
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        async with run_app(create_app(live)) as client:
+            order_id, _ = await _existing_order(client, headers)
+            failed = OrderFailed(
+                order_id=order_id,
+                correlation_id="c-1",
+                code="20002",
+                code_source=ErrorSource.PARTNER_CENTER,
+                reason="Accept the reseller relationship, then we retry.",
+                action_url=link,
+                retryable=True,
+            )
+            record = to_kafka(failed, source=FULFILMENT_SOURCE, event_id="e-link")
+            await producer.send_and_wait(
+                kafka_topics.fulfilment_order_events,
+                record.value,
+                key=record.key,
+                headers=record.headers,
+            )
+            order = await _wait_status(client, headers, order_id, "failed")
+    finally:
+        await producer.stop()
+    assert order["failure"]["code"] == "20002"
+    assert order["failure"]["action_url"] == (link if trusted else None)
 
 
 async def test_fulfilment_events_move_the_order_and_record_the_relationship(

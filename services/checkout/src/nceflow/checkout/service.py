@@ -563,6 +563,21 @@ class CheckoutService:
         """The customer's orders, newest first."""
         return await self._store.list_orders(customer.account_id, limit=limit, before_ms=before_ms)
 
+    def _trusted_link(self, order: Order, url: str | None) -> str | None:
+        """The failure's link, shown to the customer only if it is one the marketplace itself
+        gave out: the order's reseller's links (directory) or Microsoft's agreement page. An
+        event is no authority on where a customer is sent (a forged one could phish)."""
+        if url is None:
+            return None
+        reseller = self._directory.get(order.reseller_id)
+        trusted = {MICROSOFT_CUSTOMER_AGREEMENT_URL}
+        if reseller is not None:
+            trusted |= {reseller.relationship_link, reseller.mca_link, reseller.terms_link}
+        if url in trusted:
+            return url
+        _log.warning("untrusted failure link dropped", order_id=order.order_id)
+        return None
+
     async def get_order(self, customer: Customer, order_id: str) -> Order:
         """One of the customer's orders."""
         order = await self._store.get_order(customer.account_id, order_id)
@@ -620,7 +635,7 @@ class CheckoutService:
                     failure = OrderFailure(
                         code=event.code,
                         reason=event.reason,
-                        action_url=event.action_url,
+                        action_url=self._trusted_link(order, event.action_url),
                         retryable=event.retryable,
                     )
                     return order.failed(received.id, at, failure)
@@ -685,6 +700,10 @@ def _mca_of(kept: bytes) -> McaAcceptance | None:
 def _ids(draft: Draft) -> dict[str, str]:
     """What every log line about a draft carries (never contact details)."""
     return {"order_id": draft.id, "correlation_id": draft.correlation_id}
+
+
+MICROSOFT_CUSTOMER_AGREEMENT_URL = "https://www.microsoft.com/licensing/docs/customeragreement"
+"""Microsoft's own page of the agreement: fulfilment's link when the order carried none."""
 
 
 def _owned(current: Draft | None, customer: Customer, draft_id: str) -> Draft:
