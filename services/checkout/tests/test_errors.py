@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -53,6 +53,18 @@ async def test_oversized_malformed_and_unknown_requests_are_4xx_problems(
     huge = await buyer.client.put(url, content=b"{" + b" " * 100_000 + b"}", headers=buyer.headers)
     assert huge.status_code == 413
     assert huge.headers["content-type"] == PROBLEM
+
+    async def streamed() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b"{"
+        for _ in range(20):
+            yield b" " * 10_000
+        yield b"}"
+
+    chunked = await buyer.client.put(
+        url, content=streamed(), headers={**buyer.headers, "Content-Type": "application/json"}
+    )
+    assert chunked.status_code == 413, chunked.text
+    assert chunked.headers["content-type"] == PROBLEM
     broken = await buyer.client.put(
         url, content=b'{"kind": ', headers={**buyer.headers, "Content-Type": "application/json"}
     )

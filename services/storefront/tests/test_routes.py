@@ -225,3 +225,31 @@ async def test_a_microsoft_answer_this_session_did_not_ask_for_is_dropped(
         anonymous = await signed_out.get("/sign-in/microsoft/callback", params={"state": "x"})
     assert anonymous.status_code == 303
     assert anonymous.headers["location"].startswith("/sign-in")
+
+
+async def test_a_form_too_large_is_refused_before_it_is_parsed(browser: httpx.AsyncClient) -> None:
+    """A large form (here 1 MB; 60 MB before the limit) is refused at its size, not parsed and
+    then refused for its missing CSRF token."""
+    announced = await browser.post("/sign-in", data={"account_id": "a" * 1_000_000})
+    assert announced.status_code == 413
+    assert "Too much to send" in announced.text
+
+    async def streamed() -> AsyncIterator[bytes]:
+        for _ in range(20):
+            yield b"x" * 10_000
+
+    chunked = await browser.post(
+        "/sign-in",
+        content=streamed(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert chunked.status_code == 413
+
+
+async def test_every_page_forbids_framing_and_foreign_scripts(browser: httpx.AsyncClient) -> None:
+    for response in (await browser.get("/sign-in"), await browser.get("/no-such-page")):
+        policy = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy
+        assert "default-src 'self'" in policy
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"

@@ -31,7 +31,7 @@ from nceflow.checkout.adapters.fulfilment_consumer import (
 from nceflow.checkout.adapters.microsoft_sign_in import MicrosoftSignIn
 from nceflow.checkout.adapters.partner_center import PartnerCenterChecks
 from nceflow.checkout.adapters.redis_store import DraftStore, Keys
-from nceflow.checkout.api.errors import BodySizeLimit, install_error_handlers
+from nceflow.checkout.api.errors import body_too_large, install_error_handlers
 from nceflow.checkout.api.routes import build_router
 from nceflow.checkout.auth import TokenVerifier
 from nceflow.checkout.domain.order import RedeliveryPolicy
@@ -40,6 +40,7 @@ from nceflow.checkout.relay import RelayThread
 from nceflow.checkout.resellers import ResellerDirectory, load_directory
 from nceflow.checkout.service import CheckoutService, utc_now
 from nceflow.checkout.settings import Settings, TenantDomainCheck
+from nceflow.runtime.body_limit import BodySizeLimit
 from nceflow.runtime.dead_letters import DeadLetterProducer
 from nceflow.runtime.health import health_router
 from nceflow.runtime.shutdown import stop_within
@@ -226,7 +227,7 @@ def create_app(
         context.metrics.overdue.set(overdue)
         return Response(generate_latest(context.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refusal=body_too_large)
     return app
 
 

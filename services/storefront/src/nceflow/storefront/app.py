@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 import httpx
 import structlog
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from nceflow.runtime.body_limit import BodySizeLimit
 from nceflow.runtime.health import health_router
 from nceflow.storefront.catalog_client import CatalogClient
 from nceflow.storefront.checkout_client import CheckoutClient
@@ -23,11 +25,21 @@ from nceflow.storefront.routes.catalogue import catalogue_router
 from nceflow.storefront.routes.orders import orders_router
 from nceflow.storefront.routes.sign_in import sign_in_router
 from nceflow.storefront.routes.wizard import wizard_router
+from nceflow.storefront.security_headers import SecurityHeaders
 from nceflow.storefront.settings import Settings
 
 _log = structlog.get_logger("nceflow.storefront")
 
 SESSION_COOKIE = "nceflow_session"
+
+
+def body_too_large(max_bytes: int) -> HTMLResponse:
+    """The page a browser gets for a form too large to read."""
+    return HTMLResponse(
+        "<!doctype html><title>Too much to send</title><h1>Too much to send</h1>"
+        f"<p>What you sent is larger than {max_bytes} bytes. Go back and try again.</p>",
+        status_code=413,
+    )
 
 
 def create_app(
@@ -91,6 +103,9 @@ def create_app(
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    # Outermost: the size of a body is checked before anything parses it (forms, CSRF).
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refusal=body_too_large)
+    app.add_middleware(SecurityHeaders)
     install_error_pages(app, pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health_router("storefront"))

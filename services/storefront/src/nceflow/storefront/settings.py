@@ -56,6 +56,11 @@ class Settings(HttpServerSettings):
     market: str = Field(
         default="US", pattern=r"^[A-Z]{2}$", description="Country whose plans are shown"
     )
+    max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request body read (a wizard form is a few hundred bytes)",
+    )
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)
     order_poll_interval_ms: int = Field(
         default=1000, ge=100, description="How often the order page asks for a new status"

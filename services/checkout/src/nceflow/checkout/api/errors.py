@@ -12,7 +12,6 @@ import structlog
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
 from nceflow.checkout.adapters.redis_store import ConcurrentUpdate
@@ -32,7 +31,7 @@ from nceflow.runtime.problems import PROBLEM_JSON, FieldReason, ProblemKind, loc
 
 __all__ = [
     "PROBLEM_JSON",
-    "BodySizeLimit",
+    "body_too_large",
     "etag",
     "install_error_handlers",
     "parse_if_match",
@@ -199,54 +198,11 @@ def parse_if_match(value: str | None) -> int | None:
     return int(first) if first.isascii() and first.isdigit() and len(first) < 12 else -1
 
 
-class BodySizeLimit:
-    """Refuses request bodies over `max_bytes` with 413, whether announced or streamed."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
-                await self._refuse(scope, receive, send)
-                return
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(
-            413,
-            "body-too-large",
-            "Request body too large",
-            f"Request bodies are limited to {self.max_bytes} bytes.",
-        )
-        await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
+def body_too_large(max_bytes: int) -> JSONResponse:
+    """The 413 `BodySizeLimit` answers (problem+json)."""
+    return problem(
+        413,
+        "body-too-large",
+        "Request body too large",
+        f"Request bodies are limited to {max_bytes} bytes.",
+    )
