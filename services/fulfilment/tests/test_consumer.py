@@ -324,3 +324,33 @@ async def test_replay_sends_dead_letters_back_once(
         second = await replay(settings)
         assert second.replayed_dead_letters == 0
     assert len(await tenant_orders(sim)) == 1
+
+
+async def test_replay_sends_only_to_topics_fulfilment_reads_and_dry_run_sends_nothing(
+    sim: httpx.AsyncClient,
+    settings: Settings,
+    running: Runner,
+    events: FulfilmentEvents,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    """A dead letter names its topic in a header: one naming the fulfilment topic (which only
+    fulfilment writes) must not turn replay into a way to forge fulfilment events."""
+    order = existing_tenant_order("ord-replay-allowed")
+    record = to_kafka(order, source=CHECKOUT_SOURCE)
+    for topic in (kafka_topics.fulfilment_order_events, kafka_topics.checkout_order_events):
+        headers = [*record.headers, (DLQ_REASON, b"handler_failed"), (DLQ_TOPIC, topic.encode())]
+        await publish_raw(
+            kafka_bootstrap, kafka_topics.dead_letter, record.value, key=record.key, headers=headers
+        )
+    async with running(settings):
+        planned = await replay(settings, dry_run=True)
+        assert planned.dry_run
+        assert planned.replayed_dead_letters == 1
+        assert planned.refused_topics == [kafka_topics.fulfilment_order_events]
+        assert await sim_requests(sim, "POST", "/v1/customers/*/carts") == []
+        done = await replay(settings)
+        assert done.replayed_dead_letters == 1  # the dry run moved no position
+        assert done.refused_topics == [kafka_topics.fulfilment_order_events]
+        await events.wait_for(placed("ord-replay-allowed"))
+    assert not [e for e in events.of("ord-replay-allowed") if type(e).__name__ == "OrderConfirmed"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import BaseModel
 from redis.asyncio import Redis
@@ -20,7 +21,10 @@ from nceflow.fulfilment.adapters.kafka_publisher import KafkaPublisher
 from nceflow.fulfilment.adapters.saga_store import Lease, SagaStore
 from nceflow.fulfilment.domain.saga import FailureRecord, Saga, SagaStatus, SagaStep
 from nceflow.fulfilment.settings import Settings
+from nceflow.schemas import topics
 from nceflow.schemas.dead_letter import DLQ_HEADERS, DLQ_TOPIC
+
+_log = structlog.get_logger("nceflow.fulfilment.ops")
 
 
 class StepView(BaseModel):
@@ -80,6 +84,10 @@ class ReplayReport:
     redriven_orders: list[str] = field(default_factory=list)
     replayed_dead_letters: int = 0
     skipped_dead_letters: int = 0
+    refused_topics: list[str] = field(default_factory=list)
+    """Topics dead letters named that are not a topic this service reads: never sent to."""
+    dry_run: bool = False
+    """Nothing was sent, saved or moved: the counts say what a replay would do."""
 
 
 def _store(settings: Settings, redis: Redis) -> SagaStore:
@@ -107,8 +115,9 @@ async def replay(
     *,
     order_id: str | None = None,
     limit: int | None = None,
+    dry_run: bool = False,
 ) -> ReplayReport:
-    """Re-drive work that stopped.
+    """Re-drive work that stopped (with `dry_run`, only say what would be re-driven).
 
     With `order_id`: a failed or parked saga of that order runs again from the step that failed
     (its stored request ids make repeats safe; a placed order is never placed again). If
@@ -116,11 +125,19 @@ async def replay(
 
     Without: every dead letter not replayed yet (a position per partition kept in Redis) is sent
     back to its original topic with its original value, key and headers, up to `limit`. A record
-    that is still invalid is dead-lettered again by the service, with the latest reason.
+    that is still invalid is dead-lettered again by the service, with the latest reason. A dead
+    letter is only ever sent to a topic this service reads (`replay_topics`): the topic it names
+    is data, and the dead-letter topic must not become a way to write to any topic.
     """
     settings = settings or Settings()
-    report = ReplayReport()
-    if order_id is not None:
+    report = ReplayReport(dry_run=dry_run)
+    if order_id is not None and dry_run:
+        saga = await _load(settings, order_id)
+        if saga is not None:
+            if not saga.is_finished or saga.failure is not None:
+                report.redriven_orders.append(order_id)
+            return report
+    elif order_id is not None:
         redis = Redis.from_url(settings.redis.url)
         try:
             store = _store(settings, redis)
@@ -143,6 +160,19 @@ async def replay(
             await redis.aclose()
     await _replay_dead_letters(settings, report, order_id, limit)
     return report
+
+
+def replay_topics(settings: Settings) -> frozenset[str]:
+    """The topics a dead letter may be sent back to: the ones this service consumes."""
+    return frozenset({settings.kafka.topic(topics.CHECKOUT_ORDER_EVENTS)})
+
+
+async def _load(settings: Settings, order_id: str) -> Saga | None:
+    redis = Redis.from_url(settings.redis.url)
+    try:
+        return await _store(settings, redis).load(order_id)
+    finally:
+        await redis.aclose()
 
 
 async def _redrive(store: SagaStore, saga: Saga, lease: Lease) -> bool:
@@ -175,6 +205,7 @@ async def _replay_dead_letters(
     )
     redis = Redis.from_url(settings.redis.url)
     positions = _store(settings, redis).key("replay", publisher.dead_letter_topic)
+    allowed = replay_topics(settings)
     try:
         await publisher.start()
         await consumer.start()
@@ -196,8 +227,9 @@ async def _replay_dead_letters(
                         break
                     if record.offset >= ends[tp]:
                         continue
-                    await _replay_one(publisher, record, order_id, report)
-                    await redis.hset(positions, str(tp.partition), record.offset + 1)
+                    await _replay_one(publisher, record, order_id, report, allowed)
+                    if not report.dry_run:
+                        await redis.hset(positions, str(tp.partition), record.offset + 1)
             remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
     finally:
         await consumer.stop()
@@ -206,13 +238,26 @@ async def _replay_dead_letters(
 
 
 async def _replay_one(
-    publisher: KafkaPublisher, record: Any, order_id: str | None, report: ReplayReport
+    publisher: KafkaPublisher,
+    record: Any,
+    order_id: str | None,
+    report: ReplayReport,
+    allowed: frozenset[str],
 ) -> None:
     headers = list(record.headers or ())
-    original = next((v.decode() for k, v in headers if k == DLQ_TOPIC), None)
-    wanted = order_id is None or (record.key or b"").decode() == order_id
+    original = next((v.decode(errors="replace") for k, v in headers if k == DLQ_TOPIC), None)
+    wanted = order_id is None or (record.key or b"").decode(errors="replace") == order_id
     if original is None or not wanted:
         report.skipped_dead_letters += 1
+        return
+    if original not in allowed:
+        report.skipped_dead_letters += 1
+        if original not in report.refused_topics:
+            report.refused_topics.append(original[:256])
+        _log.warning("fulfilment.replay_refused_topic", topic=original[:256])
+        return
+    if report.dry_run:
+        report.replayed_dead_letters += 1
         return
     await publisher.send_raw(
         original,
@@ -229,7 +274,11 @@ def status_sync(order_id: str, settings: Settings | None = None) -> SagaView | N
 
 
 def replay_sync(
-    settings: Settings | None = None, *, order_id: str | None = None, limit: int | None = None
+    settings: Settings | None = None,
+    *,
+    order_id: str | None = None,
+    limit: int | None = None,
+    dry_run: bool = False,
 ) -> ReplayReport:
     """`replay` for synchronous callers (the typer CLI)."""
-    return asyncio.run(replay(settings, order_id=order_id, limit=limit))
+    return asyncio.run(replay(settings, order_id=order_id, limit=limit, dry_run=dry_run))

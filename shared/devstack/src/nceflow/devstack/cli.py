@@ -121,14 +121,18 @@ def fulfilment_replay(
         str | None, typer.Option("--order", help="Re-drive this order instead of dead letters.")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many dead letters.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say what would be re-driven; send nothing.")
+    ] = False,
 ) -> None:
-    """Re-drive dead letters (default) or one stopped order."""
+    """Re-drive dead letters (default) or one stopped order. Dead letters go back only to the
+    topics fulfilment reads, whatever topic they name."""
     from aiokafka.errors import KafkaError
 
     from nceflow.fulfilment.ops import replay_sync
 
     try:
-        report = replay_sync(order_id=order_id, limit=limit)
+        report = replay_sync(order_id=order_id, limit=limit, dry_run=dry_run)
     except KafkaError as exc:
         typer.echo(
             f"error: Kafka refused the replay ({type(exc).__name__}: {exc}). A broker without the "
