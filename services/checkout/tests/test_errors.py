@@ -163,7 +163,10 @@ _header_text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=
 
 @pytest.fixture
 def sync_client(settings: Settings, reset_sim: None) -> Iterator[TestClient]:
-    quiet = settings.model_copy(update={"relay_enabled": False})
+    # Each generated example starts drafts for the same account: no open-draft cap here.
+    quiet = settings.model_copy(
+        update={"relay_enabled": False, "max_open_drafts_per_account": 1_000_000}
+    )
     with TestClient(create_app(quiet), raise_server_exceptions=False) as client:
         client.headers["Authorization"] = (
             f"Bearer {mint_dev_token('fuzz', 'tailspin-indirect', quiet)}"

@@ -540,3 +540,27 @@ async def test_review_order_lists_every_answer_with_checkout_labels(customer: An
         f"/v1/drafts/{draft_id}", params={"step": "account"}, headers=buyer.headers
     )
     assert account.json()["form"]["summary"] is None
+
+
+async def test_an_account_has_a_bounded_number_of_open_drafts(
+    settings: Settings, reset_sim: None, run_app: Any
+) -> None:
+    capped = settings.model_copy(update={"max_open_drafts_per_account": 2, "relay_enabled": False})
+    async with run_app(create_app(capped)) as client:
+        headers = {"Authorization": f"Bearer {mint_dev_token('hoarder', 'adatum-direct', capped)}"}
+        # Concurrent starts cannot overshoot: the count and the insert are one transaction.
+        started = await asyncio.gather(
+            *(client.post("/v1/drafts", headers=headers) for _ in range(5))
+        )
+        assert sorted(r.status_code for r in started) == [201, 201, 422, 422, 422]
+        refused = next(r for r in started if r.status_code == 422).json()
+        assert refused["type"] == "urn:nceflow:problem:too-many-drafts"
+        assert refused["limit"] == 2
+        assert refused["errors"][0]["field"] == "drafts"
+        assert refused["errors"][0]["code"] == "limit_reached"
+        first = next(r for r in started if r.status_code == 201).json()["id"]
+        assert (await client.delete(f"/v1/drafts/{first}", headers=headers)).status_code == 204
+        assert (await client.post("/v1/drafts", headers=headers)).status_code == 201
+        # Another account is not held back by this one.
+        other = {"Authorization": f"Bearer {mint_dev_token('neighbour', 'adatum-direct', capped)}"}
+        assert (await client.post("/v1/drafts", headers=other)).status_code == 201

@@ -29,6 +29,7 @@ RULE_REFUSALS = [
     ("items[1].plan_id", "duplicate"),
     ("items[0].quantity", "quantity_out_of_range"),
     ("items", "mixed_currencies"),
+    ("drafts", "limit_reached"),
     ("domain_prefix", "taken"),
     ("organization_registration_number", "required_for_country"),
     ("authorization_done", "not_accepted"),

@@ -178,9 +178,11 @@ class CheckoutService:
         redelivery: RedeliveryPolicy | None = None,
         on_redelivered: Callable[[], None] | None = None,
         sign_in: MicrosoftSignIn | None = None,
+        max_open_drafts: int | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
+        self._max_open_drafts = max_open_drafts
         self._directory = directory
         self._catalog = catalog
         self._partner_center = partner_center
@@ -219,7 +221,7 @@ class CheckoutService:
         if items:
             draft = draft.with_cart(items, quotes, now).draft
             events.append(outbox_entry(step_completed(draft, StepId.CART), now))
-        await self._store.insert(draft, events, now)
+        await self._store.insert(draft, events, now, max_open=self._max_open_drafts)
         _log.info("draft started", **_ids(draft), reseller_id=reseller.id)
         return draft
 

@@ -106,6 +106,9 @@ class Settings(HttpServerSettings):
     closed_draft_retention: timedelta = Field(
         default=timedelta(days=30), description="How long ended drafts stay readable"
     )
+    max_open_drafts_per_account: int = Field(
+        default=20, ge=1, description="Open drafts one account may have at once (422 beyond)"
+    )
     expiry_interval_seconds: float = Field(default=30.0, gt=0)
     tenant_domain_check: TenantDomainCheck = TenantDomainCheck.REQUIRE
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

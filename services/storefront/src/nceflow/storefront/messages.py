@@ -26,6 +26,9 @@ BY_CODE: dict[tuple[str, str], str] = {
         "Microsoft needs your company's registration number for a company in this country. "
         "Enter it as it appears on your registration."
     ),
+    ("drafts", "limit_reached"): (
+        "You have too many orders in progress. Finish or cancel one of them, then start again."
+    ),
     ("primary_domain", "unknown_tenant"): (
         "We found no Microsoft customer with this domain for your reseller. Check the domain, "
         "or accept the partner relationship first."

@@ -22,6 +22,7 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import WatchError
 
 from nceflow.checkout.domain.draft import CustomerRecord, Draft
+from nceflow.checkout.domain.errors import TooManyDrafts
 from nceflow.checkout.domain.order import Order, OrderStatus
 from nceflow.checkout.domain.sign_in import PendingSignIn
 
@@ -99,6 +100,10 @@ class Keys:
 
     def order(self, shard: int, order_id: str) -> str:
         return f"{self.base}:order:{self.tag(shard)}:{order_id}"
+
+    def account_drafts(self, shard: int, account_id: str) -> str:
+        """The account's open drafts, scored by when each expires."""
+        return f"{self.base}:account-drafts:{self.tag(shard)}:{account_id}"
 
     def account_orders(self, shard: int, account_id: str) -> str:
         return f"{self.base}:account-orders:{self.tag(shard)}:{account_id}"
@@ -178,13 +183,37 @@ class DraftStore:
 
     # ------------------------------------------------------------------------------ drafts
 
-    async def insert(self, draft: Draft, events: Sequence[OutboxEntry], now: datetime) -> None:
-        """Store a new draft and its events in one transaction."""
+    async def insert(
+        self,
+        draft: Draft,
+        events: Sequence[OutboxEntry],
+        now: datetime,
+        *,
+        max_open: int | None = None,
+    ) -> None:
+        """Store a new draft and its events in one transaction; with `max_open`, raise
+        `TooManyDrafts` instead when the account already has that many open drafts (counted
+        and stored atomically, so concurrent starts cannot overshoot)."""
         shard = self.keys.shard_of(draft.account_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            self._queue_draft(pipe, shard, draft)
-            self._queue_events(pipe, shard, events, now)
-            await pipe.execute()
+        open_drafts = self.keys.account_drafts(shard, draft.account_id)
+        for _ in range(_MAX_ATTEMPTS):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(open_drafts)
+                    # Drafts past their expiry no longer count, closed by the expiry loop or not.
+                    live = await pipe.zcount(open_drafts, _ms(now), "+inf")
+                    if max_open is not None and live >= max_open:
+                        await pipe.unwatch()  # type: ignore[no-untyped-call]
+                        raise TooManyDrafts(max_open)
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.zremrangebyscore(open_drafts, "-inf", _ms(now))
+                    self._queue_draft(pipe, shard, draft)
+                    self._queue_events(pipe, shard, events, now)
+                    await pipe.execute()
+                    return
+                except WatchError:
+                    continue
+        raise ConcurrentUpdate(f"account {draft.account_id} started drafts too fast")
 
     async def get(self, account_id: str, draft_id: str) -> Draft | None:
         """The account's draft with that id; None if missing or another account's."""
@@ -241,10 +270,16 @@ class DraftStore:
             draft.model_dump_json(),
             pxat=_ms(until + self._retention),
         )
+        open_drafts = self.keys.account_drafts(shard, draft.account_id)
         if draft.closed_at is None:
             pipe.zadd(self.keys.expiry(shard), {draft.id: _ms(draft.expires_at)})
+            pipe.zadd(open_drafts, {draft.id: _ms(draft.expires_at)})
+            # The index goes when its drafts would: every write moves a draft's expiry later
+            # (idle timeout from now), so the latest write sets the latest time.
+            pipe.pexpireat(open_drafts, _ms(draft.expires_at + self._retention))
         else:
             pipe.zrem(self.keys.expiry(shard), draft.id)
+            pipe.zrem(open_drafts, draft.id)
 
     def _queue_events(
         self, pipe: Pipeline, shard: int, events: Sequence[OutboxEntry], now: datetime

@@ -23,6 +23,7 @@ from nceflow.checkout.domain.errors import (
     InvalidStepData,
     PricesChanged,
     StepOutOfOrder,
+    TooManyDrafts,
     WizardError,
 )
 from nceflow.checkout.service import NotFound, PreconditionFailed, UnknownReseller
@@ -103,6 +104,10 @@ def _wizard_problem(exc: WizardError) -> JSONResponse:
             )
         case PricesChanged():
             return problem(409, "prices-changed", "Prices changed", exc.detail, errors)
+        case TooManyDrafts():
+            return problem(
+                422, "too-many-drafts", "Too many open drafts", exc.detail, errors, limit=exc.limit
+            )
     return problem(409, "conflict", "Conflict", exc.detail, errors)
 
 

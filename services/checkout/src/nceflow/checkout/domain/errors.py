@@ -62,3 +62,14 @@ class AlreadyConfirmed(WizardError):
 
 class PricesChanged(WizardError):
     """Re-pricing at Buy found other prices than the customer reviewed; review again."""
+
+
+class TooManyDrafts(WizardError):
+    """The account already has as many open drafts as one account may have."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"An account can have at most {limit} open drafts: finish or cancel one first.",
+            (FieldProblem("drafts", f"at most {limit} open drafts", "limit_reached"),),
+        )
+        self.limit = limit
