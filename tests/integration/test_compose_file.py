@@ -83,6 +83,19 @@ def test_infrastructure_images_are_pinned_and_redis_persists() -> None:
     assert "--appendonly" in services["redis"]["command"]
 
 
+def test_redis_needs_a_password_and_never_evicts() -> None:
+    """Drafts, outboxes and sagas are data: a full Redis must refuse writes, not drop them."""
+    command = [str(part) for part in COMPOSE["services"]["redis"]["command"]]
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    assert command[command.index("--maxmemory") + 1]
+    password = command[command.index("--requirepass") + 1]
+    assert password.startswith("${NCEFLOW_REDIS_PASSWORD")
+    for name, service in BUILT.items():
+        url = service.get("environment", {}).get("NCEFLOW_REDIS_URL")
+        if url is not None:
+            assert url.startswith(f"redis://:{password}@redis:"), name
+
+
 def test_the_dockerfile_builds_the_package_each_service_names() -> None:
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
     assert "--package" in dockerfile
