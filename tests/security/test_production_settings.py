@@ -15,6 +15,7 @@ from nceflow.fulfilment.settings import Settings as FulfilmentSettings
 from nceflow.partner_center import PartnerCenterSettings
 from nceflow.partner_center_sim.app import create_app as create_simulator
 from nceflow.partner_center_sim.settings import Settings as SimulatorSettings
+from nceflow.runtime.settings import KafkaSecurityProtocol, KafkaSettings
 from nceflow.storefront.settings import Settings as StorefrontSettings
 from nceflow.storefront.settings import SignInMode
 
@@ -32,6 +33,12 @@ def production_checkout(tmp_path: Path) -> CheckoutSettings:
         microsoft_sign_in_client_secret=SecretStr("the-marketplace-entra-app-secret"),
         partner_center_base_url="https://api.partnercenter.microsoft.com",
         partner_center_authority_url="https://login.microsoftonline.com",
+        kafka=KafkaSettings(
+            bootstrap_servers="kafka-1.internal:9093",
+            security_protocol=KafkaSecurityProtocol.SASL_SSL,
+            sasl_username="checkout",
+            sasl_password=SecretStr("the-checkout-principal-secret"),
+        ),
     )
 
 
@@ -107,3 +114,25 @@ def test_an_empty_catalog_admin_token_leaves_the_sync_endpoint_off() -> None:
         CatalogSettings(env=PRODUCTION, admin_token=SecretStr("x" * 31))
     strong = CatalogSettings(env=PRODUCTION, admin_token=SecretStr("x" * 32)).admin_token
     assert strong is not None
+
+
+def test_production_fulfilment_needs_an_authenticated_kafka() -> None:
+    microsoft = PartnerCenterSettings(
+        env=PRODUCTION,
+        base_url="https://api.partnercenter.microsoft.com",
+        authority_url="https://login.microsoftonline.com",
+        client_secret="the-partners-own-secret",
+        refresh_token="the-partners-own-refresh-token",
+    )
+    with pytest.raises(ValidationError, match="NCEFLOW_KAFKA_SECURITY_PROTOCOL is PLAINTEXT"):
+        FulfilmentSettings(env=PRODUCTION, partner_center=microsoft)
+    secured = FulfilmentSettings(
+        env=PRODUCTION,
+        partner_center=microsoft,
+        kafka=KafkaSettings(
+            security_protocol=KafkaSecurityProtocol.SASL_SSL,
+            sasl_username="fulfilment",
+            sasl_password=SecretStr("the-fulfilment-principal-secret"),
+        ),
+    )
+    assert secured.kafka.uses_tls

@@ -14,7 +14,7 @@ from typing import Self
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from nceflow.runtime.environment import https_problems, refuse_outside_dev
+from nceflow.runtime.environment import https_problems, kafka_problems, refuse_outside_dev
 from nceflow.runtime.settings import HttpServerSettings, KafkaSettings, RedisSettings
 
 # A well-known key, on purpose: dev mode only (`NCEFLOW_ENV=dev`). Outside dev mode tokens are
@@ -164,5 +164,6 @@ class Settings(HttpServerSettings):
                 "NCEFLOW_CHECKOUT_MICROSOFT_SIGN_IN_CLIENT_ID and _CLIENT_SECRET are the "
                 "simulator's sign-in app: set the marketplace's Entra app"
             )
+        problems += kafka_problems(self.kafka)
         refuse_outside_dev(self.env, problems)
         return self

@@ -37,6 +37,7 @@ from nceflow.fulfilment.service import Accepted, FulfilmentService
 from nceflow.fulfilment.settings import Settings
 from nceflow.runtime.dead_letters import DeadLetters
 from nceflow.runtime.kafka_consumer import ConsumedRecord, body_as_is, parse_leniently
+from nceflow.runtime.kafka_security import broker_security
 from nceflow.schemas import OrderAbandoned, OrderConfirmed, OrderDrafted, StepCompleted, topics
 from nceflow.schemas.envelope import CE_TYPE_HEADER, InvalidEventError, from_kafka, header_value
 
@@ -150,6 +151,7 @@ def build_broker(settings: Settings, consumer: OrderEventConsumer) -> KafkaBroke
         settings.kafka.bootstrap_servers,
         client_id="nceflow-fulfilment",
         logger=None,
+        security=broker_security(settings.kafka),
     )
 
     @broker.subscriber(

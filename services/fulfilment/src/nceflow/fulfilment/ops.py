@@ -202,6 +202,7 @@ async def _replay_dead_letters(
         bootstrap_servers=settings.kafka.bootstrap_servers,
         enable_auto_commit=False,
         group_id=None,
+        **settings.kafka.client_options(),
     )
     redis = Redis.from_url(settings.redis.url)
     positions = _store(settings, redis).key("replay", publisher.dead_letter_topic)

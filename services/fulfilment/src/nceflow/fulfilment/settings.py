@@ -7,12 +7,14 @@ Connections shared by every service keep their shared names (`NCEFLOW_KAFKA_*`,
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from nceflow.fulfilment.domain.saga import RetryPolicy
 from nceflow.partner_center import PartnerCenterSettings
+from nceflow.runtime.environment import kafka_problems, refuse_outside_dev
 from nceflow.runtime.settings import HttpServerSettings, KafkaSettings, RedisSettings
 
 
@@ -82,6 +84,12 @@ class Settings(HttpServerSettings):
     # After checkout: follow the order until Partner Center completes it.
     follow_order_for: timedelta = Field(default=timedelta(hours=1))
     follow_poll_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _production_kafka_is_authenticated(self) -> Self:
+        # Partner Center's own settings refuse the simulator's by themselves (nested above).
+        refuse_outside_dev(self.env, kafka_problems(self.kafka))
+        return self
 
     @property
     def retry_policy(self) -> RetryPolicy:

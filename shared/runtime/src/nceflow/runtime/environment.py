@@ -13,10 +13,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings
+
+if TYPE_CHECKING:  # settings.py imports this module: the types only
+    from nceflow.runtime.settings import KafkaSettings
 
 ENV_VARIABLE = "NCEFLOW_ENV"
 
@@ -62,6 +65,18 @@ def https_problems(**urls: str | None) -> list[str]:
         for name, url in urls.items()
         if url is not None and not url.lower().startswith("https://")
     ]
+
+
+def kafka_problems(kafka: KafkaSettings) -> list[str]:
+    """Kafka without authentication: anyone on the network could write the order topics."""
+    from nceflow.runtime.settings import KafkaSecurityProtocol
+
+    if kafka.security_protocol is KafkaSecurityProtocol.PLAINTEXT:
+        return [
+            "NCEFLOW_KAFKA_SECURITY_PROTOCOL is PLAINTEXT (no authentication, no encryption): "
+            "use SASL_SSL (or SSL with client certificates)"
+        ]
+    return []
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)

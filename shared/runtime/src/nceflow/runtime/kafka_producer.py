@@ -26,6 +26,7 @@ def reliable_producer(
         client_id=client_id,
         acks="all",
         enable_idempotence=settings.enable_idempotence,
+        **settings.client_options(),
         **options,
     )
 

@@ -6,7 +6,13 @@ Connection settings (Kafka, Redis, other services) use one shared variable each,
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from enum import StrEnum
+from pathlib import Path
+from ssl import SSLContext
+from typing import Any, Self
+
+from aiokafka.helpers import create_ssl_context
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nceflow.runtime.environment import Environment, environment_field
@@ -30,8 +36,29 @@ class HttpServerSettings(BaseSettings):
         return self.env is Environment.DEV
 
 
+class KafkaSecurityProtocol(StrEnum):
+    """Kafka's `security.protocol`."""
+
+    PLAINTEXT = "PLAINTEXT"
+    SSL = "SSL"
+    SASL_PLAINTEXT = "SASL_PLAINTEXT"
+    SASL_SSL = "SASL_SSL"
+
+
+class SaslMechanism(StrEnum):
+    """The SASL mechanisms nceflow's clients speak."""
+
+    PLAIN = "PLAIN"
+    SCRAM_SHA_256 = "SCRAM-SHA-256"
+    SCRAM_SHA_512 = "SCRAM-SHA-512"
+
+
+def _kafka(name: str) -> AliasChoices:
+    return AliasChoices(f"NCEFLOW_KAFKA_{name.upper()}", name)
+
+
 class KafkaSettings(BaseSettings):
-    """How to reach the Kafka cluster."""
+    """How to reach the Kafka cluster, and how to prove who we are to it (TLS, SASL)."""
 
     model_config = SettingsConfigDict(extra="ignore")
 
@@ -39,6 +66,25 @@ class KafkaSettings(BaseSettings):
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("NCEFLOW_KAFKA_BOOTSTRAP_SERVERS", "bootstrap_servers"),
     )
+    security_protocol: KafkaSecurityProtocol = Field(
+        default=KafkaSecurityProtocol.PLAINTEXT,
+        validation_alias=_kafka("security_protocol"),
+        description="PLAINTEXT (dev mode only), SSL, SASL_PLAINTEXT or SASL_SSL",
+    )
+    sasl_mechanism: SaslMechanism = Field(
+        default=SaslMechanism.SCRAM_SHA_512, validation_alias=_kafka("sasl_mechanism")
+    )
+    sasl_username: str | None = Field(default=None, validation_alias=_kafka("sasl_username"))
+    sasl_password: SecretStr | None = Field(default=None, validation_alias=_kafka("sasl_password"))
+    ssl_cafile: Path | None = Field(
+        default=None,
+        validation_alias=_kafka("ssl_cafile"),
+        description="CA bundle the brokers' certificates are checked against (default: system)",
+    )
+    ssl_certfile: Path | None = Field(
+        default=None, validation_alias=_kafka("ssl_certfile"), description="Client certificate"
+    )
+    ssl_keyfile: Path | None = Field(default=None, validation_alias=_kafka("ssl_keyfile"))
     # On for real Kafka. The embedded dev broker (Tansu) lacks it, so devstack turns it off.
     enable_idempotence: bool = Field(
         default=True,
@@ -52,6 +98,49 @@ class KafkaSettings(BaseSettings):
     def topic(self, name: str) -> str:
         """The real topic name for one of the names in `nceflow.schemas.topics`."""
         return f"{self.topic_prefix}{name}"
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> Self:
+        if self.uses_sasl and (not self.sasl_username or self.sasl_password is None):
+            raise ValueError(
+                f"NCEFLOW_KAFKA_SECURITY_PROTOCOL={self.security_protocol.value} needs "
+                "NCEFLOW_KAFKA_SASL_USERNAME and NCEFLOW_KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol in (
+            KafkaSecurityProtocol.SASL_PLAINTEXT,
+            KafkaSecurityProtocol.SASL_SSL,
+        )
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in (KafkaSecurityProtocol.SSL, KafkaSecurityProtocol.SASL_SSL)
+
+    def ssl_context(self) -> SSLContext | None:
+        """The TLS context of every connection (certificates checked, hostnames too)."""
+        if not self.uses_tls:
+            return None
+        context: SSLContext = create_ssl_context(
+            cafile=self.ssl_cafile, certfile=self.ssl_certfile, keyfile=self.ssl_keyfile
+        )
+        return context
+
+    def client_options(self) -> dict[str, Any]:
+        """`security_protocol`, TLS and SASL arguments of an aiokafka client."""
+        options: dict[str, Any] = {"security_protocol": self.security_protocol.value}
+        if self.uses_tls:
+            options["ssl_context"] = self.ssl_context()
+        if self.uses_sasl:
+            assert self.sasl_password is not None  # the validator saw to it
+            options |= {
+                "sasl_mechanism": self.sasl_mechanism.value,
+                "sasl_plain_username": self.sasl_username,
+                "sasl_plain_password": self.sasl_password.get_secret_value(),
+            }
+        return options
 
 
 class RedisSettings(BaseSettings):

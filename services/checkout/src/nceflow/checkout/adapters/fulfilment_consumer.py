@@ -36,6 +36,7 @@ from faststream.kafka.annotations import KafkaMessage
 from nceflow.checkout.service import CheckoutService
 from nceflow.runtime.dead_letters import DeadLetters
 from nceflow.runtime.kafka_consumer import ConsumedRecord, body_as_is, parse_leniently
+from nceflow.runtime.kafka_security import broker_security
 from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas import topics
 from nceflow.schemas.base import FulfilmentOrderEvent
@@ -96,7 +97,11 @@ def fulfilment_broker(
     retry_delay: float = RETRY_DELAY_SECONDS,
 ) -> KafkaBroker:
     """A broker whose one subscriber hands fulfilment's records to `handler`."""
-    broker = KafkaBroker(settings.bootstrap_servers, client_id="nceflow-checkout-orders")
+    broker = KafkaBroker(
+        settings.bootstrap_servers,
+        client_id="nceflow-checkout-orders",
+        security=broker_security(settings),
+    )
 
     @broker.subscriber(
         settings.topic(topics.FULFILMENT_ORDER_EVENTS),
