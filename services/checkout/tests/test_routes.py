@@ -564,3 +564,50 @@ async def test_an_account_has_a_bounded_number_of_open_drafts(
         # Another account is not held back by this one.
         other = {"Authorization": f"Bearer {mint_dev_token('neighbour', 'adatum-direct', capped)}"}
         assert (await client.post("/v1/drafts", headers=other)).status_code == 201
+
+
+async def test_domain_lookups_are_rate_limited_per_account_and_show_no_tenant_id(
+    settings: Settings, reset_sim: None, run_app: Any
+) -> None:
+    """Domain after domain would list the reseller's customers (and spend the partner's
+    Partner Center quota): an account gets a few lookups a minute, then 429 with Retry-After."""
+    limited = settings.model_copy(update={"tenant_lookups_per_minute": 3, "relay_enabled": False})
+
+    def auth(account: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {mint_dev_token(account, 'adatum-direct', limited)}"}
+
+    async with run_app(create_app(limited)) as client:
+
+        async def step(who: str, draft_id: str, name: str, data: dict[str, Any]) -> Any:
+            url = f"/v1/drafts/{draft_id}/steps/{name}"
+            return await client.put(url, json=data, headers=auth(who))
+
+        async def started(who: str) -> str:
+            body = {"items": [{"plan_id": BASIC, "quantity": 1}]}
+            response = await client.post("/v1/drafts", json=body, headers=auth(who))
+            assert response.status_code == 201, response.text
+            return str(response.json()["id"])
+
+        draft_id = await started("prober")
+        assert (await step("prober", draft_id, "account", {"kind": "existing"})).status_code == 200
+        done = {"authorization_done": "yes"}
+        assert (await step("prober", draft_id, "partner_relationship", done)).status_code == 200
+        domain = {"primary_domain": "contoso.onmicrosoft.com"}
+        found = await step("prober", draft_id, "tenant_domain", domain)
+        assert found.status_code == 200, found.text
+        assert "customer_tenant_id" not in found.json()["data"]["tenant_domain"]
+        assert "0cab9e0c" not in found.text  # contoso's tenant id in the simulator's seed
+        answers = [
+            await step(
+                "prober", draft_id, "tenant_domain", {"primary_domain": f"probe{n}.onmicrosoft.com"}
+            )
+            for n in range(3)
+        ]
+        assert [a.status_code for a in answers] == [422, 422, 429]
+        refused = answers[-1]
+        assert refused.json()["type"] == "urn:nceflow:problem:too-many-lookups"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        # Another account has a budget of its own.
+        theirs = await started("bystander")
+        assert (await step("bystander", theirs, "account", {"kind": "new"})).status_code == 200
+        assert (await step("bystander", theirs, "company_profile", PROFILE)).status_code == 200

@@ -135,6 +135,8 @@ def test_dev_env_points_operator_commands_at_the_stack(tmp_path: Path) -> None:
             "redriven_orders": [],
             "replayed_dead_letters": 0,
             "skipped_dead_letters": 0,
+            "refused_topics": [],
+            "dry_run": False,
         }
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -121,6 +121,7 @@ def create_app(
             on_redelivered=metrics.reemits.inc,
             sign_in=sign_in,
             max_open_drafts=settings.max_open_drafts_per_account,
+            lookups_per_minute=settings.tenant_lookups_per_minute,
         )
         relay = RelayThread(settings) if settings.relay_enabled else None
         app.state.context = AppContext(

@@ -91,6 +91,15 @@ class UnknownReseller(Exception):
     """The token names a reseller the directory does not list."""
 
 
+class TooManyLookups(Exception):
+    """The account looked domains and tenants up in Partner Center too often: wait."""
+
+    def __init__(self, limit: int, retry_after: float) -> None:
+        super().__init__(f"at most {limit} domain lookups a minute")
+        self.limit = limit
+        self.retry_after = retry_after
+
+
 class PreconditionFailed(Exception):
     """`If-Match` named another version than the draft's current one."""
 
@@ -179,10 +188,12 @@ class CheckoutService:
         on_redelivered: Callable[[], None] | None = None,
         sign_in: MicrosoftSignIn | None = None,
         max_open_drafts: int | None = None,
+        lookups_per_minute: int | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
         self._max_open_drafts = max_open_drafts
+        self._lookups_per_minute = lookups_per_minute
         self._directory = directory
         self._catalog = catalog
         self._partner_center = partner_center
@@ -289,6 +300,7 @@ class CheckoutService:
                 )
             case CompanyProfileInput():
                 domain = f"{data.domain_prefix}.onmicrosoft.com"
+                await self._spend_lookup(customer, reseller)
                 free = await self._partner_center.domain_available(reseller, domain, correlation_id)
                 return lambda d, now: d.with_company_profile(data, domain_available=free, now=now)
             case PartnerRelationshipInput():
@@ -296,6 +308,7 @@ class CheckoutService:
             case PartnerOfRecordInput():
                 return lambda d, now: d.with_partner_of_record(data, now)
             case TenantDomainInput(primary_domain=domain):
+                await self._spend_lookup(customer, reseller)
                 lookup = await self._partner_center.find_tenant(reseller, domain, correlation_id)
                 ownership = await self._ownership(customer, reseller, lookup)
                 if ownership is None:
@@ -318,6 +331,18 @@ class CheckoutService:
             case ReviewInput():
                 return lambda d, now: d.with_review(data, now)
         raise TypeError(f"no step takes {type(data).__name__}")
+
+    async def _spend_lookup(self, customer: Customer, reseller: Reseller) -> None:
+        """Count a Partner Center lookup against the account's budget: asking about domain after
+        domain would list the reseller's customers (and spend the partner's Partner Center quota,
+        which fulfilment needs to place orders)."""
+        if self._lookups_per_minute is None:
+            return
+        made, resets_in = await self._store.count_lookup(
+            customer.account_id, reseller.id, timedelta(minutes=1)
+        )
+        if made > self._lookups_per_minute:
+            raise TooManyLookups(self._lookups_per_minute, resets_in)
 
     async def _may_order_into(self, customer: Customer, reseller: Reseller, tenant_id: str) -> bool:
         """Whether the tenant is this account's or no account's yet (for this reseller); with

@@ -59,9 +59,17 @@ class Settings(HttpServerSettings):
         ),
     )
     partner_center_rate_limit_per_minute: int = Field(
-        default=500,
+        default=100,
         ge=0,
-        description="Client-side limit of checkout's Partner Center calls per partner (0: none)",
+        description="Client-side limit of checkout's Partner Center calls per partner (0: none). "
+        "Microsoft allows about 500 a minute per partner for everything: checkout keeps to a "
+        "share, so customers' lookups cannot push fulfilment's orders into 429s",
+    )
+    tenant_lookups_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="Domain and tenant lookups (company profile, tenant domain) one account may "
+        "make a minute; more are 429 with Retry-After",
     )
     # Microsoft sign-in (proof that an account's customer is a user of an existing tenant): the
     # marketplace's multi-tenant Entra app. The defaults are the simulator's dev registration.

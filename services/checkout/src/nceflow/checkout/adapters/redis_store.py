@@ -128,6 +128,10 @@ class Keys:
         """A Microsoft sign-in in progress, by its `state` (expires by itself)."""
         return f"{self.base}:sign-in:{self.tag(shard)}:{state}"
 
+    def lookups(self, shard: int, reseller_id: str, account_id: str) -> str:
+        """How many Partner Center lookups the account made in the current window."""
+        return f"{self.base}:lookups:{self.tag(shard)}:{reseller_id}:{account_id}"
+
     def tenant_owner(self, reseller_id: str, tenant_id: str) -> str:
         """The account a customer tenant is bound to, for one reseller (a key of its own slot:
         only ever read or set alone)."""
@@ -451,6 +455,19 @@ class DraftStore:
                 pipe.zcount(self.keys.awaiting(shard), "-inf", _ms(now))
             counts = await pipe.execute()
         return sum(counts[0::2]), sum(counts[1::2])
+
+    async def count_lookup(
+        self, account_id: str, reseller_id: str, window: timedelta
+    ) -> tuple[int, float]:
+        """Count one Partner Center lookup of the account in a fixed window: how many it made
+        in the window so far (this one included), and the seconds until the window ends."""
+        key = self.keys.lookups(self.keys.shard_of(account_id), reseller_id, account_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, px=int(window.total_seconds() * 1000), nx=True)
+            pipe.incr(key)
+            pipe.pttl(key)
+            _, count, ttl_ms = await pipe.execute()
+        return int(count), max(int(ttl_ms), 0) / 1000
 
     # -------------------------------------------------------------------- customer records
 

@@ -5,6 +5,7 @@ The generic cases live in `nceflow.runtime.problems`; this module maps checkout'
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -26,7 +27,12 @@ from nceflow.checkout.domain.errors import (
     TooManyDrafts,
     WizardError,
 )
-from nceflow.checkout.service import NotFound, PreconditionFailed, UnknownReseller
+from nceflow.checkout.service import (
+    NotFound,
+    PreconditionFailed,
+    TooManyLookups,
+    UnknownReseller,
+)
 from nceflow.runtime import problems
 from nceflow.runtime.problems import PROBLEM_JSON, FieldReason, ProblemKind, located_field_name
 
@@ -139,6 +145,18 @@ def _stale(exc: PreconditionFailed) -> JSONResponse:
     )
 
 
+def _too_many_lookups(exc: TooManyLookups) -> JSONResponse:
+    wait = max(1, math.ceil(exc.retry_after))
+    return problem(
+        429,
+        "too-many-lookups",
+        "Too many lookups",
+        f"An account can look up at most {exc.limit} domains a minute; try again in {wait} s.",
+        headers={"Retry-After": str(wait)},
+        limit=exc.limit,
+    )
+
+
 def _busy(exc: ConcurrentUpdate) -> JSONResponse:
     return problem(409, "concurrent-update", "Changed meanwhile", f"{exc}; try again.")
 
@@ -181,6 +199,7 @@ def install_error_handlers(app: FastAPI) -> None:
             UnknownReseller: _unknown_reseller,
             NotFound: _not_found,
             PreconditionFailed: _stale,
+            TooManyLookups: _too_many_lookups,
             WizardError: _wizard_problem,
             ConcurrentUpdate: _busy,
             DependencyUnavailable: _dependency,

@@ -149,6 +149,10 @@ class ResellerView(BaseModel):
     sales_model: SalesModel
 
 
+_INTERNAL: dict[StepId, set[str]] = {StepId.TENANT_DOMAIN: {"customer_tenant_id"}}
+"""Saved fields a customer is not shown."""
+
+
 class DraftView(BaseModel):
     """A draft, server-driven: progress, saved data, and the form of the current step."""
 
@@ -187,7 +191,9 @@ class DraftView(BaseModel):
             saved = draft.data_of(step)
             if saved is None or step is StepId.CART:
                 continue
-            data[step.value] = saved.model_dump(mode="json")
+            # Partner Center's customer id stays inside: a customer learns whether its domain
+            # was found, never the reseller's customers' tenant ids.
+            data[step.value] = saved.model_dump(mode="json", exclude=_INTERNAL.get(step, set()))
         if draft.cart is not None:
             data[StepId.CART.value] = {
                 "items": [
