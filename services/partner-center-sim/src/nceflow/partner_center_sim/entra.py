@@ -175,6 +175,15 @@ async def _token(request: Request, ctx: SimContext, tenant: str, v2: bool) -> Re
                     70000,
                     "Provided grant is invalid or malformed.",
                 )
+            if ctx.config.refresh_tokens_expire_on_rotation and ctx.tokens.was_rotated(presented):
+                raise OAuthError(
+                    400,
+                    "invalid_grant",
+                    70008,
+                    "The provided authorization code or refresh token has expired due to "
+                    "inactivity. Send a new interactive authorization request for this user "
+                    "and resource.",
+                )
     except OAuthError as exc:
         return exc.response()
     kind = TokenKind.APP_USER if grant_type == "refresh_token" else TokenKind.APP
@@ -199,6 +208,8 @@ async def _token(request: Request, ctx: SimContext, tenant: str, v2: bool) -> Re
     body["access_token"] = access_token
     if kind is TokenKind.APP_USER:
         body["refresh_token"] = ctx.tokens.issue_refresh(partner.key)
+        if ctx.config.refresh_tokens_expire_on_rotation:
+            ctx.tokens.rotate(form["refresh_token"])
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 

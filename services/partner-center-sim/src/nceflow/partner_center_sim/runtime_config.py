@@ -20,6 +20,9 @@ class RuntimeConfig(BaseModel):
     order_list_delay_seconds: float = Field(ge=0)
     request_id_memory_seconds: float = Field(gt=0)
     repeat_checkout: RepeatCheckout
+    refresh_tokens_expire_on_rotation: bool = False
+    """A refresh token (the seeded one too) stops working once a newer one was issued for it,
+    as an expired one would: a client that forgets the rotated token is refused."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RuntimeConfig:
@@ -49,3 +52,4 @@ class RuntimeConfigPatch(BaseModel):
     order_list_delay_seconds: float | None = Field(default=None, ge=0)
     request_id_memory_seconds: float | None = Field(default=None, gt=0)
     repeat_checkout: RepeatCheckout | None = None
+    refresh_tokens_expire_on_rotation: bool | None = None

@@ -34,6 +34,7 @@ class TokenStore:
     def __init__(self) -> None:
         self._access: dict[str, Grant] = {}
         self._refresh: dict[str, str] = {}  # refresh token -> partner key
+        self._rotated: set[str] = set()  # refresh tokens a newer one replaced
 
     def issue_access(self, partner_key: str, kind: TokenKind, lifetime_seconds: int) -> str:
         """A new access token valid for `lifetime_seconds`."""
@@ -46,6 +47,14 @@ class TokenStore:
         token = "sim-refresh." + secrets.token_urlsafe(32)
         self._refresh[token] = partner_key
         return token
+
+    def rotate(self, presented: str) -> None:
+        """`presented` was exchanged for a newer refresh token."""
+        self._rotated.add(presented)
+
+    def was_rotated(self, token: str) -> bool:
+        """Whether a newer refresh token replaced `token`."""
+        return token in self._rotated
 
     def refresh_owner(self, token: str) -> str | None:
         """The partner an issued refresh token belongs to."""

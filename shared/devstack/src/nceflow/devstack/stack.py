@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import signal
 import threading
 from collections.abc import Callable
@@ -102,12 +103,20 @@ def simulator_partner_credentials() -> dict[str, str]:
     return {"NCEFLOW_FULFILMENT_PARTNERS": json.dumps(partners)}
 
 
+def refresh_token_dir(settings: DevStackSettings) -> Path:
+    """Where the services keep rotated refresh tokens. Emptied at each start: the simulator
+    forgets the tokens it issued when it stops, unlike Entra ID."""
+    return (settings.state_dir / "secrets").resolve()
+
+
 def service_environment(settings: DevStackSettings) -> dict[str, str]:
     """The variables that point every service at the stack's servers and at each other."""
     return {
         **simulator_partner_credentials(),
         # The stack runs on development defaults (dev keys, the simulator): say so explicitly.
         ENV_VARIABLE: Environment.DEV.value,
+        # Rotated Partner Center refresh tokens survive a service restart (0600 files).
+        "NCEFLOW_PARTNER_CENTER_REFRESH_TOKEN_DIR": str(refresh_token_dir(settings)),
         "NCEFLOW_KAFKA_BOOTSTRAP_SERVERS": f"{LOOPBACK}:{settings.kafka_port}",
         # The embedded broker (Tansu) does not implement the idempotent producer.
         "NCEFLOW_KAFKA_ENABLE_IDEMPOTENCE": "false",
@@ -142,6 +151,7 @@ class DevStack:
         """Start every component; one line per component, the storefront's first."""
         s = self.settings
         logs = s.state_dir / "logs"
+        shutil.rmtree(refresh_token_dir(s), ignore_errors=True)
         broker = start_broker(s.kafka_port, log_path=logs / "kafka.log")
         self.children.append(broker)
         redis = start_redis(

@@ -73,6 +73,7 @@ from nceflow.partner_center.models import (
     UserCredentials,
 )
 from nceflow.partner_center.rate_limit import TokenBucket
+from nceflow.partner_center.refresh_tokens import FileRefreshTokenStore, RefreshTokenStore
 from nceflow.partner_center.retry import RetryPolicy
 from nceflow.partner_center.settings import PARTNER_CENTER_RESOURCE, PartnerCenterSettings
 
@@ -100,6 +101,7 @@ __all__ = [
     "Customer",
     "EntraIdTokenProvider",
     "ErrorKind",
+    "FileRefreshTokenStore",
     "Order",
     "OrderError",
     "OrderLineItem",
@@ -122,6 +124,7 @@ __all__ = [
     "Product",
     "ProvisioningStatus",
     "Qualification",
+    "RefreshTokenStore",
     "RelationshipRequest",
     "RelationshipToPartner",
     "ResellerValidation",

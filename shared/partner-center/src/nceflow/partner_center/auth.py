@@ -26,6 +26,7 @@ from nceflow.partner_center.errors import (
     PartnerCenterServerError,
     PartnerCenterTimeoutError,
 )
+from nceflow.partner_center.refresh_tokens import RefreshTokenStore, refresh_token_store
 from nceflow.partner_center.settings import PartnerCenterSettings
 from nceflow.partner_center.timing import Clock, monotonic
 
@@ -76,12 +77,16 @@ class EntraIdTokenProvider:
         resource: str,
         http: httpx.AsyncClient,
         refresh_margin_seconds: float = 300.0,
+        refresh_token_store: RefreshTokenStore | None = None,
         clock: Clock = monotonic,
     ) -> None:
         self._token_url = f"{authority_url.rstrip('/')}/{tenant_id}/oauth2/token"
         self._client_id = client_id
         self._client_secret = client_secret
-        self._refresh_token = refresh_token
+        self._store = refresh_token_store
+        # A token saved by an earlier run is newer than the configured one (rotation).
+        saved = refresh_token_store.load() if refresh_token_store is not None else None
+        self._refresh_token = saved or refresh_token
         self._resource = resource
         self._http = http
         self._margin = refresh_margin_seconds
@@ -104,6 +109,7 @@ class EntraIdTokenProvider:
             resource=settings.resource,
             http=http,
             refresh_margin_seconds=settings.token_refresh_margin_seconds,
+            refresh_token_store=refresh_token_store(settings.refresh_token_dir, settings.tenant_id),
             clock=clock,
         )
 
@@ -183,8 +189,15 @@ class EntraIdTokenProvider:
                 code=str(body.get("error") or "") or None,
             )
         if kind is TokenKind.APP_USER and body.get("refresh_token"):
-            # Entra ID may rotate the refresh token; keep the newest in memory.
-            self._refresh_token = SecretStr(str(body["refresh_token"]))
+            # Entra ID may rotate the refresh token: keep the newest, and save it so that the
+            # next start does not go back to one that has aged out.
+            rotated = SecretStr(str(body["refresh_token"]))
+            if self._store is not None and (
+                self._refresh_token is None
+                or rotated.get_secret_value() != self._refresh_token.get_secret_value()
+            ):
+                self._store.save(rotated)
+            self._refresh_token = rotated
         expires_in = float(body.get("expires_in") or 3599)
         _log.debug("partner_center.token_acquired", kind=kind.value, expires_in=expires_in)
         return AccessToken(SecretStr(str(body["access_token"])), started + expires_in)

@@ -9,6 +9,7 @@ refused outside dev mode (`NCEFLOW_ENV=dev`). Production sets
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Self
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
@@ -54,6 +55,12 @@ class PartnerCenterSettings(BaseSettings):
     refresh_token: SecretStr | None = Field(
         default=SecretStr(SIMULATOR_REFRESH_TOKEN),
         description="A partner user's refresh token for App+User calls (None: App-only only)",
+    )
+
+    refresh_token_dir: Path | None = Field(
+        default=None,
+        description="Directory where each tenant's rotated refresh token is saved (0600 files), "
+        "so a restart starts from the newest; None keeps it in memory only",
     )
 
     connect_timeout_seconds: float = Field(default=5.0, gt=0)
