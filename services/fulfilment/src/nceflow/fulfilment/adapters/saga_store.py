@@ -36,8 +36,9 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
-from nceflow.fulfilment.domain.saga import Saga
+from nceflow.fulfilment.domain.saga import Saga, SagaStatus
 from nceflow.runtime.settings import RedisSettings
+from nceflow.schemas.personal_data import without_personal_data
 
 # Recording a confirmed order: dedupe by event id, then by order id, then create. Returns 0 (event
 # seen), 1 (order exists: the new event id is remembered) or 2 (created).
@@ -260,6 +261,12 @@ class SagaStore:
         it is (the claim's visibility timeout). `trim` first drops that many events from the
         head of the outbox (published since the previous save)."""
         ttl = self._retention_seconds() if saga.is_finished else 0
+        stored = saga
+        if saga.order_ids or saga.status is SagaStatus.COMPLETED:
+            # Contacts (names, e-mail addresses, phones) serve creating the customer and the
+            # MCA attestation, both before the checkout. Once Partner Center has the order they
+            # are not kept: the saga stays `retention` long to answer duplicates without them.
+            stored = saga.model_copy(update={"order": without_personal_data(saga.order)})
         written = await self._save(
             keys=[
                 self.key("lease", lease.order_id),
@@ -269,7 +276,7 @@ class SagaStore:
             ],
             args=[
                 lease.token,
-                saga.model_dump_json(),
+                stored.model_dump_json(),
                 ttl,
                 "" if due is None else _ms(due),
                 saga.order_id,
