@@ -22,6 +22,17 @@ from nceflow.storefront.settings import SignInMode
 PRODUCTION = "production"
 
 
+def microsoft_partner_center() -> PartnerCenterSettings:
+    """Partner Center as production points at it, with the partner's own credentials."""
+    return PartnerCenterSettings(
+        env=PRODUCTION,
+        base_url="https://api.partnercenter.microsoft.com",
+        authority_url="https://login.microsoftonline.com",
+        client_secret=SecretStr("the-partners-own-secret"),
+        refresh_token=SecretStr("the-partners-own-refresh-token"),
+    )
+
+
 def production_checkout(tmp_path: Path) -> CheckoutSettings:
     directory = tmp_path / "resellers.json"
     directory.write_text("{}")
@@ -79,13 +90,7 @@ def test_partner_center_outside_dev_needs_tls_and_its_own_credentials() -> None:
         PartnerCenterSettings(env=PRODUCTION)
     assert "NCEFLOW_PARTNER_CENTER_BASE_URL must be an https:// URL" in str(refused.value)
     assert "are the simulator's" in str(refused.value)
-    real = PartnerCenterSettings(
-        env=PRODUCTION,
-        base_url="https://api.partnercenter.microsoft.com",
-        authority_url="https://login.microsoftonline.com",
-        client_secret="the-partners-own-secret",
-        refresh_token="the-partners-own-refresh-token",
-    )
+    real = microsoft_partner_center()
     assert real.base_url.startswith("https://")
 
 
@@ -117,13 +122,7 @@ def test_an_empty_catalog_admin_token_leaves_the_sync_endpoint_off() -> None:
 
 
 def test_production_fulfilment_needs_an_authenticated_kafka() -> None:
-    microsoft = PartnerCenterSettings(
-        env=PRODUCTION,
-        base_url="https://api.partnercenter.microsoft.com",
-        authority_url="https://login.microsoftonline.com",
-        client_secret="the-partners-own-secret",
-        refresh_token="the-partners-own-refresh-token",
-    )
+    microsoft = microsoft_partner_center()
     with pytest.raises(ValidationError, match="NCEFLOW_KAFKA_SECURITY_PROTOCOL is PLAINTEXT"):
         FulfilmentSettings(env=PRODUCTION, partner_center=microsoft)
     secured = FulfilmentSettings(

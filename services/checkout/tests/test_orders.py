@@ -184,6 +184,14 @@ def _placed(order_id: str, event_id: str) -> OrderPlaced:
     )
 
 
+async def publish_fulfilment_event(
+    producer: AIOKafkaProducer, topic: str, event: OrderEvent, event_id: str
+) -> None:
+    """Publish `event` as fulfilment does (a CloudEvent keyed by its order id)."""
+    record = to_kafka(event, source=FULFILMENT_SOURCE, event_id=event_id)
+    await producer.send_and_wait(topic, record.value, key=record.key, headers=record.headers)
+
+
 @pytest.mark.parametrize("trusted", [True, False], ids=["directory-link", "forged-link"])
 async def test_a_failure_link_reaches_the_customer_only_if_the_directory_gave_it_out(
     settings: Settings,
@@ -213,12 +221,8 @@ async def test_a_failure_link_reaches_the_customer_only_if_the_directory_gave_it
                 action_url=link,
                 retryable=True,
             )
-            record = to_kafka(failed, source=FULFILMENT_SOURCE, event_id="e-link")
-            await producer.send_and_wait(
-                kafka_topics.fulfilment_order_events,
-                record.value,
-                key=record.key,
-                headers=record.headers,
+            await publish_fulfilment_event(
+                producer, kafka_topics.fulfilment_order_events, failed, "e-link"
             )
             order = await _wait_status(client, headers, order_id, "failed")
     finally:
@@ -241,12 +245,8 @@ async def test_fulfilment_events_move_the_order_and_record_the_relationship(
     await producer.start()
 
     async def publish(event: OrderEvent, event_id: str) -> None:
-        record = to_kafka(event, source=FULFILMENT_SOURCE, event_id=event_id)
-        await producer.send_and_wait(
-            kafka_topics.fulfilment_order_events,
-            record.value,
-            key=record.key,
-            headers=record.headers,
+        await publish_fulfilment_event(
+            producer, kafka_topics.fulfilment_order_events, event, event_id
         )
 
     try:
