@@ -1,7 +1,8 @@
 """How another system's integration test starts nceflow and subscribes to its order events.
 
 It builds and starts `docker-compose.yml` with testcontainers' `DockerCompose`, subscribes to the
-checkout topic on the host listener (127.0.0.1:19092), creates a draft through the checkout API and
+checkout topic on the host listener (127.0.0.1:19092, SASL as compose's `subscriber` user, in a
+consumer group named `subscriber-…` as its ACLs allow), creates a draft through the checkout API and
 reads the `OrderDrafted` event with the `nceflow-schemas` package. It needs a Docker engine and is
 skipped, with that reason, on machines without one.
 """
@@ -9,6 +10,7 @@ skipped, with that reason, on machines without one.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +58,13 @@ async def test_a_subscriber_sees_order_drafted_from_a_composed_nceflow() -> None
         consumer = AIOKafkaConsumer(
             topics.CHECKOUT_ORDER_EVENTS,
             bootstrap_servers="127.0.0.1:19092",
-            group_id="example-subscriber",
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="PLAIN",
+            sasl_plain_username="subscriber",
+            sasl_plain_password=os.environ.get(
+                "NCEFLOW_KAFKA_SUBSCRIBER_PASSWORD", "nceflow-dev-kafka-subscriber"
+            ),
+            group_id="subscriber-example",
             auto_offset_reset="earliest",
             enable_auto_commit=False,
         )
