@@ -383,6 +383,19 @@ def test_new_tenant_shows_a_field_error_then_is_placed(
     page.get_by_role("checkbox", name="I agree to the Terms of Service").check()
     page.get_by_role("button", name="Buy").click()
     expect_placed_without_reload(page)
+
+    # Microsoft created the tenant with an administrator: its password is shown once.
+    page.get_by_role("button", name="Show the administrator password").click()
+    expect(heading(page)).to_have_text("Your administrator account")
+    expect(page.get_by_test_id("admin-user-name")).to_have_text(
+        re.compile(r"^admin@tailwind[0-9a-f]{8}\.onmicrosoft\.com$")
+    )
+    expect(page.get_by_test_id("admin-password")).to_have_text(re.compile(r"^\S{8,}$"))
+    audit(page, "Administrator password, shown once")
+    shot("15-admin-password")
+    page.get_by_role("link", name="Back to the order").click()
+    expect(page.get_by_test_id("admin-credentials")).to_contain_text("was shown on")
+    expect(page.get_by_role("button", name="Show the administrator password")).to_have_count(0)
     page.get_by_role("link", name="Orders", exact=True).first.click()
     order_row = page.get_by_role("row", name=re.compile("Microsoft 365 Business Standard"))
     expect(order_row).to_contain_text("Placed")

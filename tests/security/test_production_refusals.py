@@ -42,6 +42,7 @@ def start_as_production(module: str, **env: str) -> subprocess.CompletedProcess[
                 "NCEFLOW_CHECKOUT_MICROSOFT_SIGN_IN_CLIENT_ID and _CLIENT_SECRET are the "
                 "simulator's",
                 "NCEFLOW_KAFKA_SECURITY_PROTOCOL is PLAINTEXT",
+                "NCEFLOW_HANDOFF_KEYS holds the public dev key",
             ],
         ),
         ("nceflow.checkout.relay", ["NCEFLOW_CHECKOUT_JWT_JWKS_URL is not set"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from pydantic import SecretStr, ValidationError
 
@@ -15,7 +16,7 @@ from nceflow.fulfilment.settings import Settings as FulfilmentSettings
 from nceflow.partner_center import PartnerCenterSettings
 from nceflow.partner_center_sim.app import create_app as create_simulator
 from nceflow.partner_center_sim.settings import Settings as SimulatorSettings
-from nceflow.runtime.settings import KafkaSecurityProtocol, KafkaSettings
+from nceflow.runtime.settings import HandoffSettings, KafkaSecurityProtocol, KafkaSettings
 from nceflow.storefront.settings import Settings as StorefrontSettings
 from nceflow.storefront.settings import SignInMode
 
@@ -50,7 +51,12 @@ def production_checkout(tmp_path: Path) -> CheckoutSettings:
             sasl_username="checkout",
             sasl_password=SecretStr("the-checkout-principal-secret"),
         ),
+        handoff=own_handoff_key(),
     )
+
+
+def own_handoff_key() -> HandoffSettings:
+    return HandoffSettings(keys=SecretStr(Fernet.generate_key().decode()))
 
 
 async def test_production_checkout_never_accepts_or_signs_a_dev_token(tmp_path: Path) -> None:
@@ -125,13 +131,29 @@ def test_production_fulfilment_needs_an_authenticated_kafka() -> None:
     microsoft = microsoft_partner_center()
     with pytest.raises(ValidationError, match="NCEFLOW_KAFKA_SECURITY_PROTOCOL is PLAINTEXT"):
         FulfilmentSettings(env=PRODUCTION, partner_center=microsoft)
+    kafka = KafkaSettings(
+        security_protocol=KafkaSecurityProtocol.SASL_SSL,
+        sasl_username="fulfilment",
+        sasl_password=SecretStr("the-fulfilment-principal-secret"),
+    )
     secured = FulfilmentSettings(
-        env=PRODUCTION,
-        partner_center=microsoft,
-        kafka=KafkaSettings(
-            security_protocol=KafkaSecurityProtocol.SASL_SSL,
-            sasl_username="fulfilment",
-            sasl_password=SecretStr("the-fulfilment-principal-secret"),
-        ),
+        env=PRODUCTION, partner_center=microsoft, kafka=kafka, handoff=own_handoff_key()
     )
     assert secured.kafka.uses_tls
+
+
+def test_production_refuses_the_public_key_that_seals_new_tenants_admin_passwords(
+    tmp_path: Path,
+) -> None:
+    """Anyone who can read Redis and this repository could open the dev key's handoffs."""
+    kafka = KafkaSettings(
+        security_protocol=KafkaSecurityProtocol.SASL_SSL,
+        sasl_username="fulfilment",
+        sasl_password=SecretStr("the-fulfilment-principal-secret"),
+    )
+    with pytest.raises(ValidationError, match="NCEFLOW_HANDOFF_KEYS holds the public dev key"):
+        FulfilmentSettings(env=PRODUCTION, partner_center=microsoft_partner_center(), kafka=kafka)
+    checkout = production_checkout(tmp_path).model_dump()
+    checkout.pop("handoff")
+    with pytest.raises(ValidationError, match="NCEFLOW_HANDOFF_KEYS holds the public dev key"):
+        CheckoutSettings(**checkout)

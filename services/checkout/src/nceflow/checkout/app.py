@@ -42,6 +42,7 @@ from nceflow.checkout.service import CheckoutService, utc_now
 from nceflow.checkout.settings import Settings, TenantDomainCheck
 from nceflow.runtime.body_limit import BodySizeLimit
 from nceflow.runtime.dead_letters import DeadLetterProducer
+from nceflow.runtime.handoff import CredentialsHandoff
 from nceflow.runtime.health import health_router
 from nceflow.runtime.shutdown import stop_within
 from nceflow.schemas import topics
@@ -122,6 +123,7 @@ def create_app(
             sign_in=sign_in,
             max_open_drafts=settings.max_open_drafts_per_account,
             lookups_per_minute=settings.tenant_lookups_per_minute,
+            handoff=CredentialsHandoff(redis, settings.redis.key_prefix, settings.handoff),
         )
         relay = RelayThread(settings) if settings.relay_enabled else None
         app.state.context = AppContext(

@@ -14,9 +14,15 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
 import structlog
+from redis.exceptions import RedisError
 
 from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
-from nceflow.checkout.adapters.redis_store import DraftStore, Mutation, OrderWrite
+from nceflow.checkout.adapters.redis_store import (
+    ConcurrentUpdate,
+    DraftStore,
+    Mutation,
+    OrderWrite,
+)
 from nceflow.checkout.auth import Customer
 from nceflow.checkout.domain.draft import (
     CustomerRecord,
@@ -32,6 +38,7 @@ from nceflow.checkout.domain.draft import (
 )
 from nceflow.checkout.domain.errors import FieldProblem, InvalidStepData, PricesChanged
 from nceflow.checkout.domain.order import (
+    AdminCredentialsState,
     Order,
     OrderFailure,
     OrderStatus,
@@ -64,6 +71,7 @@ from nceflow.checkout.events import (
     step_completed,
 )
 from nceflow.checkout.resellers import Reseller, ResellerDirectory
+from nceflow.runtime.handoff import AdminCredentials
 from nceflow.schemas import (
     FulfilmentStarted,
     FulfilmentStepCompleted,
@@ -100,6 +108,16 @@ class TooManyLookups(Exception):
         self.retry_after = retry_after
 
 
+class AdminCredentialsUnavailable(Exception):
+    """No admin password to show for this order now; `state` says why (None: the order uses
+    an existing tenant, for which Partner Center creates no admin)."""
+
+    def __init__(self, order_id: str, state: AdminCredentialsState | None) -> None:
+        super().__init__(order_id)
+        self.order_id = order_id
+        self.state = state
+
+
 class PreconditionFailed(Exception):
     """`If-Match` named another version than the draft's current one."""
 
@@ -124,6 +142,14 @@ class PartnerCenter(Protocol):
     async def find_tenant(
         self, reseller: Reseller, domain: str, correlation_id: str
     ) -> TenantLookup: ...
+
+
+class AdminHandoff(Protocol):
+    """Where fulfilment leaves a new tenant's admin credentials (`nceflow.runtime.handoff`)."""
+
+    async def waiting(self, order_id: str) -> bool: ...
+
+    async def take(self, order_id: str) -> AdminCredentials | None: ...
 
 
 class MicrosoftSignIn(Protocol):
@@ -189,9 +215,11 @@ class CheckoutService:
         sign_in: MicrosoftSignIn | None = None,
         max_open_drafts: int | None = None,
         lookups_per_minute: int | None = None,
+        handoff: AdminHandoff | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
+        self._handoff = handoff
         self._max_open_drafts = max_open_drafts
         self._lookups_per_minute = lookups_per_minute
         self._directory = directory
@@ -611,6 +639,35 @@ class CheckoutService:
         if order is None:
             raise NotFound(order_id)
         return order
+
+    async def admin_credentials_state(self, order: Order) -> AdminCredentialsState | None:
+        """Whether the order's new tenant has an admin password for the customer to see."""
+        if not order.new_tenant:
+            return None
+        waiting = self._handoff is not None and await self._handoff.waiting(order.order_id)
+        return order.admin_credentials_state(waiting)
+
+    async def reveal_admin_credentials(self, customer: Customer, order_id: str) -> AdminCredentials:
+        """The new tenant's admin credentials, once: reading them erases them."""
+        order = await self.get_order(customer, order_id)
+        taken = (
+            await self._handoff.take(order_id)
+            if order.new_tenant and self._handoff is not None
+            else None
+        )
+        if taken is None:
+            raise AdminCredentialsUnavailable(order_id, order.admin_credentials_state(False))
+        shown_at = self._clock()
+        shard = self._store.keys.shard_of(customer.account_id)
+        try:
+            await self._store.update_order(
+                shard, order_id, lambda o: OrderWrite(o.admin_credentials_shown(shown_at))
+            )
+        except (RedisError, ConcurrentUpdate) as exc:
+            # The password is erased already: the customer gets it even if the note fails.
+            _log.warning("admin credentials shown, not noted", order_id=order_id, error=repr(exc))
+        _log.info("admin credentials shown", order_id=order_id, account_id=customer.account_id)
+        return taken
 
     async def apply_fulfilment_event(self, received: ReceivedEvent) -> Order | None:
         """Update the order's status from one fulfilment event; a redelivery changes nothing."""

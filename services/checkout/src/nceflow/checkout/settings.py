@@ -14,8 +14,18 @@ from typing import Self
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from nceflow.runtime.environment import https_problems, kafka_problems, refuse_outside_dev
-from nceflow.runtime.settings import HttpServerSettings, KafkaSettings, RedisSettings
+from nceflow.runtime.environment import (
+    handoff_problems,
+    https_problems,
+    kafka_problems,
+    refuse_outside_dev,
+)
+from nceflow.runtime.settings import (
+    HandoffSettings,
+    HttpServerSettings,
+    KafkaSettings,
+    RedisSettings,
+)
 
 # A well-known key, on purpose: dev mode only (`NCEFLOW_ENV=dev`). Outside dev mode tokens are
 # verified with the platform's JWKS only, and a JWKS URL turns HS256 off in dev mode too.
@@ -43,6 +53,7 @@ class Settings(HttpServerSettings):
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    handoff: HandoffSettings = Field(default_factory=HandoffSettings)
     catalog_url: str = Field(
         default="http://127.0.0.1:8001",
         validation_alias=AliasChoices("NCEFLOW_CATALOG_URL", "catalog_url"),
@@ -172,6 +183,6 @@ class Settings(HttpServerSettings):
                 "NCEFLOW_CHECKOUT_MICROSOFT_SIGN_IN_CLIENT_ID and _CLIENT_SECRET are the "
                 "simulator's sign-in app: set the marketplace's Entra app"
             )
-        problems += kafka_problems(self.kafka)
+        problems += kafka_problems(self.kafka) + handoff_problems(self.handoff)
         refuse_outside_dev(self.env, problems)
         return self

@@ -24,6 +24,7 @@ from nceflow.fulfilment.metrics import Metrics
 from nceflow.fulfilment.service import FulfilmentService, SagaTiming, utcnow
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.worker import SagaWorker
+from nceflow.runtime.handoff import CredentialsHandoff
 from nceflow.runtime.health import health_router
 from nceflow.runtime.problems import PROBLEM_TYPE_BASE, install_problem_handlers
 from nceflow.runtime.redis_client import redis_from_url
@@ -80,9 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = build_store(settings, redis)
         publisher = KafkaPublisher(settings.kafka)
         clients = PartnerClients.from_settings(settings.partner_center, settings.partners)
-        service = FulfilmentService(
-            store, PartnerCenterSteps(clients), publisher, saga_timing(settings), metrics
-        )
+        handoff = CredentialsHandoff(redis, settings.redis.key_prefix, settings.handoff)
+        steps = PartnerCenterSteps(clients, handoff)
+        service = FulfilmentService(store, steps, publisher, saga_timing(settings), metrics)
         worker = SagaWorker(
             service,
             store,

@@ -14,8 +14,13 @@ from pydantic_settings import SettingsConfigDict
 
 from nceflow.fulfilment.domain.saga import RetryPolicy
 from nceflow.partner_center import PartnerCenterSettings
-from nceflow.runtime.environment import kafka_problems, refuse_outside_dev
-from nceflow.runtime.settings import HttpServerSettings, KafkaSettings, RedisSettings
+from nceflow.runtime.environment import handoff_problems, kafka_problems, refuse_outside_dev
+from nceflow.runtime.settings import (
+    HandoffSettings,
+    HttpServerSettings,
+    KafkaSettings,
+    RedisSettings,
+)
 
 
 class PartnerCredentials(BaseModel):
@@ -38,6 +43,7 @@ class Settings(HttpServerSettings):
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    handoff: HandoffSettings = Field(default_factory=HandoffSettings)
     partner_center: PartnerCenterSettings = Field(default_factory=PartnerCenterSettings)
     partners: dict[str, PartnerCredentials] = Field(
         default_factory=dict,
@@ -86,9 +92,9 @@ class Settings(HttpServerSettings):
     follow_poll_seconds: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")
-    def _production_kafka_is_authenticated(self) -> Self:
+    def _production_has_its_own_secrets(self) -> Self:
         # Partner Center's own settings refuse the simulator's by themselves (nested above).
-        refuse_outside_dev(self.env, kafka_problems(self.kafka))
+        refuse_outside_dev(self.env, kafka_problems(self.kafka) + handoff_problems(self.handoff))
         return self
 
     @property

@@ -176,6 +176,22 @@ class PartnerCenterRecord(_Read):
     provisioning: str | None = None
 
 
+class AdminCredentialsState(_Read):
+    """Where the new tenant's admin password stands: pending, ready (to be shown once), shown,
+    unavailable."""
+
+    state: str
+    shown_at: str | None = None
+    reveal: str | None = None
+
+
+class AdminCredentials(_Read):
+    """The new tenant's first admin, shown once (checkout erased it as it answered)."""
+
+    user_name: str
+    password: str = Field(repr=False)
+
+
 class Order(_Read):
     """A bought order and its status."""
 
@@ -188,6 +204,7 @@ class Order(_Read):
     tenant_domain: str | None = None
     partner_center: PartnerCenterRecord | None = None
     failure: OrderFailure | None = None
+    admin_credentials: AdminCredentialsState | None = None
 
 
 class SignInStart(_Read):
@@ -297,6 +314,17 @@ class CheckoutClient:
             self._http, SERVICE, "GET", f"/v1/orders/{order_id}", headers=self._auth(token)
         )
         return Order.model_validate(response.json())
+
+    async def reveal_admin_credentials(self, token: str, order_id: str) -> AdminCredentials:
+        """The new tenant's admin credentials, once: asking again is refused (410)."""
+        response = await send(
+            self._http,
+            SERVICE,
+            "POST",
+            f"/v1/orders/{order_id}/admin-credentials",
+            headers=self._auth(token),
+        )
+        return AdminCredentials.model_validate(response.json())
 
 
 def _snapshot(response: httpx.Response) -> DraftSnapshot:

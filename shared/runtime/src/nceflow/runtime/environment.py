@@ -19,7 +19,7 @@ from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings
 
 if TYPE_CHECKING:  # settings.py imports this module: the types only
-    from nceflow.runtime.settings import KafkaSettings
+    from nceflow.runtime.settings import HandoffSettings, KafkaSettings
 
 ENV_VARIABLE = "NCEFLOW_ENV"
 
@@ -75,6 +75,17 @@ def kafka_problems(kafka: KafkaSettings) -> list[str]:
         return [
             "NCEFLOW_KAFKA_SECURITY_PROTOCOL is PLAINTEXT (no authentication, no encryption): "
             "use SASL_SSL (or SSL with client certificates)"
+        ]
+    return []
+
+
+def handoff_problems(handoff: HandoffSettings) -> list[str]:
+    """The public dev key would let anyone with Redis read new tenants' admin passwords."""
+    if handoff.uses_dev_key:
+        return [
+            "NCEFLOW_HANDOFF_KEYS holds the public dev key: give checkout and fulfilment the same "
+            "new one (python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
         ]
     return []
 

@@ -6,12 +6,14 @@ Connection settings (Kafka, Redis, other services) use one shared variable each,
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from ssl import SSLContext
 from typing import Any, Self
 
 from aiokafka.helpers import create_ssl_context
+from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -156,3 +158,48 @@ class RedisSettings(BaseSettings):
         default="nceflow",
         validation_alias=AliasChoices("NCEFLOW_REDIS_KEY_PREFIX", "key_prefix"),
     )
+
+
+DEV_HANDOFF_KEY = "bmNlZmxvdyBkZXYgaGFuZG9mZiBrZXk6IHB1YmxpYyE="
+"""A Fernet key everyone can read in this file: dev mode only."""
+
+
+class HandoffSettings(BaseSettings):
+    """How fulfilment hands a new tenant's one-time admin password to checkout.
+
+    Through Redis (both services' `NCEFLOW_REDIS_URL` and key prefix), encrypted with a key both
+    hold, erased once the customer has seen it or after `ttl`. `NCEFLOW_HANDOFF_KEYS` is one or
+    more Fernet keys, comma-separated: the first encrypts, any decrypts (rotation)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    keys: SecretStr = Field(
+        default=SecretStr(DEV_HANDOFF_KEY),
+        validation_alias=AliasChoices("NCEFLOW_HANDOFF_KEYS", "keys"),
+        description="Fernet keys (Fernet.generate_key()), comma-separated, newest first",
+    )
+    ttl: timedelta = Field(
+        default=timedelta(hours=72),
+        gt=timedelta(0),
+        validation_alias=AliasChoices("NCEFLOW_HANDOFF_TTL", "ttl"),
+        description="An admin password the customer has not looked at is erased after this",
+    )
+
+    @model_validator(mode="after")
+    def _keys_are_fernet_keys(self) -> Self:
+        for index, key in enumerate(self.key_list()):
+            try:
+                Fernet(key)
+            except ValueError:
+                raise ValueError(
+                    f"NCEFLOW_HANDOFF_KEYS: key {index + 1} is not a Fernet key "
+                    "(32 url-safe base64-encoded bytes)"
+                ) from None
+        return self
+
+    def key_list(self) -> list[str]:
+        return [key.strip() for key in self.keys.get_secret_value().split(",") if key.strip()]
+
+    @property
+    def uses_dev_key(self) -> bool:
+        return DEV_HANDOFF_KEY in self.key_list()

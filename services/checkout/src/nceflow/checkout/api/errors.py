@@ -27,7 +27,9 @@ from nceflow.checkout.domain.errors import (
     TooManyDrafts,
     WizardError,
 )
+from nceflow.checkout.domain.order import AdminCredentialsState
 from nceflow.checkout.service import (
+    AdminCredentialsUnavailable,
     NotFound,
     PreconditionFailed,
     TooManyLookups,
@@ -135,6 +137,44 @@ def _not_found(exc: NotFound) -> JSONResponse:
     return problem(404, "not-found", "Not found", f"No draft or order {exc} for this account.")
 
 
+def _no_admin_credentials(exc: AdminCredentialsUnavailable) -> JSONResponse:
+    state = exc.state.value if exc.state is not None else None
+    match exc.state:
+        case AdminCredentialsState.PENDING:
+            return problem(
+                409,
+                "admin-credentials-pending",
+                "Not created yet",
+                "Partner Center has not created the tenant yet; ask again once the order moves.",
+                headers={"Retry-After": "5"},
+                state=state,
+            )
+        case AdminCredentialsState.SHOWN:
+            return problem(
+                410,
+                "admin-credentials-shown",
+                "Shown already",
+                "The admin password was shown once and is not kept. If it is lost, the reseller "
+                "resets it in Partner Center.",
+                state=state,
+            )
+        case AdminCredentialsState.UNAVAILABLE:
+            return problem(
+                410,
+                "admin-credentials-unavailable",
+                "Not kept",
+                "The admin password expired unseen; the reseller resets it in Partner Center.",
+                state=state,
+            )
+    return problem(
+        404,
+        "no-admin-credentials",
+        "No admin credentials",
+        f"Order {exc.order_id} uses an existing tenant: it has no new admin password.",
+        state=state,
+    )
+
+
 def _stale(exc: PreconditionFailed) -> JSONResponse:
     return problem(
         412,
@@ -199,6 +239,7 @@ def install_error_handlers(app: FastAPI) -> None:
             UnknownReseller: _unknown_reseller,
             NotFound: _not_found,
             PreconditionFailed: _stale,
+            AdminCredentialsUnavailable: _no_admin_credentials,
             TooManyLookups: _too_many_lookups,
             WizardError: _wizard_problem,
             ConcurrentUpdate: _busy,

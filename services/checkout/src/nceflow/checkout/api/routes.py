@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from nceflow.checkout.api.errors import PROBLEM_JSON, etag, parse_if_match
 from nceflow.checkout.api.schemas import (
+    AdminCredentialsView,
     ConfirmRequest,
     ConfirmResponse,
     CreateDraftRequest,
@@ -224,14 +225,44 @@ def build_router() -> APIRouter:
         next_before = (
             int(orders[-1].confirmed_at.timestamp() * 1000) if len(orders) == limit else None
         )
-        return OrderList(items=[OrderView.of(order) for order in orders], next_before=next_before)
+        states = [await service.admin_credentials_state(order) for order in orders]
+        return OrderList(
+            items=[OrderView.of(order, state) for order, state in zip(orders, states, strict=True)],
+            next_before=next_before,
+        )
 
     @router.get("/orders/{order_id}", response_model=OrderView, tags=["orders"])
     async def get_order(
         order_id: DraftId, service: Service, customer: CurrentCustomer
     ) -> OrderView:
         """One order: confirmed, processing, placed (with Partner Center ids) or failed."""
-        return OrderView.of(await service.get_order(customer, order_id))
+        order = await service.get_order(customer, order_id)
+        return OrderView.of(order, await service.admin_credentials_state(order))
+
+    @router.post(
+        "/orders/{order_id}/admin-credentials",
+        response_model=AdminCredentialsView,
+        tags=["orders"],
+        responses={
+            409: _PROBLEMS[409],
+            410: {
+                "model": Problem,
+                "content": {PROBLEM_JSON: {}},
+                "description": "Shown already, or expired unseen",
+            },
+        },
+    )
+    async def reveal_admin_credentials(
+        order_id: DraftId, service: Service, customer: CurrentCustomer, response: Response
+    ) -> AdminCredentialsView:
+        """The new tenant's first admin and temporary password, **once**: Partner Center gives
+        the password out when it creates the tenant, and this answer erases it. Microsoft asks
+        for a new password at the first sign-in."""
+        credentials = await service.reveal_admin_credentials(customer, order_id)
+        response.headers["Cache-Control"] = "no-store"
+        return AdminCredentialsView(
+            user_name=credentials.user_name, password=credentials.password.get_secret_value()
+        )
 
     return router
 

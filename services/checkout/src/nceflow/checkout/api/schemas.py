@@ -17,7 +17,7 @@ from nceflow.checkout.domain.draft import (
 )
 from nceflow.checkout.domain.errors import FieldProblem
 from nceflow.checkout.domain.forms import STEP_TITLES, Form, form_of
-from nceflow.checkout.domain.order import Order, OrderStatus
+from nceflow.checkout.domain.order import AdminCredentialsState, Order, OrderStatus
 from nceflow.checkout.domain.pricing import PricedCart
 from nceflow.checkout.domain.steps import MAX_CART_ITEMS, CartItemInput, StepId
 
@@ -274,6 +274,26 @@ class FailureView(BaseModel):
     retryable: bool
 
 
+class AdminCredentialsStateView(BaseModel):
+    """The new tenant's first admin password: `ready` to be shown once (POST `reveal`),
+    `shown` already, `pending` until Partner Center creates the tenant, `unavailable` when it
+    expired unseen (the reseller resets it in Partner Center)."""
+
+    state: AdminCredentialsState
+    shown_at: datetime | None = None
+    reveal: str | None = Field(
+        default=None, description="POST here to see the credentials (when `ready`)"
+    )
+
+
+class AdminCredentialsView(BaseModel):
+    """A new tenant's first admin, shown once. Sign in at Microsoft with these; Microsoft asks
+    for a new password at the first sign-in."""
+
+    user_name: str = Field(description="Sign-in name, e.g. admin@contoso.onmicrosoft.com")
+    password: str = Field(description="Temporary password; not kept by nceflow after this")
+
+
 class OrderView(BaseModel):
     """An order as the customer sees it."""
 
@@ -287,9 +307,12 @@ class OrderView(BaseModel):
     totals: list[TotalView]
     partner_center: PartnerCenterView | None
     failure: FailureView | None
+    admin_credentials: AdminCredentialsStateView | None = Field(
+        default=None, description="Only for an order that creates a new tenant"
+    )
 
     @classmethod
-    def of(cls, order: Order) -> OrderView:
+    def of(cls, order: Order, admin: AdminCredentialsState | None = None) -> OrderView:
         cart = CartView.of(PricedCart(lines=order.lines))
         placed = order.customer_id is not None
         return cls(
@@ -313,6 +336,15 @@ class OrderView(BaseModel):
             if placed
             else None,
             failure=FailureView(**order.failure.model_dump()) if order.failure else None,
+            admin_credentials=AdminCredentialsStateView(
+                state=admin,
+                shown_at=order.admin_credentials_shown_at,
+                reveal=f"/v1/orders/{order.order_id}/admin-credentials"
+                if admin is AdminCredentialsState.READY
+                else None,
+            )
+            if admin is not None
+            else None,
         )
 
 

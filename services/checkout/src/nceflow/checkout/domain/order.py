@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from nceflow.checkout.domain.draft import Draft
 from nceflow.checkout.domain.pricing import CartLine, CartTotal
+from nceflow.checkout.domain.steps import AccountKind
 
 # Enough to recognise a redelivery: fulfilment emits a handful of events per order.
 _REMEMBERED_EVENTS = 64
@@ -21,6 +22,20 @@ class OrderStatus(StrEnum):
     PROCESSING = "processing"
     PLACED = "placed"
     FAILED = "failed"
+
+
+class AdminCredentialsState(StrEnum):
+    """A new tenant's first admin password, from the customer's side: Partner Center gives it
+    out once, when it creates the tenant, and the customer sees it once."""
+
+    PENDING = "pending"
+    """The tenant is not created yet."""
+    READY = "ready"
+    """Waiting for the customer to look (`POST /v1/orders/{id}/admin-credentials`)."""
+    SHOWN = "shown"
+    """Shown to the customer already; never again."""
+    UNAVAILABLE = "unavailable"
+    """Not kept (expired unseen, or lost): the reseller resets it in Partner Center."""
 
 
 FINAL_STATUSES = frozenset({OrderStatus.PLACED, OrderStatus.FAILED})
@@ -91,6 +106,10 @@ class Order(BaseModel):
     applied_event_ids: tuple[str, ...] = ()
     redeliveries: int = 0
     """`OrderConfirmed` re-emits since fulfilment last showed progress (sets the next wait)."""
+    new_tenant: bool = False
+    """Partner Center creates the customer's tenant: its first admin's password is for them."""
+    admin_credentials_shown_at: datetime | None = None
+    """When the customer was shown the new tenant's admin password (it is shown once)."""
 
     @classmethod
     def from_confirmed(cls, draft: Draft) -> Order:
@@ -113,6 +132,7 @@ class Order(BaseModel):
             lines=draft.cart.lines,
             totals=draft.cart.totals,
             tenant_domain=domain,
+            new_tenant=draft.account is not None and draft.account.kind is AccountKind.NEW,
         )
 
     @property
@@ -172,6 +192,26 @@ class Order(BaseModel):
             unordered_parts=unordered_parts or self.unordered_parts,
             failure=None,
         )
+
+    def admin_credentials_state(self, waiting: bool) -> AdminCredentialsState | None:
+        """Where the new tenant's admin password is for the customer; None without one.
+        `waiting`: whether fulfilment's handoff holds it (Partner Center gave it out)."""
+        if not self.new_tenant:
+            return None
+        if waiting:
+            return AdminCredentialsState.READY
+        if self.admin_credentials_shown_at is not None:
+            return AdminCredentialsState.SHOWN
+        if self.status is OrderStatus.PLACED:
+            # Partner Center made the tenant, but its password expired unseen or was lost.
+            return AdminCredentialsState.UNAVAILABLE
+        if self.status is OrderStatus.FAILED:
+            return None
+        return AdminCredentialsState.PENDING
+
+    def admin_credentials_shown(self, at: datetime) -> Order:
+        """The customer has seen the admin password."""
+        return self.model_copy(update={"admin_credentials_shown_at": at})
 
     def failed(self, event_id: str, at: datetime, failure: OrderFailure) -> Order:
         """Fulfilment gave up; a placed order is never turned back into a failure."""

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
 import structlog
+from redis.exceptions import RedisError
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from nceflow.fulfilment.domain import failures
 from nceflow.fulfilment.domain.outcomes import (
@@ -49,7 +51,9 @@ from nceflow.partner_center import (
     PartnerCenterNotFoundError,
     PartnerCenterSettings,
     PartnerCenterThrottledError,
+    UserCredentials,
 )
+from nceflow.runtime.handoff import AdminCredentials, CredentialsHandoff
 from nceflow.schemas import (
     ExistingTenant,
     FulfilmentStep,
@@ -131,11 +135,22 @@ def _generic(error: PartnerCenterError, step: FulfilmentStep) -> Exception:
     return StepFailed(failures.order_rejected(error.code, error.description, step))
 
 
+@retry(
+    retry=retry_if_exception_type(RedisError),
+    stop=stop_after_attempt(3),
+    wait=wait_exponential(multiplier=0.2, max=2),
+    reraise=True,
+)
+async def _give(handoff: CredentialsHandoff, order_id: str, admin: AdminCredentials) -> None:
+    await handoff.give(order_id, admin)
+
+
 class PartnerCenterSteps:
     """Runs one saga step against Partner Center for the order's transacting partner."""
 
-    def __init__(self, clients: PartnerClients) -> None:
+    def __init__(self, clients: PartnerClients, handoff: CredentialsHandoff) -> None:
         self._clients = clients
+        self._handoff = handoff
         self._mca_templates: dict[str, str] = {}
 
     def _client(self, saga: Saga) -> PartnerCenterClient:
@@ -262,7 +277,30 @@ class PartnerCenterSteps:
             if exc.status == 409:
                 raise StepFailed(failures.domain_taken(domain)) from exc
             raise StepFailed(failures.customer_rejected(exc.code, exc.description)) from exc
+        await self._hand_over_admin(saga, created.user_credentials, domain)
         return _require(created.id), False
+
+    async def _hand_over_admin(
+        self, saga: Saga, credentials: UserCredentials | None, domain: str
+    ) -> None:
+        """Keep the new tenant's admin password for the customer: Partner Center shows it in
+        this answer only. Before the step is saved, so a crash right after keeps it too."""
+        if credentials is None or credentials.password is None:
+            _log.warning("fulfilment.no_admin_credentials", order_id=saga.order.order_id)
+            return
+        name = credentials.user_name
+        sign_in_name = name if "@" in name else f"{name}@{domain}"
+        admin = AdminCredentials(user_name=sign_in_name, password=credentials.password)
+        try:
+            await _give(self._handoff, saga.order.order_id, admin)
+        except RedisError as exc:
+            # The tenant exists: failing the order now would not bring the password back.
+            # The reseller can reset it in Partner Center; the order goes on.
+            _log.error(
+                "fulfilment.admin_credentials_lost",
+                order_id=saga.order.order_id,
+                error=type(exc).__name__,
+            )
 
     async def _mine(
         self, client: PartnerCenterClient, domain: str, correlation_id: str

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from nceflow.storefront.checkout_client import CheckoutClient, Order
+from nceflow.storefront.errors import UpstreamProblem
 from nceflow.storefront.pages import Pages
-from nceflow.storefront.session import Customer, signed_in
+from nceflow.storefront.session import Customer, Session, signed_in, verified_form
 
 SignedIn = Annotated[Customer, Depends(signed_in)]
+Verified = Annotated[dict[str, Any], Depends(verified_form)]
 
 STATUS_LABELS = {
     "confirmed": "Confirmed",
@@ -35,7 +37,8 @@ def status_key(order: Order) -> str:
     record = order.partner_center
     subscriptions = len(record.subscription_ids) if record else 0
     provisioning = record.provisioning if record else None
-    return f"{order.status}:{provisioning}:{subscriptions}"
+    admin = order.admin_credentials.state if order.admin_credentials else None
+    return f"{order.status}:{provisioning}:{subscriptions}:{admin}"
 
 
 def orders_router(pages: Pages, checkout: CheckoutClient, poll_interval_ms: int) -> APIRouter:
@@ -43,8 +46,10 @@ def orders_router(pages: Pages, checkout: CheckoutClient, poll_interval_ms: int)
     router = APIRouter()
     status_fragment = pages.templates.get_template("_order_status.html")
 
-    def fragment(order: Order) -> str:
-        return status_fragment.render(order=order, status_labels=STATUS_LABELS)
+    def fragment(order: Order, csrf_token: str) -> str:
+        return status_fragment.render(
+            order=order, status_labels=STATUS_LABELS, csrf_token=csrf_token
+        )
 
     @router.get("/orders", response_class=HTMLResponse)
     async def orders(request: Request, customer: SignedIn) -> HTMLResponse:
@@ -67,7 +72,7 @@ def orders_router(pages: Pages, checkout: CheckoutClient, poll_interval_ms: int)
                 "title": f"Order {found.order_id[:8]}",
                 "nav": "orders",
                 "order": found,
-                "status_html": fragment(found),
+                "status_html": fragment(found, Session(request).csrf_token),
                 "final": is_settled(found),
                 "status_key": status_key(found),
                 "poll_ms": poll_interval_ms,
@@ -75,7 +80,7 @@ def orders_router(pages: Pages, checkout: CheckoutClient, poll_interval_ms: int)
         )
 
     @router.get("/orders/{order_id}/status")
-    async def order_status(order_id: str, customer: SignedIn) -> JSONResponse:
+    async def order_status(request: Request, order_id: str, customer: SignedIn) -> JSONResponse:
         """The order's status and its rendered section, for the page's polling script."""
         found = await checkout.get_order(customer.token, order_id)
         return JSONResponse(
@@ -83,9 +88,34 @@ def orders_router(pages: Pages, checkout: CheckoutClient, poll_interval_ms: int)
                 "status": found.status,
                 "key": status_key(found),
                 "final": is_settled(found),
-                "html": fragment(found),
+                "html": fragment(found, Session(request).csrf_token),
             },
             headers={"Cache-Control": "no-store"},
+        )
+
+    @router.post("/orders/{order_id}/admin-credentials", response_model=None)
+    async def admin_credentials(
+        request: Request, order_id: str, customer: SignedIn, _: Verified
+    ) -> Response:
+        """Show the new tenant's admin password, once; asked again, the order page says why
+        it is not shown."""
+        try:
+            shown = await checkout.reveal_admin_credentials(customer.token, order_id)
+        except UpstreamProblem as problem:
+            if problem.status not in (404, 409, 410):
+                raise
+            Session(request).notify(problem.detail or problem.title)
+            return RedirectResponse(f"/orders/{order_id}", status_code=303)
+        found = await checkout.get_order(customer.token, order_id)
+        return pages.render(
+            request,
+            "admin_credentials.html",
+            {
+                "title": "Your administrator account",
+                "nav": "orders",
+                "order": found,
+                "admin": shown,
+            },
         )
 
     return router
