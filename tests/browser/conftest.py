@@ -68,6 +68,8 @@ class Stack:
     checkout_url: str
     sim_url: str
     processes: tuple[ManagedProcess, ...]
+    redis_url: str
+    redis_prefix: str
 
 
 def _stack_env(
@@ -159,6 +161,8 @@ def stack(
             checkout_url=by_name["checkout"].url,
             sim_url=partner_center_sim,
             processes=tuple(launched),
+            redis_url=redis_url,
+            redis_prefix=prefix.rstrip("."),
         )
     finally:
         for process in launched:

@@ -156,7 +156,8 @@ def test_production_sign_in_accepts_only_tokens_checkout_accepts(
         free_port(),
         {
             "NCEFLOW_STOREFRONT_SIGN_IN": "token",
-            "NCEFLOW_STOREFRONT_SESSION_SECRET": "browser-test-session-key",
+            "NCEFLOW_REDIS_URL": stack.redis_url,
+            "NCEFLOW_REDIS_KEY_PREFIX": stack.redis_prefix,
             "NCEFLOW_CATALOG_URL": stack.catalog_url,
             "NCEFLOW_CHECKOUT_URL": stack.checkout_url,
         },

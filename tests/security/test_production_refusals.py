@@ -53,7 +53,6 @@ def start_as_production(module: str, **env: str) -> subprocess.CompletedProcess[
                 "NCEFLOW_PARTNER_CENTER_CLIENT_SECRET / _REFRESH_TOKEN are the simulator's",
             ],
         ),
-        ("nceflow.storefront", ["NCEFLOW_STOREFRONT_SESSION_SECRET"]),
     ],
 )
 def test_a_service_on_dev_defaults_refuses_to_start(module: str, named: list[str]) -> None:
@@ -68,7 +67,6 @@ def test_a_service_on_dev_defaults_refuses_to_start(module: str, named: list[str
 def test_the_storefront_refuses_dev_sign_in_and_plain_cookies_outside_dev() -> None:
     result = start_as_production(
         "nceflow.storefront",
-        NCEFLOW_STOREFRONT_SESSION_SECRET="a-production-session-key-of-some-length",
         NCEFLOW_STOREFRONT_SIGN_IN="dev",
         NCEFLOW_STOREFRONT_COOKIE_SECURE="false",
     )

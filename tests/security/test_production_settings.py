@@ -76,7 +76,7 @@ def test_production_checkout_with_a_plain_http_jwks_is_refused(tmp_path: Path) -
 
 
 def test_the_storefront_defaults_to_the_platforms_tokens_and_secure_cookies() -> None:
-    production = StorefrontSettings(env=PRODUCTION, session_secret="a-production-session-key")
+    production = StorefrontSettings(env=PRODUCTION)
     assert production.sign_in_mode is SignInMode.TOKEN
     assert production.secure_cookies
     dev = StorefrontSettings(env="dev")

@@ -6,20 +6,22 @@ catalogue pages. The wizard is covered end to end in `tests/browser/`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from itsdangerous import TimestampSigner
+from redis.asyncio import Redis
 
 from nceflow.catalog.app import create_app as create_catalog_app
 from nceflow.catalog.settings import Settings as CatalogSettings
+from nceflow.devstack.processes import free_port
+from nceflow.runtime.settings import RedisSettings
 from nceflow.storefront.app import SESSION_COOKIE, create_app
-from nceflow.storefront.settings import Settings, SignInMode
+from nceflow.storefront.settings import Settings
 
-SECRET = "test-session-secret"
 M365 = "nce-microsoft-365-commercial"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -37,14 +39,30 @@ def catalog() -> FastAPI:
 
 
 @pytest.fixture
-async def browser(catalog: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client with a cookie jar, talking to a storefront backed by the real catalog."""
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def browser(
+    catalog: FastAPI, redis_url: str, redis_prefix: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client with a cookie jar, talking to a storefront backed by the real catalog
+    and a real Redis (its sessions)."""
     storefront = create_app(
-        Settings(session_secret=SECRET, checkout_url="http://127.0.0.1:9"),
+        Settings(
+            checkout_url="http://127.0.0.1:9",
+            redis=RedisSettings(url=redis_url, key_prefix=redis_prefix),
+        ),
         catalog_transport=httpx.ASGITransport(app=catalog),
     )
     transport = httpx.ASGITransport(app=storefront)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with (
+        storefront.router.lifespan_context(storefront),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
         yield client
 
 
@@ -67,7 +85,9 @@ async def test_pages_need_a_signed_in_customer(browser: httpx.AsyncClient) -> No
     assert response.headers["location"] == f"/sign-in?next=%2Ftiles%2F{M365}%3Fterm%3DP1Y"
 
 
-async def test_sign_in_sets_a_signed_httponly_samesite_cookie(browser: httpx.AsyncClient) -> None:
+async def test_sign_in_sets_an_httponly_samesite_cookie_holding_only_a_session_id(
+    browser: httpx.AsyncClient, redis: Redis, redis_prefix: str
+) -> None:
     response = await _sign_in(browser)
     assert response.status_code == 303
     assert response.headers["location"] == "/catalogues"
@@ -76,21 +96,69 @@ async def test_sign_in_sets_a_signed_httponly_samesite_cookie(browser: httpx.Asy
     flags = {part.strip().lower() for part in cookie.split(";")[1:]}
     assert "httponly" in flags
     assert "samesite=lax" in flags
-    # Signed with the configured key: the signer accepts it, and a changed byte is refused.
+    # The cookie is a random id; the session (with the customer's bearer token) is in Redis.
     value = cookie.split(";")[0].split("=", 1)[1]
-    TimestampSigner(SECRET).unsign(value)
+    assert re.fullmatch(r"[0-9a-f]{32}", value)
+    stored = await redis.get(f"{redis_prefix}:storefront:session:{value}")
+    assert stored is not None
+    assert json.loads(stored)["customer"]["account_id"] == "fabrikam"
     page = await browser.get("/catalogues")
     assert page.status_code == 200
     assert "fabrikam · Tailspin IT Services" in page.text
 
 
-async def test_a_tampered_cookie_is_a_signed_out_visitor(browser: httpx.AsyncClient) -> None:
+async def test_sign_in_starts_a_new_session_id(browser: httpx.AsyncClient) -> None:
+    """An id the visitor had before signing in (one an attacker could have planted) is not the
+    signed-in session's: session fixation."""
+    await browser.get("/sign-in")
+    before = browser.cookies[SESSION_COOKIE]
+    await _sign_in(browser)
+    assert browser.cookies[SESSION_COOKIE] != before
+    planted = httpx.AsyncClient(transport=browser._transport, base_url="http://testserver")
+    async with planted:
+        planted.cookies.set(SESSION_COOKIE, before)
+        assert (await planted.get("/catalogues")).status_code == 303
+
+
+async def test_an_unknown_session_id_is_a_signed_out_visitor(browser: httpx.AsyncClient) -> None:
     await _sign_in(browser)
     value = browser.cookies[SESSION_COOKIE]
-    browser.cookies.set(SESSION_COOKIE, value[:-2] + ("A" if value[-2] != "A" else "B") + value[-1])
+    browser.cookies.set(SESSION_COOKIE, value[:-1] + ("a" if value[-1] != "a" else "b"))
     response = await browser.get("/catalogues")
     assert response.status_code == 303
     assert response.headers["location"].startswith("/sign-in")
+
+
+async def test_sign_out_ends_the_session_for_every_copy_of_the_cookie(
+    browser: httpx.AsyncClient, redis: Redis, redis_prefix: str
+) -> None:
+    """A cookie copied before sign-out (another tab, a stolen one) opens nothing afterwards."""
+    await _sign_in(browser)
+    copied = browser.cookies[SESSION_COOKIE]
+    page = await browser.get("/catalogues")
+    done = await browser.post("/sign-out", data={"csrf_token": _csrf(page.text)})
+    assert done.status_code == 303
+    assert await redis.exists(f"{redis_prefix}:storefront:session:{copied}") == 0
+    replay = httpx.AsyncClient(transport=browser._transport, base_url="http://testserver")
+    async with replay:
+        replay.cookies.set(SESSION_COOKIE, copied)
+        response = await replay.get("/catalogues")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/sign-in")
+
+
+async def test_sessions_unavailable_is_a_503_page(catalog: FastAPI) -> None:
+    storefront = create_app(
+        Settings(redis=RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0")),
+        catalog_transport=httpx.ASGITransport(app=catalog),
+    )
+    transport = httpx.ASGITransport(app=storefront)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/sign-in")
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
+        assert "Try again shortly" in response.text
+        assert (await client.get("/healthz")).status_code == 200
 
 
 async def test_sign_in_without_the_csrf_token_is_refused(browser: httpx.AsyncClient) -> None:
@@ -199,12 +267,6 @@ async def test_checkout_down_is_a_503_page_not_a_crash(browser: httpx.AsyncClien
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert "We cannot reach the shop right now" in response.text
-
-
-def test_production_sign_in_needs_an_explicit_session_key() -> None:
-    with pytest.raises(ValueError, match="NCEFLOW_STOREFRONT_SESSION_SECRET"):
-        Settings(sign_in=SignInMode.TOKEN)
-    assert Settings(sign_in=SignInMode.TOKEN, session_secret="k").session_secret is not None
 
 
 async def test_a_microsoft_answer_this_session_did_not_ask_for_is_dropped(

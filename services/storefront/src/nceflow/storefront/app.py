@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,10 +10,13 @@ import structlog
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
+from starsessions import SessionAutoloadMiddleware, SessionMiddleware
+from starsessions.stores.redis import RedisStore
 
 from nceflow.runtime.body_limit import BodySizeLimit
 from nceflow.runtime.health import health_router
+from nceflow.runtime.redis_client import redis_from_url
+from nceflow.runtime.shutdown import stop_within
 from nceflow.storefront.catalog_client import CatalogClient
 from nceflow.storefront.checkout_client import CheckoutClient
 from nceflow.storefront.dev_sign_in import DevSignIn
@@ -26,11 +28,23 @@ from nceflow.storefront.routes.orders import orders_router
 from nceflow.storefront.routes.sign_in import sign_in_router
 from nceflow.storefront.routes.wizard import wizard_router
 from nceflow.storefront.security_headers import SecurityHeaders
+from nceflow.storefront.session import AUTOLOADED_PATHS, SessionStoreGuard
 from nceflow.storefront.settings import Settings
 
 _log = structlog.get_logger("nceflow.storefront")
 
 SESSION_COOKIE = "nceflow_session"
+REDIS_TIMEOUT_SECONDS = 2.0
+
+
+def sessions_unavailable() -> HTMLResponse:
+    """The page a browser gets while sessions cannot be read (Redis down)."""
+    return HTMLResponse(
+        "<!doctype html><title>Try again shortly</title><h1>Try again shortly</h1>"
+        "<p>The marketplace cannot open your session right now. Try again in a moment.</p>",
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
 
 
 def body_too_large(max_bytes: int) -> HTMLResponse:
@@ -65,11 +79,17 @@ def create_app(
     checkout = CheckoutClient(checkout_http)
     pages = Pages(build_templates())
 
-    if settings.session_secret is None:
-        session_key = secrets.token_urlsafe(32)
-        _log.warning("no NCEFLOW_STOREFRONT_SESSION_SECRET: sessions end when this process does")
-    else:
-        session_key = settings.session_secret.get_secret_value()
+    # Sessions live in Redis and the cookie carries only a random id: the customer's bearer
+    # token never reaches the browser, and signing out deletes the session for every copy of
+    # the cookie. A dead Redis fails the call within the timeout (503), not a hang.
+    redis = redis_from_url(
+        settings.redis.url,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+    )
+    sessions = RedisStore(
+        connection=redis, prefix=f"{settings.redis.key_prefix}:storefront:session:"
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -84,6 +104,7 @@ def create_app(
         finally:
             await catalog_http.aclose()
             await checkout_http.aclose()
+            await stop_within("closing redis", redis.aclose())
 
     app = FastAPI(
         title="nceflow storefront",
@@ -94,21 +115,27 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    # Signed (itsdangerous), HttpOnly and SameSite=Lax; `Secure` when served over HTTPS.
+    app.add_middleware(SessionAutoloadMiddleware, paths=AUTOLOADED_PATHS)
+    # The cookie: a random id, HttpOnly and SameSite=Lax; `Secure` when served over HTTPS.
     app.add_middleware(
         SessionMiddleware,
-        secret_key=session_key,
-        session_cookie=SESSION_COOKIE,
-        max_age=settings.session_max_age_seconds,
-        same_site="lax",
-        https_only=settings.secure_cookies,
+        store=sessions,
+        lifetime=settings.session_max_age_seconds,
+        cookie_name=SESSION_COOKIE,
+        cookie_same_site="lax",
+        cookie_https_only=settings.secure_cookies,
     )
+    app.add_middleware(SessionStoreGuard, unavailable=sessions_unavailable)
     # Outermost: the size of a body is checked before anything parses it (forms, CSRF).
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refusal=body_too_large)
     app.add_middleware(SecurityHeaders)
     install_error_pages(app, pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(health_router("storefront"))
+
+    async def redis_ready() -> None:
+        await redis.ping()
+
+    app.include_router(health_router("storefront", {"redis": redis_ready}))
     app.include_router(sign_in_router(pages, checkout, settings.sign_in_mode, DevSignIn()))
     app.include_router(catalogue_router(pages, catalog))
     app.include_router(cart_router(pages, catalog, checkout))

@@ -1,20 +1,32 @@
-"""What the storefront keeps between requests: only the signed session cookie.
+"""What the storefront keeps between requests: a session in Redis, named by the cookie.
 
-Starlette's `SessionMiddleware` signs the cookie with itsdangerous and marks it HttpOnly and
-SameSite=Lax; this module gives the few things stored in it names and types: who is signed in,
-the CSRF token, the draft that holds the cart, and one-shot notices.
+starsessions keeps each session server-side (Redis) and gives the browser only its random id,
+HttpOnly and SameSite=Lax: the customer's bearer token never leaves the server, and signing out
+deletes the session, so a copied cookie opens nothing afterwards. This module gives the few
+things stored in it names and types: who is signed in, the CSRF token, the draft that holds the
+cart, and one-shot notices.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from fastapi import Request
+from redis.exceptions import RedisError
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starsessions.session import get_session_handler
 
 from nceflow.storefront.errors import CsrfRejected, SignInRequired
+
+_log = structlog.get_logger("nceflow.storefront")
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -55,7 +67,8 @@ class Session:
             return None
 
     def sign_in(self, customer: Customer) -> None:
-        """Start a fresh session for `customer`; a new CSRF token defeats session fixation."""
+        """Put `customer` in a cleared session with a new CSRF token (`start_session` also
+        gives it a new id)."""
         self._data.clear()
         self._data["customer"] = {
             "token": customer.token,
@@ -66,7 +79,7 @@ class Session:
         self._data[CSRF_FIELD] = secrets.token_urlsafe(32)
 
     def sign_out(self) -> None:
-        """Forget everything."""
+        """Forget everything: an emptied session is deleted from Redis and its cookie expired."""
         self._data.clear()
 
     # ---------------------------------------------------------------------------------- cart
@@ -166,3 +179,47 @@ def _same_site_path(request: Request) -> str:
         return "/"
     query = f"?{request.url.query}" if request.url.query else ""
     return f"{request.url.path}{query}"
+
+
+async def start_session(request: Request, customer: Customer) -> None:
+    """Sign `customer` in under a new session id, counting the lifetime from now; the session
+    before sign-in is deleted, so an id planted or seen before cannot follow the customer in
+    (session fixation)."""
+    handler = get_session_handler(request)
+    await handler.destroy()
+    handler.regenerate_id()
+    if handler.metadata is not None:
+        handler.metadata["created"] = time.time()
+    Session(request).sign_in(customer)
+
+
+# Sessions are loaded for every page; static files and health checks go without one.
+AUTOLOADED_PATHS: list[str | re.Pattern[str]] = [r"^/(?!static/|healthz$|readyz$|metrics$)"]
+
+
+class SessionStoreGuard:
+    """Goes outside starsessions' middleware: a Redis that does not answer while a session is
+    read or saved gets the `unavailable` page (a 503 the customer can retry), not a 500."""
+
+    def __init__(self, app: ASGIApp, unavailable: Callable[[], Response]) -> None:
+        self.app = app
+        self.unavailable = unavailable
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except RedisError as exc:
+            if started:  # too late for another answer
+                raise
+            _log.warning("sessions unavailable", error=f"{type(exc).__name__}: {exc}")
+            await self.unavailable()(scope, receive, send)

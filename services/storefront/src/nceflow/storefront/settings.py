@@ -5,11 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from nceflow.runtime.environment import refuse_outside_dev
-from nceflow.runtime.settings import HttpServerSettings
+from nceflow.runtime.settings import HttpServerSettings, RedisSettings
 
 
 class SignInMode(StrEnum):
@@ -42,12 +42,13 @@ class Settings(HttpServerSettings):
         description="`dev`: pick an account and reseller (dev mode only); `token`: the "
         "platform's bearer token. Default: `dev` in dev mode, else `token`",
     )
-    session_secret: SecretStr | None = Field(
-        default=None,
-        description="Key that signs the session cookie. None: a random key per process (dev "
-        "only: a restart signs everyone out); set it, and the same on every replica, in production",
+    redis: RedisSettings = Field(
+        default_factory=RedisSettings,
+        description="Where sessions live (the cookie holds only their id), shared by replicas",
     )
-    session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
+    session_max_age_seconds: int = Field(
+        default=8 * 3600, ge=60, description="A session ends this long after sign-in"
+    )
     cookie_secure: bool | None = Field(
         default=None,
         description="Send the session cookie over HTTPS only. Default: off in dev mode, else on "
@@ -79,11 +80,7 @@ class Settings(HttpServerSettings):
         return self.cookie_secure if self.cookie_secure is not None else not self.dev
 
     @model_validator(mode="after")
-    def _production_needs_a_session_key(self) -> Self:
-        # With the platform's tokens (production) a per-process key would sign customers out on
-        # every restart and break sessions across replicas: make the key explicit.
-        if self.sign_in_mode is SignInMode.TOKEN and self.session_secret is None:
-            raise ValueError("set NCEFLOW_STOREFRONT_SESSION_SECRET when sign_in is token")
+    def _production_signs_in_with_tokens_over_https(self) -> Self:
         problems = []
         if self.sign_in_mode is SignInMode.DEV:
             problems.append(

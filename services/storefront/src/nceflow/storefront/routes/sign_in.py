@@ -12,7 +12,7 @@ from nceflow.storefront.checkout_client import CheckoutClient
 from nceflow.storefront.dev_sign_in import ACCOUNT_ID_PATTERN, SUGGESTED_ACCOUNTS, DevSignIn
 from nceflow.storefront.errors import UpstreamProblem
 from nceflow.storefront.pages import Pages
-from nceflow.storefront.session import Customer, Session, verified_form
+from nceflow.storefront.session import Customer, Session, start_session, verified_form
 from nceflow.storefront.settings import SignInMode
 
 Verified = Annotated[dict[str, Any], Depends(verified_form)]
@@ -92,7 +92,7 @@ def sign_in_router(
                     status_code=401,
                 )
             customer = found
-        Session(request).sign_in(customer)
+        await start_session(request, customer)
         return RedirectResponse(local_path(next_url), status_code=303)
 
     @router.post("/sign-out")
