@@ -100,6 +100,8 @@ def create_app(
             base_url=settings.partner_center_base_url,
             authority_url=settings.partner_center_authority_url,
             rate_limit_per_minute=settings.partner_center_rate_limit_per_minute,
+            budget_redis_url=settings.redis.url,
+            budget_key_prefix=f"{settings.redis.key_prefix}:checkout:pc-budget",
         )
         sign_in_http = httpx.AsyncClient(timeout=settings.microsoft_sign_in_timeout_seconds)
         sign_in = MicrosoftSignIn(

@@ -80,7 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         store = build_store(settings, redis)
         publisher = KafkaPublisher(settings.kafka)
-        clients = PartnerClients.from_settings(settings.partner_center, settings.partners)
+        clients = PartnerClients.from_settings(
+            settings.partner_center,
+            settings.partners,
+            budget_redis_url=settings.redis.url,
+            budget_key_prefix=f"{settings.redis.key_prefix}:fulfilment:pc-budget",
+        )
         handoff = CredentialsHandoff(redis, settings.redis.key_prefix, settings.handoff)
         steps = PartnerCenterSteps(clients, handoff)
         service = FulfilmentService(store, steps, publisher, saga_timing(settings), metrics)

@@ -68,7 +68,7 @@ from nceflow.partner_center.models import (
     ResourceCollection,
     Sku,
 )
-from nceflow.partner_center.rate_limit import TokenBucket
+from nceflow.partner_center.rate_limit import RateLimiter, local_bucket
 from nceflow.partner_center.retry import RetryPolicy, retrying
 from nceflow.partner_center.settings import PartnerCenterSettings
 from nceflow.partner_center.timing import Clock, Sleep, asleep, monotonic
@@ -144,7 +144,7 @@ class PartnerCenterClient:
         *,
         http: httpx.AsyncClient | None = None,
         token_provider: TokenProvider | None = None,
-        rate_limiter: TokenBucket | None = None,
+        rate_limiter: RateLimiter | None = None,
         clock: Clock = monotonic,
         sleep: Sleep = asleep,
     ) -> None:
@@ -171,12 +171,7 @@ class PartnerCenterClient:
             token_provider = EntraIdTokenProvider.from_settings(settings, token_http, clock=clock)
         self._tokens: TokenProvider = token_provider
         if rate_limiter is None and settings.rate_limit_per_minute > 0:
-            rate_limiter = TokenBucket(
-                settings.rate_limit_per_minute,
-                burst=settings.rate_limit_burst,
-                clock=clock,
-                sleep=sleep,
-            )
+            rate_limiter = local_bucket(settings, clock=clock, sleep=sleep)
         self._limiter = rate_limiter
         self._policy = RetryPolicy.from_settings(settings)
         self._clock = clock
@@ -199,10 +194,14 @@ class PartnerCenterClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pools this client created (not an injected `http`)."""
+        """Close the connection pools this client created (not an injected `http`) and its
+        rate limiter (one per client: a shared budget's Redis connections)."""
         owned, self._owned = self._owned, []
         for resource in owned:
             await resource.aclose()
+        limiter, self._limiter = self._limiter, None
+        if limiter is not None:
+            await limiter.aclose()
 
     # ------------------------------------------------------------------ transport
 

@@ -9,7 +9,19 @@ atomic) and then sleeps until the reserved slot comes due, outside any critical 
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from nceflow.partner_center.settings import PartnerCenterSettings
 from nceflow.partner_center.timing import Clock, Sleep, asleep, monotonic
+
+
+class RateLimiter(Protocol):
+    """What the client waits on before each call (`TokenBucket`, `SharedRateLimit`); the
+    client closes it with itself."""
+
+    async def acquire(self) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 class TokenBucket:
@@ -57,3 +69,15 @@ class TokenBucket:
         delay = self.reserve()
         if delay > 0:
             await self._sleep(delay)
+
+    async def aclose(self) -> None:
+        """Nothing to release: the bucket is in memory."""
+
+
+def local_bucket(
+    settings: PartnerCenterSettings, *, clock: Clock = monotonic, sleep: Sleep = asleep
+) -> TokenBucket:
+    """This process's bucket for `settings`' rate limit and burst."""
+    return TokenBucket(
+        settings.rate_limit_per_minute, burst=settings.rate_limit_burst, clock=clock, sleep=sleep
+    )

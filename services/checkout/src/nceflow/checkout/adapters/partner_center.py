@@ -13,6 +13,7 @@ from nceflow.checkout.domain.draft import SalesModel, TenantLookup
 from nceflow.checkout.resellers import Reseller, ResellerDirectory
 from nceflow.partner_center import PartnerCenterClient, PartnerCenterError
 from nceflow.partner_center.settings import PartnerCenterSettings
+from nceflow.partner_center.shared_rate_limit import budget_for
 
 
 class PartnerCenterChecks:
@@ -26,12 +27,18 @@ class PartnerCenterChecks:
         authority_url: str,
         timeout_seconds: float = 5.0,
         rate_limit_per_minute: int = 500,
+        budget_redis_url: str | None = None,
+        budget_key_prefix: str = "nceflow:checkout:pc-budget",
     ) -> None:
+        """`budget_redis_url`: the budget is shared by every checkout process (see
+        `SharedRateLimit`); without it each process keeps its own."""
         self._directory = directory
         self._base_url = base_url
         self._authority_url = authority_url
         self._timeout = timeout_seconds
         self._rate_limit = rate_limit_per_minute
+        self._budget_redis_url = budget_redis_url
+        self._budget_key_prefix = budget_key_prefix
         self._clients: dict[str, PartnerCenterClient] = {}
 
     def _client(self, reseller: Reseller) -> PartnerCenterClient:
@@ -57,7 +64,10 @@ class PartnerCenterChecks:
                 max_attempts=2,
                 rate_limit_per_minute=self._rate_limit,
             )
-            client = self._clients[tenant] = PartnerCenterClient(settings)
+            budget = budget_for(
+                settings, redis_url=self._budget_redis_url, key_prefix=self._budget_key_prefix
+            )
+            client = self._clients[tenant] = PartnerCenterClient(settings, rate_limiter=budget)
         return client
 
     async def domain_available(self, reseller: Reseller, domain: str, correlation_id: str) -> bool:

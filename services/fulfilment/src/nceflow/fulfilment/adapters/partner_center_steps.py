@@ -53,6 +53,7 @@ from nceflow.partner_center import (
     PartnerCenterThrottledError,
     UserCredentials,
 )
+from nceflow.partner_center.shared_rate_limit import budget_for
 from nceflow.runtime.handoff import AdminCredentials, CredentialsHandoff
 from nceflow.schemas import (
     ExistingTenant,
@@ -89,10 +90,16 @@ class PartnerClients:
 
     @classmethod
     def from_settings(
-        cls, base: PartnerCenterSettings, partners: Mapping[str, PartnerCredentials]
+        cls,
+        base: PartnerCenterSettings,
+        partners: Mapping[str, PartnerCredentials],
+        *,
+        budget_redis_url: str | None = None,
+        budget_key_prefix: str = "nceflow:fulfilment:pc-budget",
     ) -> PartnerClients:
         """A client for `base`'s own tenant, plus one per entry of `partners`
-        (tenant id → overrides such as `client_id`, `client_secret`, `refresh_token`)."""
+        (tenant id → overrides such as `client_id`, `client_secret`, `refresh_token`).
+        With `budget_redis_url` each partner's budget is shared by every fulfilment process."""
         settings = {base.tenant_id: base}
         for tenant_id, overrides in partners.items():
             settings[tenant_id] = PartnerCenterSettings.model_validate(
@@ -102,7 +109,17 @@ class PartnerClients:
                     "tenant_id": tenant_id,
                 }
             )
-        return cls({tenant: PartnerCenterClient(s) for tenant, s in settings.items()})
+        return cls(
+            {
+                tenant: PartnerCenterClient(
+                    s,
+                    rate_limiter=budget_for(
+                        s, redis_url=budget_redis_url, key_prefix=budget_key_prefix
+                    ),
+                )
+                for tenant, s in settings.items()
+            }
+        )
 
     def for_partner(self, partner_id: str) -> PartnerCenterClient | None:
         """The client of the partner that transacts, if this deployment has its credentials."""
