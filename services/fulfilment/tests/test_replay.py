@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.asyncio import Redis
 
-from nceflow.fulfilment import ops
+from nceflow.fulfilment import factory, ops
 from nceflow.fulfilment.adapters.saga_store import Created, Lease, SagaStore
 from nceflow.fulfilment.domain import failures
 from nceflow.fulfilment.domain.saga import Saga, SagaStatus
@@ -21,7 +21,7 @@ async def test_a_worker_claim_during_the_redrive_does_not_delay_the_order(
 ) -> None:
     redis = Redis.from_url(settings.redis.url)
     try:
-        store = ops._store(settings, redis)
+        store = factory.saga_store(settings, redis)
         now = datetime.now(UTC)
         order = existing_tenant_order("ord-redrive-due")
         saga, _ = Saga.start(
@@ -42,8 +42,8 @@ async def test_a_worker_claim_during_the_redrive_does_not_delay_the_order(
                 await super().release(lease)
 
         monkeypatch.setattr(
-            ops,
-            "_store",
+            factory,
+            "saga_store",
             lambda s, r: ClaimedMeanwhile(
                 r,
                 s.redis,

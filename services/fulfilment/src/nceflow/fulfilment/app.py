@@ -14,20 +14,23 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from redis.asyncio import Redis
 
 from nceflow.fulfilment.adapters.kafka_publisher import KafkaPublisher
-from nceflow.fulfilment.adapters.partner_center_steps import PartnerCenterSteps, PartnerClients
 from nceflow.fulfilment.adapters.saga_store import SagaStore
 from nceflow.fulfilment.consumer import OrderEventConsumer, build_broker
+from nceflow.fulfilment.factory import (
+    partner_center_steps,
+    partner_clients,
+    redis_client,
+    saga_store,
+    saga_timing,
+)
 from nceflow.fulfilment.metrics import Metrics
-from nceflow.fulfilment.service import FulfilmentService, SagaTiming, utcnow
+from nceflow.fulfilment.service import FulfilmentService, utcnow
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.worker import SagaWorker
-from nceflow.runtime.handoff import CredentialsHandoff
 from nceflow.runtime.health import health_router
 from nceflow.runtime.problems import PROBLEM_TYPE_BASE, install_problem_handlers
-from nceflow.runtime.redis_client import redis_from_url
 from nceflow.runtime.shutdown import stop_within
 
 
@@ -42,52 +45,24 @@ class AppContext:
     metrics: Metrics
 
 
-def saga_timing(settings: Settings) -> SagaTiming:
-    """The saga's waits, from settings."""
-    return SagaTiming(
-        retry=settings.retry_policy,
-        relationship_wait=settings.relationship_wait,
-        relationship_recheck=timedelta(seconds=settings.relationship_recheck_seconds),
-        follow_order_for=settings.follow_order_for,
-        follow_poll=timedelta(seconds=settings.follow_poll_seconds),
-    )
-
-
-def build_store(settings: Settings, redis: Redis) -> SagaStore:
-    """The saga store for these settings."""
-    return SagaStore(
-        redis,
-        settings.redis,
-        lease_ttl=timedelta(seconds=settings.lease_ttl_seconds),
-        retention=settings.retention,
-    )
+def context_of(app: FastAPI) -> AppContext:
+    """The running app's context (set by the lifespan; the one way to reach it)."""
+    context: AppContext = app.state.context
+    return context
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app from `settings` (read from the environment when omitted)."""
     settings = settings or Settings()
-    holder: dict[str, AppContext] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics = Metrics()
-        # Timeouts: a dead Redis fails the call (the consumer nacks, a running saga's claim
-        # comes due again) instead of hanging; commands still leave at once (no Task each).
-        redis = redis_from_url(
-            settings.redis.url,
-            socket_timeout=settings.redis_socket_timeout_seconds,
-            socket_connect_timeout=settings.redis_socket_timeout_seconds,
-        )
-        store = build_store(settings, redis)
+        redis = redis_client(settings)
+        store = saga_store(settings, redis)
         publisher = KafkaPublisher(settings.kafka)
-        clients = PartnerClients.from_settings(
-            settings.partner_center,
-            settings.partners,
-            budget_redis_url=settings.redis.url,
-            budget_key_prefix=f"{settings.redis.key_prefix}:fulfilment:pc-budget",
-        )
-        handoff = CredentialsHandoff(redis, settings.redis.key_prefix, settings.handoff)
-        steps = PartnerCenterSteps(clients, handoff)
+        clients = partner_clients(settings)
+        steps = partner_center_steps(settings, redis, clients)
         service = FulfilmentService(store, steps, publisher, saga_timing(settings), metrics)
         worker = SagaWorker(
             service,
@@ -105,9 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             worker.start()
             await broker.start()
-            holder["context"] = app.state.context = AppContext(
-                settings, store, service, worker, metrics
-            )
+            app.state.context = AppContext(settings, store, service, worker, metrics)
             try:
                 yield
             finally:
@@ -120,10 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await stop_within("closing redis", redis.aclose())
 
     async def redis_ready() -> None:
-        await holder["context"].store.redis.ping()
+        await context_of(app).store.redis.ping()
 
     async def worker_ready() -> None:
-        if not holder["context"].worker.healthy:
+        if not context_of(app).worker.healthy:
             raise RuntimeError("the saga worker cannot read the schedule")
 
     app = FastAPI(title="nceflow fulfilment service", lifespan=lifespan)
@@ -133,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:
-        context = holder.get("context")
+        context: AppContext | None = getattr(app.state, "context", None)
         body = generate_latest(context.metrics.registry) if context else b""
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 

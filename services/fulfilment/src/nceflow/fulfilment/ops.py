@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from nceflow.fulfilment.adapters.kafka_publisher import KafkaPublisher
 from nceflow.fulfilment.adapters.saga_store import Lease, SagaStore
 from nceflow.fulfilment.domain.saga import FailureRecord, Saga, SagaStatus, SagaStep
+from nceflow.fulfilment.factory import standalone
 from nceflow.fulfilment.settings import Settings
 from nceflow.schemas import topics
 from nceflow.schemas.dead_letter import DLQ_HEADERS, DLQ_TOPIC
@@ -90,23 +91,10 @@ class ReplayReport:
     """Nothing was sent, saved or moved: the counts say what a replay would do."""
 
 
-def _store(settings: Settings, redis: Redis) -> SagaStore:
-    return SagaStore(
-        redis,
-        settings.redis,
-        lease_ttl=timedelta(seconds=settings.lease_ttl_seconds),
-        retention=settings.retention,
-    )
-
-
 async def status(order_id: str, settings: Settings | None = None) -> SagaView | None:
     """The progress of one order's saga, or None when fulfilment never saw the order."""
-    settings = settings or Settings()
-    redis = Redis.from_url(settings.redis.url)
-    try:
-        saga = await _store(settings, redis).load(order_id)
-    finally:
-        await redis.aclose()
+    async with standalone(settings) as parts:
+        saga = await parts.store.load(order_id)
     return None if saga is None else SagaView.of(saga)
 
 
@@ -138,9 +126,8 @@ async def replay(
                 report.redriven_orders.append(order_id)
             return report
     elif order_id is not None:
-        redis = Redis.from_url(settings.redis.url)
-        try:
-            store = _store(settings, redis)
+        async with standalone(settings) as parts:
+            store = parts.store
             (claimed,) = await store.acquire_and_load([order_id])
             if claimed is None:
                 return report  # running right now: nothing to re-drive
@@ -156,8 +143,6 @@ async def replay(
                 report.redriven_orders.append(order_id)
             if saga is not None:
                 return report
-        finally:
-            await redis.aclose()
     await _replay_dead_letters(settings, report, order_id, limit)
     return report
 
@@ -168,11 +153,8 @@ def replay_topics(settings: Settings) -> frozenset[str]:
 
 
 async def _load(settings: Settings, order_id: str) -> Saga | None:
-    redis = Redis.from_url(settings.redis.url)
-    try:
-        return await _store(settings, redis).load(order_id)
-    finally:
-        await redis.aclose()
+    async with standalone(settings) as parts:
+        return await parts.store.load(order_id)
 
 
 async def _redrive(store: SagaStore, saga: Saga, lease: Lease) -> bool:
@@ -204,38 +186,53 @@ async def _replay_dead_letters(
         group_id=None,
         **settings.kafka.client_options(),
     )
-    redis = Redis.from_url(settings.redis.url)
-    positions = _store(settings, redis).key("replay", publisher.dead_letter_topic)
     allowed = replay_topics(settings)
-    try:
-        await publisher.start()
-        await consumer.start()
-        partitions = consumer.partitions_for_topic(publisher.dead_letter_topic) or set()
-        assigned = [TopicPartition(publisher.dead_letter_topic, p) for p in sorted(partitions)]
-        if not assigned:
-            return
-        consumer.assign(assigned)
-        ends = await consumer.end_offsets(assigned)
-        for tp in assigned:
-            stored = await redis.hget(positions, str(tp.partition))
-            consumer.seek(tp, int(stored) if stored is not None else 0)
-        remaining = {tp for tp in assigned if await consumer.position(tp) < ends[tp]}
-        while remaining and (limit is None or report.replayed_dead_letters < limit):
-            batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=100)
-            for tp, records in batch.items():
-                for record in records:
-                    if limit is not None and report.replayed_dead_letters >= limit:
-                        break
-                    if record.offset >= ends[tp]:
-                        continue
-                    await _replay_one(publisher, record, order_id, report, allowed)
-                    if not report.dry_run:
-                        await redis.hset(positions, str(tp.partition), record.offset + 1)
-            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
-    finally:
-        await consumer.stop()
-        await publisher.stop()
-        await redis.aclose()
+    async with standalone(settings) as parts:
+        positions = parts.store.key("replay", publisher.dead_letter_topic)
+        try:
+            await publisher.start()
+            await consumer.start()
+            await _replay_from(
+                parts.redis, positions, publisher, consumer, report, allowed, limit, order_id
+            )
+        finally:
+            await consumer.stop()
+            await publisher.stop()
+
+
+async def _replay_from(
+    redis: Redis,
+    positions: str,
+    publisher: KafkaPublisher,
+    consumer: AIOKafkaConsumer,
+    report: ReplayReport,
+    allowed: frozenset[str],
+    limit: int | None,
+    order_id: str | None,
+) -> None:
+    """Send each dead letter from the stored positions up to the ends found at the start."""
+    partitions = consumer.partitions_for_topic(publisher.dead_letter_topic) or set()
+    assigned = [TopicPartition(publisher.dead_letter_topic, p) for p in sorted(partitions)]
+    if not assigned:
+        return
+    consumer.assign(assigned)
+    ends = await consumer.end_offsets(assigned)
+    for tp in assigned:
+        stored = await redis.hget(positions, str(tp.partition))
+        consumer.seek(tp, int(stored) if stored is not None else 0)
+    remaining = {tp for tp in assigned if await consumer.position(tp) < ends[tp]}
+    while remaining and (limit is None or report.replayed_dead_letters < limit):
+        batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=100)
+        for tp, records in batch.items():
+            for record in records:
+                if limit is not None and report.replayed_dead_letters >= limit:
+                    break
+                if record.offset >= ends[tp]:
+                    continue
+                await _replay_one(publisher, record, order_id, report, allowed)
+                if not report.dry_run:
+                    await redis.hset(positions, str(tp.partition), record.offset + 1)
+        remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
 
 
 async def _replay_one(
