@@ -38,9 +38,10 @@ from nceflow.checkout.domain.order import RedeliveryPolicy
 from nceflow.checkout.metrics import Metrics
 from nceflow.checkout.relay import RelayThread
 from nceflow.checkout.resellers import ResellerDirectory, load_directory
-from nceflow.checkout.service import CheckoutService, utc_now
+from nceflow.checkout.service import CheckoutService
 from nceflow.checkout.settings import Settings, TenantDomainCheck
 from nceflow.runtime.body_limit import BodySizeLimit
+from nceflow.runtime.clock import utc_now
 from nceflow.runtime.dead_letters import DeadLetterProducer
 from nceflow.runtime.handoff import CredentialsHandoff
 from nceflow.runtime.health import health_router

@@ -71,6 +71,7 @@ from nceflow.checkout.events import (
     step_completed,
 )
 from nceflow.checkout.resellers import Reseller, ResellerDirectory
+from nceflow.runtime.clock import Clock, utc_now
 from nceflow.runtime.handoff import AdminCredentials
 from nceflow.schemas import (
     FulfilmentStarted,
@@ -82,13 +83,6 @@ from nceflow.schemas import (
 from nceflow.schemas.envelope import ReceivedEvent
 
 _log = structlog.get_logger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time, in UTC."""
-    return datetime.now(UTC)
 
 
 class NotFound(Exception):

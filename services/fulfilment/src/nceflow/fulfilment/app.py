@@ -26,9 +26,10 @@ from nceflow.fulfilment.factory import (
     saga_timing,
 )
 from nceflow.fulfilment.metrics import Metrics
-from nceflow.fulfilment.service import FulfilmentService, utcnow
+from nceflow.fulfilment.service import FulfilmentService
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.worker import SagaWorker
+from nceflow.runtime.clock import utc_now
 from nceflow.runtime.health import health_router
 from nceflow.runtime.problems import PROBLEM_TYPE_BASE, install_problem_handlers
 from nceflow.runtime.shutdown import stop_within
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             poll_interval=settings.poll_interval_seconds,
             lease_ttl=settings.lease_ttl_seconds,
             visibility=timedelta(seconds=settings.visibility_timeout_seconds),
-            clock=utcnow,
+            clock=utc_now,
         )
         consumer = OrderEventConsumer(service, publisher, metrics, on_accepted=worker.wake)
         broker = build_broker(settings, consumer)

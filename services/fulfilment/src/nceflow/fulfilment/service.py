@@ -23,7 +23,7 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -50,17 +50,13 @@ from nceflow.fulfilment.domain.outcomes import (
 )
 from nceflow.fulfilment.domain.saga import EVENT_STEP, RetryPolicy, Saga, SagaStep
 from nceflow.fulfilment.metrics import Metrics
+from nceflow.runtime.clock import Clock, utc_now
 from nceflow.schemas import FulfilmentEvent, OrderConfirmed
 from nceflow.schemas.envelope import FULFILMENT_SOURCE, to_kafka
 
 _log = structlog.get_logger(__name__)
 
-Clock = Callable[[], datetime]
 MarkAttempted = Callable[[], Awaitable[None]]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_request_id() -> str:
@@ -140,7 +136,7 @@ class FulfilmentService:
         timing: SagaTiming,
         metrics: Metrics,
         *,
-        clock: Clock = utcnow,
+        clock: Clock = utc_now,
         new_id: Callable[[], str] = new_request_id,
         jitter: Callable[[], float] = random.random,
     ) -> None:

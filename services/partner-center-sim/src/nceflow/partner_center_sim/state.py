@@ -46,15 +46,11 @@ from nceflow.partner_center_sim.records import (
     UserRecord,
 )
 from nceflow.partner_center_sim.seed import Partner, Seed
+from nceflow.runtime.clock import utc_now
 
 MCA = "MicrosoftCustomerAgreement"
 MCA_LINK = "https://aka.ms/customeragreement"
 CART_LIFETIME = timedelta(days=7)
-
-
-def utcnow() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
@@ -152,7 +148,7 @@ class SimState:
             )
         for name in seeded.qualifications:
             record.qualifications.append(
-                QualificationRecord(name, "Approved", iso(seeded.mca_accepted_on or utcnow()))
+                QualificationRecord(name, "Approved", iso(seeded.mca_accepted_on or utc_now()))
             )
         return record
 
@@ -319,7 +315,7 @@ class SimState:
         customer = self.customer(partner, customer_id)
         self._check_purchase_allowed(partner, customer)
         cart_lines = check_lines(self.catalog, partner, lines, attestation)
-        now = utcnow()
+        now = utc_now()
         cart = CartRecord(
             id=str(uuid.uuid4()),
             customer_id=customer.id,
@@ -341,7 +337,7 @@ class SimState:
         cart = self.carts.get(cart_id.lower())
         if cart is None or cart.customer_id != customer.id or cart.partner_key != partner.key:
             raise not_found(f"Cart {cart_id} was not found.")
-        if cart.status == "Active" and cart.expiration <= utcnow():
+        if cart.status == "Active" and cart.expiration <= utc_now():
             raise not_found(f"Cart {cart_id} has expired.")
         return cart
 
@@ -362,7 +358,7 @@ class SimState:
             )
         cart.lines = check_lines(self.catalog, partner, lines, attestation)
         cart.attestation_accepted = attestation
-        cart.last_modified = utcnow()
+        cart.last_modified = utc_now()
         cart.last_modified_user = user
         return cart
 
@@ -413,7 +409,7 @@ class SimState:
         order_errors: list[dict[str, Any]] | None = None,
     ) -> list[OrderRecord]:
         """Turn the cart's order groups into orders and mark the cart Ordered."""
-        now = utcnow()
+        now = utc_now()
         failed_groups = {str(e["orderGroupId"]) for e in order_errors or []}
         orders: list[OrderRecord] = []
         groups: dict[str, list[CartLine]] = {}

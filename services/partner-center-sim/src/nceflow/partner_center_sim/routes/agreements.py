@@ -13,8 +13,9 @@ from nceflow.partner_center_sim.auth import AppUserDep, CallerDep, ContextDep
 from nceflow.partner_center_sim.errors import bad_request
 from nceflow.partner_center_sim.records import AgreementRecord, QualificationRecord
 from nceflow.partner_center_sim.routes.common import create_under_lock
-from nceflow.partner_center_sim.state import MCA, MCA_LINK, iso, utcnow
+from nceflow.partner_center_sim.state import MCA, MCA_LINK, iso
 from nceflow.partner_center_sim.wire import RequestBody, collection, read_body
+from nceflow.runtime.clock import utc_now
 
 router = APIRouter(tags=["agreements"])
 
@@ -162,7 +163,7 @@ async def create_qualification(
     if name == "GovernmentCommunityCloud" and not body.validation_code:
         raise bad_request("validationCode is required for GovernmentCommunityCloud.")
     status = "Approved" if name == "StateOwnedEntity" else "InReview"
-    record = QualificationRecord(name, status, iso(utcnow()), extra)
+    record = QualificationRecord(name, status, iso(utc_now()), extra)
 
     def create() -> tuple[int, dict[str, Any]]:
         stored = ctx.state.add_qualification(caller.partner, customer_id, record)

@@ -21,8 +21,8 @@ from nceflow.partner_center_sim.errors import CART_ALREADY_ORDERED, PartnerCente
 from nceflow.partner_center_sim.purchase_rules import NewCartLine
 from nceflow.partner_center_sim.routes.common import create_under_lock
 from nceflow.partner_center_sim.settings import RepeatCheckout
-from nceflow.partner_center_sim.state import utcnow
 from nceflow.partner_center_sim.wire import RequestBody, attributes, json_response, read_body
+from nceflow.runtime.clock import utc_now
 
 router = APIRouter(tags=["carts"])
 
@@ -167,7 +167,7 @@ async def checkout(
             timedelta(seconds=ctx.config.order_completion_seconds),
             order_errors,
         )
-        now = utcnow()
+        now = utc_now()
         result: dict[str, Any] = {"orders": [render.order(o, now) for o in orders]}
         if order_errors:
             result["orderErrors"] = order_errors

@@ -20,7 +20,8 @@ from nceflow.partner_center_sim.errors import bad_request, not_found
 from nceflow.partner_center_sim.faults import FaultRule, FaultRuleSpec
 from nceflow.partner_center_sim.requestlog import LoggedRequest
 from nceflow.partner_center_sim.runtime_config import RuntimeConfig, RuntimeConfigPatch
-from nceflow.partner_center_sim.state import iso, utcnow
+from nceflow.partner_center_sim.state import iso
+from nceflow.runtime.clock import utc_now
 
 router = APIRouter(prefix="/_sim", tags=["simulator control (not Microsoft's API)"])
 
@@ -198,7 +199,7 @@ async def accept_relationship(
 @router.get("/customers/{customer_id}/orders", summary="Every order of a customer")
 async def customer_orders(customer_id: str, ctx: ContextDep) -> dict[str, Any]:
     """All orders of the customer, whichever partner placed them."""
-    now = utcnow()
+    now = utc_now()
     orders = ctx.state.customer_orders(customer_id)
     return {
         "items": [
@@ -232,14 +233,14 @@ async def expire_cart(customer_id: str, cart_id: str, ctx: ContextDep) -> dict[s
         cart = ctx.state.carts.get(cart_id.lower())
         if cart is None or cart.customer_id != customer_id.lower():
             raise not_found(f"Cart {cart_id} was not found.")
-        cart.expiration = utcnow() - timedelta(seconds=1)
+        cart.expiration = utc_now() - timedelta(seconds=1)
     return {"id": cart.id, "status": cart.status, "expirationTimestamp": iso(cart.expiration)}
 
 
 @router.get("/orders", summary="Every order")
 async def orders(ctx: ContextDep) -> dict[str, Any]:
     """All orders of all customers, oldest first."""
-    now = utcnow()
+    now = utc_now()
     items = sorted(ctx.state.orders.values(), key=lambda o: o.creation)
     return {
         "items": [
@@ -255,7 +256,7 @@ async def complete_order(order_id: str, ctx: ContextDep) -> dict[str, Any]:
         order = ctx.state.orders.get(order_id)
         if order is None:
             raise not_found(f"Order Id {order_id} not found", 20000)
-        now = utcnow()
+        now = utc_now()
         order.completes_at = min(order.completes_at, now)
     return render.order(order, now)
 
@@ -286,7 +287,7 @@ async def set_order_status(order_id: str, body: SetOrderStatus, ctx: ContextDep)
         if order is None:
             raise not_found(f"Order Id {order_id} not found", 20000)
         order.set_status = body.status
-        return render.order(order, utcnow())
+        return render.order(order, utc_now())
 
 
 @router.post("/faults", status_code=201, summary="Inject a fault")

@@ -9,8 +9,8 @@ from fastapi import APIRouter
 
 from nceflow.partner_center_sim import render
 from nceflow.partner_center_sim.auth import AppUserDep, CallerDep, ContextDep
-from nceflow.partner_center_sim.state import utcnow
 from nceflow.partner_center_sim.wire import collection, link
+from nceflow.runtime.clock import utc_now
 
 router = APIRouter(tags=["orders"])
 
@@ -23,7 +23,7 @@ async def list_orders(customer_id: str, caller: CallerDep, ctx: ContextDep) -> d
     `order_list_delay_seconds` (0 by default).
     """
     customer = ctx.state.customer(caller.partner, customer_id)
-    now = utcnow()
+    now = utc_now()
     listed_before = now - timedelta(seconds=ctx.config.order_list_delay_seconds)
     orders = [
         render.order(o, now)
@@ -38,7 +38,7 @@ async def get_order(
     customer_id: str, order_id: str, caller: CallerDep, ctx: ContextDep
 ) -> dict[str, Any]:
     """An order: `pending` until provisioned, then `completed` with subscription ids."""
-    return render.order(ctx.state.order(caller.partner, customer_id, order_id), utcnow())
+    return render.order(ctx.state.order(caller.partner, customer_id, order_id), utc_now())
 
 
 @router.get(
@@ -50,4 +50,4 @@ async def provisioning_status(
 ) -> dict[str, Any]:
     """Each line's provisioning status ("Get order provisioning status": App+User only)."""
     order = ctx.state.order(caller.partner, customer_id, order_id)
-    return collection(render.provisioning_status(order, utcnow()))
+    return collection(render.provisioning_status(order, utc_now()))
