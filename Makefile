@@ -14,11 +14,12 @@ export UV_SYSTEM_CERTS ?= 1
 STAMP := $(VENV)/.nceflow-synced
 PYPROJECTS := pyproject.toml $(wildcard shared/*/pyproject.toml services/*/pyproject.toml)
 
-.PHONY: help install dev test lint format schemas bench clean
+.PHONY: help install dev test test-unit lint format schemas bench clean
 
 help:
 	@echo "make dev      install, then run the whole stack on 127.0.0.1 (Ctrl-C stops it)"
 	@echo "make test     install, then run every test against real servers"
+	@echo "make test-unit  the unit tier only: no servers, no network, seconds"
 	@echo "make lint     ruff + mypy --strict"
 	@echo "make schemas  regenerate the committed JSON Schemas and AsyncAPI document"
 	@echo "make bench    run the benchmarks in bench/"
@@ -39,6 +40,11 @@ dev: install
 
 test: install
 	$(VENV)/bin/pytest
+
+# The fast tier: domain and service-layer tests over in-memory fakes, no servers and no network
+# (pytest-socket refuses any socket but a Unix one: asyncio's own wake-up pipe is one).
+test-unit: install
+	$(VENV)/bin/pytest -m unit --disable-socket --allow-unix-socket -q
 
 lint: install
 	$(VENV)/bin/ruff check .

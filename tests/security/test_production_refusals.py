@@ -14,6 +14,9 @@ import sys
 
 import pytest
 
+# Each test starts a service's process (it refuses and exits): not the no-process unit tier.
+pytestmark = pytest.mark.integration
+
 
 def start_as_production(module: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run `python -m module` with production's environment: dev mode and test variables out."""

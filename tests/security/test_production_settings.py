@@ -59,6 +59,7 @@ def own_handoff_key() -> HandoffSettings:
     return HandoffSettings(keys=SecretStr(Fernet.generate_key().decode()))
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_production_checkout_never_accepts_or_signs_a_dev_token(tmp_path: Path) -> None:
     production = production_checkout(tmp_path)
     dev = CheckoutSettings(env="dev")

@@ -34,6 +34,7 @@ def catalog_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         proc.stop()
 
 
+@pytest.mark.integration  # a real server on loopback
 def test_every_get_conforms_to_the_openapi_document(catalog_schema: Any) -> None:
     checked = []
     for result in catalog_schema.get_all_operations():

@@ -142,6 +142,7 @@ async def test_sync_failing_half_way_keeps_the_old_catalogue_and_file(
     assert _names(tmp_path) == ["catalogue.json", "prices.json"]  # no temporary left behind
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_sync_against_an_unreachable_partner_center_changes_nothing(tmp_path: Path) -> None:
     store = CatalogueStore(load_catalogue())
     before = store.snapshot
@@ -155,6 +156,7 @@ async def test_sync_against_an_unreachable_partner_center_changes_nothing(tmp_pa
     assert not settings.catalogue_file.exists()  # type: ignore[union-attr]
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_sync_follows_changed_availabilities_and_dropped_products(tmp_path: Path) -> None:
     # A simulator whose catalog moved on: Business Basic has a new availability id and
     # Microsoft 365 Copilot is gone.

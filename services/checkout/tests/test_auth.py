@@ -97,6 +97,7 @@ def jwks() -> Iterator[tuple[str, Any]]:
         thread.join()
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_production_verifies_with_the_jwks_and_refuses_dev_tokens(
     jwks: tuple[str, Any],
 ) -> None:
@@ -155,6 +156,7 @@ def rotating_jwks() -> Iterator[RotatingJwks]:
         thread.join()
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_a_key_removed_from_the_jwks_stops_opening_the_api(
     rotating_jwks: RotatingJwks,
 ) -> None:

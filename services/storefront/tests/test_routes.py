@@ -147,6 +147,7 @@ async def test_sign_out_ends_the_session_for_every_copy_of_the_cookie(
     assert response.headers["location"].startswith("/sign-in")
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_sessions_unavailable_is_a_503_page(catalog: FastAPI) -> None:
     storefront = create_app(
         Settings(redis=RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0")),

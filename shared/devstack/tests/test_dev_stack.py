@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from nceflow.devstack.processes import LOOPBACK, free_port, tcp_accepts
 
@@ -39,6 +40,7 @@ def _wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float) -> li
     raise AssertionError(f"{text!r} not printed within {timeout}s; got {seen}")
 
 
+@pytest.mark.integration  # a real server on loopback
 def test_busy_port_gives_one_line_naming_port_and_variable(tmp_path: Path) -> None:
     redis_port = free_port()
     with socket.socket() as squatter:
@@ -60,6 +62,7 @@ def test_busy_port_gives_one_line_naming_port_and_variable(tmp_path: Path) -> No
     assert not tcp_accepts(kafka_port), "nothing may start when a port is busy"
 
 
+@pytest.mark.integration  # a real server on loopback
 def test_dev_up_without_services_starts_broker_and_redis_and_sigterm_stops_all(
     tmp_path: Path,
 ) -> None:
@@ -92,6 +95,7 @@ def test_dev_up_without_services_starts_broker_and_redis_and_sigterm_stops_all(
             proc.wait()
 
 
+@pytest.mark.integration  # a real server on loopback
 def test_dev_env_points_operator_commands_at_the_stack(tmp_path: Path) -> None:
     """`eval "$(nceflow dev env)"` gives an operator command the stack's settings; without them
     a replay against the stack's broker fails with one line saying what to set, not a trace."""

@@ -20,6 +20,7 @@ from nceflow.devstack.processes import (
 )
 
 
+@pytest.mark.integration  # a real server on loopback
 def test_free_port_is_not_busy_and_a_listener_makes_it_busy() -> None:
     port = free_port()
     assert not port_is_busy(port)
@@ -56,6 +57,7 @@ def test_a_child_that_dies_fails_startup_with_its_log(tmp_path: object) -> None:
     proc.stop()
 
 
+@pytest.mark.integration  # starts processes and kills one
 def test_children_die_with_a_parent_killed_hard(tmp_path: object) -> None:
     from pathlib import Path
 

@@ -142,6 +142,7 @@ def assert_documented_headers(request: httpx.Request, names: list[str], request_
     assert request.headers["MS-CorrelationId"] != "corr-1"
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_create_cart_sends_microsofts_sample_body(
     recorder_client: tuple[Recorder, PartnerCenterClient],
 ) -> None:
@@ -200,6 +201,7 @@ def test_cart_accepts_the_resource_tables_timestamp_spelling() -> None:
     assert cart.expiration_timestamp == datetime(2026, 12, 2, 10, tzinfo=UTC)
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_create_customer_sends_the_sample_body(
     recorder_client: tuple[Recorder, PartnerCenterClient],
 ) -> None:
@@ -240,6 +242,7 @@ async def test_create_customer_sends_the_sample_body(
     assert "One-Time-P@ss" not in repr(created)
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_attest_mca_sends_the_sample_fields(
     recorder_client: tuple[Recorder, PartnerCenterClient],
 ) -> None:
@@ -267,6 +270,7 @@ async def test_attest_mca_sends_the_sample_fields(
     assert agreement.template_id == expected["templateId"]
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_customer_filter_is_encoded_like_the_sample(
     recorder_client: tuple[Recorder, PartnerCenterClient],
 ) -> None:
@@ -291,6 +295,7 @@ async def test_customer_filter_is_encoded_like_the_sample(
     assert [c.id for c in found] == ["53eb21cb-6b2d-4ee5-9e92-27dfc927e93c"]
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_checkout_result_sample_is_read_completely(
     recorder_client: tuple[Recorder, PartnerCenterClient],
 ) -> None:
@@ -322,6 +327,7 @@ async def test_checkout_result_sample_is_read_completely(
     assert order.links["provisioningStatus"].uri.endswith("/provisioningstatus")
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_validate_resellers_sends_and_reads_the_sample(
     recorder_client: tuple[Recorder, PartnerCenterClient],
 ) -> None:

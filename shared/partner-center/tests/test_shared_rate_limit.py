@@ -62,6 +62,7 @@ async def test_another_partner_tenant_has_its_own_budget(
         await other.aclose()
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_without_redis_the_process_keeps_to_its_own_bucket() -> None:
     gone = SharedRateLimit(
         f"redis://127.0.0.1:{free_port()}/0", "t1", 600, local=TokenBucket(600, burst=2)

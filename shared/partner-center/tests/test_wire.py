@@ -174,6 +174,7 @@ def _closed_port() -> int:
     return port  # nothing listens there any more
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_a_refused_connection_is_not_sent() -> None:
     async with aiohttp_wire() as wire:
         with pytest.raises(PartnerCenterConnectionError) as info:
@@ -182,6 +183,7 @@ async def test_a_refused_connection_is_not_sent() -> None:
     assert info.value.request_id == "rid-1"
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_a_connection_closed_after_the_request_is_a_lost_response() -> None:
     async with raw_server(close_at_once) as (url, server), aiohttp_wire() as wire:
         with pytest.raises(PartnerCenterConnectionError) as info:
@@ -190,6 +192,7 @@ async def test_a_connection_closed_after_the_request_is_a_lost_response() -> Non
     assert len(server.requests) == 1  # and a POST is never re-sent behind the client's back
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_a_body_cut_short_is_a_lost_response() -> None:
     async def truncated(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _answer(writer, b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"id": "c')
@@ -201,6 +204,7 @@ async def test_a_body_cut_short_is_a_lost_response() -> None:
     assert info.value.request_sent
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_no_answer_within_the_read_timeout_is_a_timeout() -> None:
     async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(5)
@@ -211,6 +215,7 @@ async def test_no_answer_within_the_read_timeout_is_a_timeout() -> None:
     assert info.value.request_id == "rid-1"
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_a_body_stalling_beyond_the_read_timeout_is_a_timeout() -> None:
     async def stall(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _answer(writer, b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"id"')
@@ -221,6 +226,7 @@ async def test_a_body_stalling_beyond_the_read_timeout_is_a_timeout() -> None:
             await wire.send("GET", f"{url}/v1/carts/1", headers=HEADERS)
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_waiting_too_long_for_a_pooled_connection_is_not_sent() -> None:
     async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # Holds the only connection for 1.5 s without ever going quiet for a read timeout.
@@ -244,6 +250,7 @@ async def test_waiting_too_long_for_a_pooled_connection_is_not_sent() -> None:
         assert (await first).content == b" " * 15
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_an_answer_reads_fully_with_case_insensitive_headers() -> None:
     async def created(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         body = b'{"id":"c-1"}'

@@ -146,6 +146,7 @@ def _problem(response: httpx.Response, status: int) -> dict[str, object]:
     return body
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_invalid_query_is_422_naming_the_parameter(serve: Serve) -> None:
     client = await serve(_app(bare_field_name))
     body = _problem(await client.get("/plans", params={"limit": "0"}), 422)
@@ -154,6 +155,7 @@ async def test_invalid_query_is_422_naming_the_parameter(serve: Serve) -> None:
     assert body["detail"] == "Invalid value for: limit"
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_located_names_keep_the_parameter_location_but_not_body(serve: Serve) -> None:
     client = await serve(_app(located_field_name))
     query = _problem(await client.get("/plans", params={"limit": "many"}), 422)
@@ -162,6 +164,7 @@ async def test_located_names_keep_the_parameter_location_but_not_body(serve: Ser
     assert [e["field"] for e in body["errors"]] == ["items.0.quantity"]  # type: ignore[attr-defined]
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_invalid_body_is_422_with_every_field(serve: Serve) -> None:
     client = await serve(_app(bare_field_name))
     response = await client.post("/carts", json={"items": [{"quantity": 0}, {}]})
@@ -177,6 +180,7 @@ async def test_invalid_body_is_422_with_every_field(serve: Serve) -> None:
     _problem(malformed, 422)
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_starlette_404_and_405_are_problems(serve: Serve) -> None:
     client = await serve(_app(bare_field_name))
     missing = _problem(await client.get("/nowhere"), 404)
@@ -188,6 +192,7 @@ async def test_starlette_404_and_405_are_problems(serve: Serve) -> None:
     assert wrong_method.headers["allow"] == "GET"
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_custom_generic_kinds(serve: Serve) -> None:
     app = FastAPI()
     install_problem_handlers(
@@ -212,6 +217,7 @@ async def test_custom_generic_kinds(serve: Serve) -> None:
     assert _problem(await client.get("/none"), 404)["type"] == "urn:test:http-404"
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_unexpected_error_is_500_problem_without_internals(serve: Serve) -> None:
     client = await serve(_app(bare_field_name))
     response = await client.get("/boom")
@@ -225,6 +231,7 @@ async def test_unexpected_error_is_500_problem_without_internals(serve: Serve) -
     assert (await client.get("/plans")).json() == {"limit": 10}
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_domain_errors_map_through_their_base_class(serve: Serve) -> None:
     client = await serve(_app(bare_field_name))
     body = _problem(await client.get("/sold-out"), 409)
@@ -234,6 +241,7 @@ async def test_domain_errors_map_through_their_base_class(serve: Serve) -> None:
     assert body["errors"] == [{"field": "items", "reason": "none left", "code": "invalid"}]
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_request_problem_error_keeps_its_status_errors_and_headers(serve: Serve) -> None:
     client = await serve(_app(bare_field_name))
     response = await client.get("/refused")

@@ -88,6 +88,7 @@ async def test_a_command_is_sent_without_a_task_of_its_own(
         await stock.aclose()
 
 
+@pytest.mark.integration  # a real server on loopback
 async def test_reads_still_time_out_when_redis_does_not_answer(silent_port: int) -> None:
     client = redis_from_url(
         f"redis://127.0.0.1:{silent_port}/0", socket_timeout=0.3, socket_connect_timeout=0.3

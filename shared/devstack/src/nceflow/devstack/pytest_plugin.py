@@ -33,6 +33,35 @@ def pytest_configure(config: pytest.Config) -> None:
 
 REDIS_IMAGE = "redis:7.4"
 
+TIERS = ("unit", "integration", "e2e")
+# The fixtures that start (or reach) a real server: a test that uses one, even through another
+# fixture, is an integration test. So is one using a fixture named `*_server` (a suite's own
+# in-process server on loopback, e.g. the simulator's `sim_server`).
+SERVER_FIXTURES = frozenset({"kafka_server", "redis_url", "partner_center_sim", "catalog_url"})
+# Folders whose tests drive the whole stack.
+E2E_FOLDERS = frozenset({"e2e", "browser", "examples"})
+
+
+def _uses_a_server(fixtures: list[str] | tuple[str, ...]) -> bool:
+    return any(name in SERVER_FIXTURES or name.endswith("_server") for name in fixtures)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every test its tier, so `-m unit` (`make test-unit`) selects the tests that need no
+    server: an explicit marker wins, then the folder (`tests/e2e/`…), then the fixtures it uses.
+    `make test-unit` also refuses network sockets (pytest-socket), so a test that starts a
+    server by other means fails there instead of hiding in the fast tier."""
+    for item in items:
+        if any(item.get_closest_marker(tier) for tier in TIERS):
+            continue
+        if E2E_FOLDERS.intersection(item.path.parts[-3:-1]):
+            item.add_marker(pytest.mark.e2e)
+        elif _uses_a_server(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)
+
 
 def docker_available() -> bool:
     """True when a Docker engine answers a ping (never true on the CI machines)."""
