@@ -19,10 +19,11 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
-from nceflow.checkout.adapters.redis_store import DraftStore, Keys, OutboxEntry
+from nceflow.checkout.adapters.redis_store import DraftStore, Keys
 from nceflow.checkout.app import AppContext, create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.domain.order import RedeliveryPolicy
+from nceflow.checkout.repository import OutboxEntry
 from nceflow.checkout.service import CheckoutService
 from nceflow.checkout.settings import Settings
 from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft

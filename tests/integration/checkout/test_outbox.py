@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 
 from nceflow.checkout.adapters.kafka import KafkaPublisher
 from nceflow.checkout.adapters.outbox_relay import OutboxRelay, RelaySettings
-from nceflow.checkout.adapters.redis_store import DraftStore, Keys, OutboxEntry
+from nceflow.checkout.adapters.redis_store import DraftStore, Keys
 from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.domain.draft import Draft
@@ -43,6 +43,7 @@ from nceflow.checkout.domain.steps import (
     QualificationInput,
 )
 from nceflow.checkout.events import order_drafted, outbox_entry
+from nceflow.checkout.repository import OutboxEntry
 from nceflow.checkout.resellers import load_directory
 from nceflow.checkout.settings import Settings
 from nceflow.devstack.processes import LOOPBACK, ManagedProcess, free_port

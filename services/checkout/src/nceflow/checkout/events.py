@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from nceflow.checkout.adapters.redis_store import OutboxEntry
 from nceflow.checkout.domain.draft import Draft, DraftStatus
 from nceflow.checkout.domain.pricing import CartLine, PricedCart
 from nceflow.checkout.domain.steps import AccountKind, StepId
+from nceflow.checkout.repository import OutboxEntry
 from nceflow.schemas import (
     AbandonReason,
     AccountChoice,

@@ -17,12 +17,6 @@ import structlog
 from redis.exceptions import RedisError
 
 from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
-from nceflow.checkout.adapters.redis_store import (
-    ConcurrentUpdate,
-    DraftStore,
-    Mutation,
-    OrderWrite,
-)
 from nceflow.checkout.auth import Customer
 from nceflow.checkout.domain.draft import (
     CustomerRecord,
@@ -70,6 +64,7 @@ from nceflow.checkout.events import (
     outbox_entry,
     step_completed,
 )
+from nceflow.checkout.repository import ConcurrentUpdate, DraftRepository, Mutation, OrderWrite
 from nceflow.checkout.resellers import Reseller, ResellerDirectory
 from nceflow.runtime.clock import Clock, utc_now
 from nceflow.runtime.handoff import AdminCredentials
@@ -197,7 +192,7 @@ class CheckoutService:
 
     def __init__(
         self,
-        store: DraftStore,
+        store: DraftRepository,
         directory: ResellerDirectory,
         catalog: Catalog,
         partner_center: PartnerCenter,
@@ -294,7 +289,7 @@ class CheckoutService:
             event = outbox_entry(step_completed(outcome.draft, step), outcome.draft.updated_at)
             return Mutation(outcome.draft, [event])
 
-        mutation = await self._store.update(self._shard(customer), draft_id, change, self._clock())
+        mutation = await self._store.update(customer.account_id, draft_id, change, self._clock())
         if mutation.draft is not None:
             _log.info("step saved", **_ids(mutation.draft), step=step.value)
         saved = mutation.draft if mutation.draft is not None else seen
@@ -504,7 +499,7 @@ class CheckoutService:
             )
             return Mutation(confirmed, [outbox_entry(data, now)], order)
 
-        await self._store.update(self._shard(customer), draft_id, change, self._clock())
+        await self._store.update(customer.account_id, draft_id, change, self._clock())
         if repricing is not None:
             raise PricesChanged(
                 "The prices or plans of the cart changed since the review; review the order again.",
@@ -530,7 +525,7 @@ class CheckoutService:
             event = outbox_entry(order_abandoned(cancelled, last_step), cancelled.updated_at)
             return Mutation(cancelled, [event])
 
-        mutation = await self._store.update(self._shard(customer), draft_id, change, self._clock())
+        mutation = await self._store.update(customer.account_id, draft_id, change, self._clock())
         if mutation.draft is not None:
             _log.info("draft cancelled", **_ids(mutation.draft))
 
@@ -539,35 +534,19 @@ class CheckoutService:
 
         Safe to run in every replica at once: each draft is closed in a guarded transaction.
         """
-        expired = 0
         now = self._clock()
-        for shard in range(self._store.keys.shards):
-            for draft_id in await self._store.due_for_expiry(shard, now, limit):
-                ended = False
 
-                def change(current: Draft | None) -> Mutation:
-                    nonlocal ended
-                    if current is None:
-                        return Mutation(None)
-                    last_step = current.current_step
-                    gone = current.expired(self._clock())
-                    if gone is None:
-                        return Mutation(None)
-                    ended = True
-                    return Mutation(gone, [outbox_entry(order_abandoned(gone, last_step), now)])
+        def close(current: Draft) -> Mutation:
+            last_step = current.current_step
+            gone = current.expired(self._clock())
+            if gone is None:
+                return Mutation(None)
+            return Mutation(gone, [outbox_entry(order_abandoned(gone, last_step), now)])
 
-                mutation = await self._store.update(shard, draft_id, change, now)
-                if mutation.draft is None and not ended:
-                    current = await self._store.get_any(shard, draft_id)
-                    if current is None or current.closed_at is not None:
-                        await self._store.forget_expiry(shard, draft_id)
-                if ended and mutation.draft is not None:
-                    _log.info("draft expired", **_ids(mutation.draft))
-                expired += int(ended)
-        return expired
-
-    def _shard(self, customer: Customer) -> int:
-        return self._store.keys.shard_of(customer.account_id)
+        expired = await self._store.expire_due(now, limit, close)
+        for draft in expired:
+            _log.info("draft expired", **_ids(draft))
+        return len(expired)
 
     async def redeliver_due(self, *, limit: int = 100) -> int:
         """Re-emit `OrderConfirmed` (a new event id, the same order and content) for every order
@@ -576,33 +555,29 @@ class CheckoutService:
         At least once end to end: a broker that forgot the first `OrderConfirmed`, or the
         fulfilment event that answered it, loses no order; fulfilment answers a re-emit of an
         order it knows with the order's current state and never places it twice. Safe in every
-        replica at once: each order is re-emitted once per wait (`DraftStore.redeliver`).
+        replica at once: each order is re-emitted once per wait (`DraftRepository.redeliver_due`).
         """
-        emitted = 0
         now = self._clock()
-        for shard in range(self._store.keys.shards):
-            for order_id in await self._store.due_redeliveries(shard, now, limit):
 
-                def change(order: Order, kept: bytes) -> OrderWrite:
-                    event = OrderConfirmed.model_validate_json(kept)
-                    again = order.redelivered()
-                    return OrderWrite(
-                        again,
-                        reemit_at=now + self._redelivery.wait(again.redeliveries),
-                        events=[outbox_entry(event, now)],
-                    )
+        def change(order: Order, kept: bytes) -> OrderWrite:
+            event = OrderConfirmed.model_validate_json(kept)
+            again = order.redelivered()
+            return OrderWrite(
+                again,
+                reemit_at=now + self._redelivery.wait(again.redeliveries),
+                events=[outbox_entry(event, now)],
+            )
 
-                again = await self._store.redeliver(shard, order_id, now, change)
-                if again is not None:
-                    emitted += 1
-                    self._on_redelivered()
-                    _log.warning(
-                        "order confirmed again: no news from fulfilment",
-                        order_id=order_id,
-                        status=again.status.value,
-                        redeliveries=again.redeliveries,
-                    )
-        return emitted
+        emitted = await self._store.redeliver_due(now, limit, change)
+        for again in emitted:
+            self._on_redelivered()
+            _log.warning(
+                "order confirmed again: no news from fulfilment",
+                order_id=again.order_id,
+                status=again.status.value,
+                redeliveries=again.redeliveries,
+            )
+        return len(emitted)
 
     # --------------------------------------------------------------------------- orders
 
@@ -652,10 +627,11 @@ class CheckoutService:
         if taken is None:
             raise AdminCredentialsUnavailable(order_id, order.admin_credentials_state(False))
         shown_at = self._clock()
-        shard = self._store.keys.shard_of(customer.account_id)
         try:
             await self._store.update_order(
-                shard, order_id, lambda o: OrderWrite(o.admin_credentials_shown(shown_at))
+                order_id,
+                lambda o: OrderWrite(o.admin_credentials_shown(shown_at)),
+                account_id=customer.account_id,
             )
         except (RedisError, ConcurrentUpdate) as exc:
             # The password is erased already: the customer gets it even if the note fails.
@@ -670,20 +646,19 @@ class CheckoutService:
             event, FulfilmentStarted | FulfilmentStepCompleted | OrderPlaced | OrderFailed
         ):
             return None
-        shard = await self._store.order_shard(event.order_id)
-        if shard is None:
-            _log.warning("fulfilment event for an unknown order", order_id=event.order_id)
-            return None
         at = received.time or self._clock()
         # Read before the order is placed (placing drops it): its MCA goes on record.
         kept = (
-            await self._store.kept_confirmation(shard, event.order_id)
+            await self._store.kept_confirmation(event.order_id)
             if isinstance(event, OrderPlaced)
             else None
         )
         redelivered: list[Order] = []  # the stored order, when it has this event already
+        found = False
 
         def change(order: Order) -> OrderWrite | None:
+            nonlocal found
+            found = True
             if order.has_applied(received.id):
                 redelivered.append(order)
                 return None
@@ -720,7 +695,10 @@ class CheckoutService:
                 case _:
                     return order.processing(received.id, at)
 
-        updated = await self._store.update_order(shard, event.order_id, change)
+        updated = await self._store.update_order(event.order_id, change)
+        if not found:
+            _log.warning("fulfilment event for an unknown order", order_id=event.order_id)
+            return None
         if updated is not None:
             _log.info(
                 "order status updated",

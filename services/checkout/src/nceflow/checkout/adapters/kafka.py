@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
 
-from nceflow.checkout.adapters.redis_store import OutboxEntry
+from nceflow.checkout.repository import OutboxEntry
 from nceflow.runtime.kafka_producer import started_producer
 from nceflow.runtime.settings import KafkaSettings
 

@@ -24,7 +24,8 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from nceflow.checkout.adapters.redis_store import Keys, OutboxEntry
+from nceflow.checkout.adapters.redis_store import Keys
+from nceflow.checkout.repository import OutboxEntry
 
 _log = structlog.get_logger(__name__)
 

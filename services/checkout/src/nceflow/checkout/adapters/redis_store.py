@@ -10,10 +10,8 @@ transactional outbox. The relay reads every shard's stream.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -25,52 +23,19 @@ from nceflow.checkout.domain.draft import CustomerRecord, Draft
 from nceflow.checkout.domain.errors import TooManyDrafts
 from nceflow.checkout.domain.order import Order, OrderStatus
 from nceflow.checkout.domain.sign_in import PendingSignIn
+from nceflow.checkout.repository import (
+    ConcurrentUpdate,
+    DraftChange,
+    Mutation,
+    OrderChange,
+    OrderWrite,
+    OutboxEntry,
+    Redelivery,
+)
 
 SHARDS: Final = 16
 """Outbox shards. Part of the key layout: changing it strands drafts in their old shard."""
 _MAX_ATTEMPTS = 8
-
-
-class ConcurrentUpdate(Exception):
-    """The draft kept changing under us; the caller may try again."""
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    """An event ready for Kafka, stored with the state change that caused it."""
-
-    topic: str
-    """The logical topic name (`nceflow.schemas.topics`); the relay adds the deployment prefix."""
-    key: bytes
-    value: bytes
-    headers: Sequence[tuple[str, bytes]]
-    event_id: str
-    event_type: str
-
-    def fields(self, committed_ms: int) -> dict[str, str | bytes]:
-        """The stream entry's fields."""
-        return {
-            "topic": self.topic,
-            "key": self.key,
-            "value": self.value,
-            "headers": json.dumps([[name, value.decode()] for name, value in self.headers]),
-            "event_id": self.event_id,
-            "event_type": self.event_type,
-            "committed_ms": str(committed_ms),
-        }
-
-    @classmethod
-    def from_fields(cls, fields: dict[bytes, bytes]) -> OutboxEntry:
-        """Read a stream entry back."""
-        headers = [(name, value.encode()) for name, value in json.loads(fields[b"headers"])]
-        return cls(
-            topic=fields[b"topic"].decode(),
-            key=fields[b"key"],
-            value=fields[b"value"],
-            headers=headers,
-            event_id=fields[b"event_id"].decode(),
-            event_type=fields[b"event_type"].decode(),
-        )
 
 
 class Keys:
@@ -138,33 +103,6 @@ class Keys:
         return f"{self.base}:tenant-owner:{reseller_id}:{tenant_id}"
 
 
-@dataclass(frozen=True)
-class OrderWrite:
-    """An order's new state, and what goes with it in the same transaction.
-
-    A final order leaves the schedules of orders awaiting fulfilment (a placed one also drops
-    the `OrderConfirmed` kept for re-emits). Otherwise `news_due` (Buy, or progress) sets when
-    fulfilment's next news is due and the first re-emit with it; `reemit_at` (a re-emit) moves
-    only the next re-emit, so the order counts as overdue until fulfilment shows progress.
-    """
-
-    order: Order
-    news_due: datetime | None = None
-    reemit_at: datetime | None = None
-    events: Sequence[OutboxEntry] = ()
-    confirmed_event: bytes | None = None
-    """The `OrderConfirmed` data to keep for re-emits (written with the order at Buy)."""
-
-
-@dataclass
-class Mutation:
-    """What one change writes: the new draft (None: nothing to write), its events, an order."""
-
-    draft: Draft | None
-    events: list[OutboxEntry] = field(default_factory=list)
-    order: OrderWrite | None = None
-
-
 def _text(raw: object) -> str:
     return raw.decode() if isinstance(raw, bytes) else str(raw)
 
@@ -178,7 +116,8 @@ def _ms_of(span: timedelta) -> int:
 
 
 class DraftStore:
-    """Reads and writes drafts, orders and customer records; every write with its events."""
+    """The `DraftRepository` in Redis: drafts, orders and customer records, every write with its
+    events; the shard of each key is the store's business alone."""
 
     def __init__(self, redis: Redis, keys: Keys, *, retention: timedelta) -> None:
         self._redis = redis
@@ -228,23 +167,24 @@ class DraftStore:
         draft = Draft.model_validate_json(raw)
         return draft if draft.account_id == account_id else None
 
-    async def get_any(self, shard: int, draft_id: str) -> Draft | None:
+    async def _get_any(self, shard: int, draft_id: str) -> Draft | None:
         """A draft by shard and id, whoever owns it (for background work such as expiry)."""
         raw = await self._redis.get(self.keys.draft(shard, draft_id))
         return Draft.model_validate_json(raw) if raw is not None else None
 
     async def update(
-        self,
-        shard: int,
-        draft_id: str,
-        change: Callable[[Draft | None], Mutation],
-        now: datetime,
+        self, account_id: str, draft_id: str, change: DraftChange, now: datetime
     ) -> Mutation:
-        """Apply `change` to the stored draft and write its result atomically.
+        """Apply `change` to the account's stored draft and write its result atomically.
 
         `change` gets the current draft (None if missing) and may raise to abort; it is called
         again on a fresh read when another writer got in first (optimistic concurrency).
         """
+        return await self._update(self.keys.shard_of(account_id), draft_id, change, now)
+
+    async def _update(
+        self, shard: int, draft_id: str, change: DraftChange, now: datetime
+    ) -> Mutation:
         key = self.keys.draft(shard, draft_id)
         for _ in range(_MAX_ATTEMPTS):
             async with self._redis.pipeline(transaction=True) as pipe:
@@ -320,16 +260,34 @@ class DraftStore:
                 pipe.zadd(self.keys.reemits(shard), {order_id: _ms(reemit_at)})
         self._queue_events(pipe, shard, write.events, now)
 
-    async def due_for_expiry(self, shard: int, now: datetime, limit: int) -> list[str]:
+    async def expire_due(
+        self, now: datetime, limit: int, close: Callable[[Draft], Mutation]
+    ) -> list[Draft]:
+        """Apply `close` to up to `limit` drafts per shard whose idle time ran out, each in its
+        own guarded transaction (safe in every replica at once); the drafts written. An entry
+        whose draft is gone (its TTL ran out) or closed already is dropped."""
+        written: list[Draft] = []
+
+        def change(current: Draft | None) -> Mutation:
+            return Mutation(None) if current is None else close(current)
+
+        for shard in range(self.keys.shards):
+            for draft_id in await self._due_for_expiry(shard, now, limit):
+                mutation = await self._update(shard, draft_id, change, now)
+                if mutation.draft is not None:
+                    written.append(mutation.draft)
+                    continue
+                current = await self._get_any(shard, draft_id)
+                if current is None or current.closed_at is not None:
+                    await self._redis.zrem(self.keys.expiry(shard), draft_id)
+        return written
+
+    async def _due_for_expiry(self, shard: int, now: datetime, limit: int) -> list[str]:
         """Ids of drafts in `shard` whose idle time ran out."""
         ids = await self._redis.zrangebyscore(
             self.keys.expiry(shard), "-inf", _ms(now), start=0, num=limit
         )
         return [_text(raw) for raw in ids]
-
-    async def forget_expiry(self, shard: int, draft_id: str) -> None:
-        """Drop an expiry entry whose draft is gone (its TTL ran out)."""
-        await self._redis.zrem(self.keys.expiry(shard), draft_id)
 
     # ------------------------------------------------------------------------------ orders
 
@@ -356,7 +314,7 @@ class DraftStore:
         raws = await self._redis.mget([self.keys.order(shard, _text(raw)) for raw in ids])
         return [Order.model_validate_json(raw) for raw in raws if raw is not None]
 
-    async def order_shard(self, order_id: str) -> int | None:
+    async def _order_shard(self, order_id: str) -> int | None:
         """The shard holding `order_id` (fulfilment's events name the order, not the account)."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for shard in range(self.keys.shards):
@@ -365,9 +323,17 @@ class DraftStore:
         return next((shard for shard, hit in enumerate(found) if hit), None)
 
     async def update_order(
-        self, shard: int, order_id: str, change: Callable[[Order], OrderWrite | None]
+        self, order_id: str, change: OrderChange, *, account_id: str | None = None
     ) -> Order | None:
-        """Apply `change` to a stored order atomically; None from `change` means no write."""
+        """Apply `change` to a stored order atomically; None from `change` means no write. With
+        `account_id` the order's shard is known; without, it is looked up."""
+        shard = (
+            self.keys.shard_of(account_id)
+            if account_id is not None
+            else await self._order_shard(order_id)
+        )
+        if shard is None:
+            return None
         key = self.keys.order(shard, order_id)
         for _ in range(_MAX_ATTEMPTS):
             async with self._redis.pipeline(transaction=True) as pipe:
@@ -392,24 +358,34 @@ class DraftStore:
 
     # ------------------------------------------------------- orders awaiting fulfilment
 
-    async def kept_confirmation(self, shard: int, order_id: str) -> bytes | None:
+    async def kept_confirmation(self, order_id: str) -> bytes | None:
         """The `OrderConfirmed` data kept for an order not placed yet."""
+        shard = await self._order_shard(order_id)
+        if shard is None:
+            return None
         raw = await self._redis.get(self.keys.confirmed_event(shard, order_id))
         return raw.encode() if isinstance(raw, str) else raw
 
-    async def due_redeliveries(self, shard: int, now: datetime, limit: int) -> list[str]:
+    async def redeliver_due(self, now: datetime, limit: int, change: Redelivery) -> list[Order]:
+        """Re-emit the `OrderConfirmed` of up to `limit` orders per shard that fulfilment has
+        been quiet about past their time (`_redeliver`); the orders re-emitted."""
+        emitted: list[Order] = []
+        for shard in range(self.keys.shards):
+            for order_id in await self._due_redeliveries(shard, now, limit):
+                again = await self._redeliver(shard, order_id, now, change)
+                if again is not None:
+                    emitted.append(again)
+        return emitted
+
+    async def _due_redeliveries(self, shard: int, now: datetime, limit: int) -> list[str]:
         """Ids of orders in `shard` that fulfilment has been quiet about past their time."""
         ids = await self._redis.zrangebyscore(
             self.keys.reemits(shard), "-inf", _ms(now), start=0, num=limit
         )
         return [_text(raw) for raw in ids]
 
-    async def redeliver(
-        self,
-        shard: int,
-        order_id: str,
-        now: datetime,
-        change: Callable[[Order, bytes], OrderWrite],
+    async def _redeliver(
+        self, shard: int, order_id: str, now: datetime, change: Redelivery
     ) -> Order | None:
         """Re-emit one due order's `OrderConfirmed`: `change` gets the order and the kept event
         data and returns the write (the re-emitted event, the next due time).

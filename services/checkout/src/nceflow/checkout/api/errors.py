@@ -15,7 +15,6 @@ from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
 from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
-from nceflow.checkout.adapters.redis_store import ConcurrentUpdate
 from nceflow.checkout.auth import AuthenticationError
 from nceflow.checkout.domain.errors import (
     AlreadyConfirmed,
@@ -28,6 +27,7 @@ from nceflow.checkout.domain.errors import (
     WizardError,
 )
 from nceflow.checkout.domain.order import AdminCredentialsState
+from nceflow.checkout.repository import ConcurrentUpdate
 from nceflow.checkout.service import (
     AdminCredentialsUnavailable,
     NotFound,
