@@ -9,9 +9,10 @@ import pytest
 from redis.asyncio import Redis
 
 from nceflow.fulfilment import factory, ops
-from nceflow.fulfilment.adapters.saga_store import Created, Lease, SagaStore
+from nceflow.fulfilment.adapters.saga_store import SagaStore
 from nceflow.fulfilment.domain import failures
 from nceflow.fulfilment.domain.saga import Saga, SagaStatus
+from nceflow.fulfilment.repository import Created, Lease
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import existing_tenant_order
 

@@ -18,9 +18,10 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from nceflow.fulfilment.adapters.kafka_publisher import KafkaPublisher
-from nceflow.fulfilment.adapters.saga_store import Lease, SagaStore
+from nceflow.fulfilment.adapters.saga_store import SagaStore
 from nceflow.fulfilment.domain.saga import FailureRecord, Saga, SagaStatus, SagaStep
 from nceflow.fulfilment.factory import standalone
+from nceflow.fulfilment.repository import Lease
 from nceflow.fulfilment.settings import Settings
 from nceflow.schemas import topics
 from nceflow.schemas.dead_letter import DLQ_HEADERS, DLQ_TOPIC

@@ -29,14 +29,6 @@ from typing import Protocol
 
 import structlog
 
-from nceflow.fulfilment.adapters.saga_store import (
-    Claimed,
-    Created,
-    Lease,
-    LeaseLostError,
-    OutboxRecord,
-    SagaStore,
-)
 from nceflow.fulfilment.domain import failures
 from nceflow.fulfilment.domain.outcomes import (
     AvailabilityGone,
@@ -50,6 +42,14 @@ from nceflow.fulfilment.domain.outcomes import (
 )
 from nceflow.fulfilment.domain.saga import EVENT_STEP, RetryPolicy, Saga, SagaStep
 from nceflow.fulfilment.metrics import Metrics
+from nceflow.fulfilment.repository import (
+    Claimed,
+    Created,
+    Lease,
+    LeaseLostError,
+    OutboxRecord,
+    SagaRepository,
+)
 from nceflow.runtime.clock import Clock, utc_now
 from nceflow.schemas import FulfilmentEvent, OrderConfirmed
 from nceflow.schemas.envelope import FULFILMENT_SOURCE, to_kafka
@@ -130,7 +130,7 @@ class FulfilmentService:
 
     def __init__(
         self,
-        store: SagaStore,
+        store: SagaRepository,
         steps: Steps,
         publisher: EventPublisher,
         timing: SagaTiming,

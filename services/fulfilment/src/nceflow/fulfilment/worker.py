@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from nceflow.fulfilment.adapters.saga_store import Claimed, Lease, LeaseLostError, SagaStore
 from nceflow.fulfilment.metrics import Metrics
+from nceflow.fulfilment.repository import Claimed, Lease, LeaseLostError, SagaRepository
 from nceflow.fulfilment.service import FulfilmentService
 
 _log = structlog.get_logger(__name__)
@@ -28,7 +28,7 @@ class SagaWorker:
     def __init__(
         self,
         service: FulfilmentService,
-        store: SagaStore,
+        store: SagaRepository,
         metrics: Metrics,
         *,
         max_in_flight: int,

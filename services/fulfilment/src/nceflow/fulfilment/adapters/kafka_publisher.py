@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nceflow.fulfilment.adapters.saga_store import OutboxRecord
+from nceflow.fulfilment.repository import OutboxRecord
 from nceflow.runtime.dead_letters import send_dead_letter
 from nceflow.runtime.kafka_consumer import ConsumedRecord
 from nceflow.runtime.kafka_producer import reliable_producer

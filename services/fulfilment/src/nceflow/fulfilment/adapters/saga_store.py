@@ -26,17 +26,15 @@ process of the group picks it up.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, cast
 
 from redis.asyncio import Redis
 
 from nceflow.fulfilment.domain.saga import Saga, SagaStatus
+from nceflow.fulfilment.repository import Claimed, Created, Lease, LeaseLostError, OutboxRecord
 from nceflow.runtime.settings import RedisSettings
 from nceflow.schemas.personal_data import without_personal_data
 
@@ -98,72 +96,7 @@ return 0
 """
 
 
-class Created(StrEnum):
-    """What recording a new saga did."""
-
-    CREATED = "created"
-    DUPLICATE_EVENT = "duplicate_event"
-    """The `OrderConfirmed` event id was recorded before: nothing written."""
-    DUPLICATE_ORDER = "duplicate_order"
-    """The order has a saga already (a re-publish under a new event id): the id is remembered."""
-
-
 _CREATED_BY_RESULT = (Created.DUPLICATE_EVENT, Created.DUPLICATE_ORDER, Created.CREATED)
-
-
-class LeaseLostError(RuntimeError):
-    """Another worker holds the saga now: stop without writing."""
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRecord:
-    """An encoded event waiting to be published (value and headers byte for byte)."""
-
-    key: bytes
-    value: bytes
-    headers: list[tuple[str, bytes]]
-
-    def dumps(self) -> str:
-        # Headers may be arbitrary bytes: latin-1 maps every byte to one code point and back.
-        return json.dumps(
-            {
-                "key": self.key.decode("latin-1"),
-                "value": self.value.decode("latin-1"),
-                "headers": [[k, v.decode("latin-1")] for k, v in self.headers],
-            }
-        )
-
-    @classmethod
-    def loads(cls, raw: bytes | str) -> OutboxRecord:
-        data = json.loads(raw)
-        return cls(
-            key=data["key"].encode("latin-1"),
-            value=data["value"].encode("latin-1"),
-            headers=[(k, v.encode("latin-1")) for k, v in data["headers"]],
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """The right to run one saga until `ttl` passes without renewal."""
-
-    order_id: str
-    token: str
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A saga whose lease was taken, as read under that lease: raw, so that a record that does
-    not parse fails the run of that one saga, not the claim of a whole batch."""
-
-    lease: Lease
-    raw_saga: bytes | None
-    raw_outbox: list[bytes]
-
-    def decode(self) -> tuple[Saga | None, list[OutboxRecord]]:
-        """The saga (None: never started) and its unpublished events, oldest first."""
-        saga = None if self.raw_saga is None else Saga.model_validate_json(self.raw_saga)
-        return saga, [OutboxRecord.loads(item) for item in self.raw_outbox]
 
 
 def _ms(moment: datetime) -> int:
@@ -171,7 +104,7 @@ def _ms(moment: datetime) -> int:
 
 
 class SagaStore:
-    """Sagas, outbox, schedule and leases in Redis."""
+    """The `SagaRepository` in Redis: sagas, outbox, schedule and leases."""
 
     def __init__(
         self,
