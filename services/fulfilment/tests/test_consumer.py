@@ -3,6 +3,7 @@ message still flows, other checkout events are skipped, dead letters can be repl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
@@ -32,7 +33,7 @@ from nceflow.schemas import (
     Term,
 )
 from nceflow.schemas.dead_letter import DLQ_OFFSET, DLQ_REASON, DLQ_TOPIC
-from nceflow.schemas.envelope import CHECKOUT_SOURCE, MAX_EVENT_BYTES, to_kafka
+from nceflow.schemas.envelope import CE_TYPE_HEADER, CHECKOUT_SOURCE, MAX_EVENT_BYTES, to_kafka
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 
@@ -272,6 +273,9 @@ async def test_other_checkout_events_are_skipped_without_dead_letters(
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
+    """Known checkout events fulfilment does not need, and a newer checkout's event type it does
+    not know (with its header, and without), are skipped; an `OrderConfirmed` of a version it
+    cannot read is an order: dead-lettered, never dropped."""
     from datetime import UTC, datetime
 
     drafted = OrderDrafted(
@@ -282,21 +286,38 @@ async def test_other_checkout_events_are_skipped_without_dead_letters(
         expires_at=datetime(2026, 12, 1, tzinfo=UTC),
     )
     record = to_kafka(drafted, source=CHECKOUT_SOURCE)
-    async with running(settings) as context:
+
+    def as_type(event_type: str, *, header: bool = True) -> tuple[bytes, list[tuple[str, bytes]]]:
+        value = json.loads(record.value)
+        value["type"] = event_type
+        headers = [
+            (k, event_type.encode() if k == CE_TYPE_HEADER else v) for k, v in record.headers
+        ]
+        if not header:
+            headers = [(k, v) for k, v in headers if k != CE_TYPE_HEADER]
+        return json.dumps(value).encode(), headers
+
+    newer = "com.nceflow.checkout.OrderRepriced.v1"
+    later_order = "com.nceflow.checkout.OrderConfirmed.v9"
+    topic = kafka_topics.checkout_order_events
+    async with (
+        FulfilmentEvents(kafka_bootstrap, kafka_topics.dead_letter) as dead,
+        running(settings) as context,
+    ):
         await publish_raw(
-            kafka_bootstrap,
-            kafka_topics.checkout_order_events,
-            record.value,
-            key=record.key,
-            headers=list(record.headers),
+            kafka_bootstrap, topic, record.value, key=record.key, headers=list(record.headers)
         )
-        await publish_orders(
-            kafka_bootstrap, kafka_topics.checkout_order_events, [existing_tenant_order("ord-s2")]
-        )
+        for value, headers in (as_type(newer), as_type(newer, header=False), as_type(later_order)):
+            await publish_raw(kafka_bootstrap, topic, value, key=record.key, headers=headers)
+        await publish_orders(kafka_bootstrap, topic, [existing_tenant_order("ord-s2")])
         await events.wait_for(placed("ord-s2"))
+        await dead.wait_for(lambda seen: len(seen.records) == 1, within=10)
         messages = context.metrics.messages
-        assert messages.labels("skipped")._value.get() == 1
-        assert messages.labels("dead_lettered")._value.get() == 0
+        assert messages.labels("skipped")._value.get() == 3
+        assert messages.labels("dead_lettered")._value.get() == 1
+    (letter,) = dead.records
+    assert dict(letter.headers)[DLQ_REASON] == b"unknown_type"
+    assert json.loads(letter.value)["type"] == later_order
     assert events.of("ord-skip") == []
 
 

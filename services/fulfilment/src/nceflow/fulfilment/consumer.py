@@ -2,10 +2,12 @@
 
 For each record of `nce.checkout.order-events.v1`:
 - other checkout events (`OrderDrafted`, `StepCompleted`, `OrderAbandoned`) are skipped on the
-  `ce_type` header alone, without parsing the value;
+  `ce_type` header alone, without parsing the value; so is a checkout event type this version
+  does not know (a newer checkout's: forward compatible), except a version of `OrderConfirmed`
+  it cannot read, which is an order: dead-lettered, to be replayed by a fulfilment that reads it;
 - a record that is not a valid event of the contract (bad JSON, not a CloudEvent, an unknown
-  type, invalid data) is copied to the dead-letter topic with the reason, the original value and
-  headers, and skipped: one poison message never stops the partition;
+  type from anyone but checkout, invalid data) is copied to the dead-letter topic with the
+  reason, the original value and headers, and skipped: one poison message never stops the partition;
 - an `OrderConfirmed` is recorded (`FulfilmentService.accept_many`, idempotent by event id and
   order id; a batch's orders in one Redis round trip) and the worker is woken;
 - an `OrderConfirmed` of an order already known (checkout re-emits it when it hears nothing, or
@@ -38,13 +40,42 @@ from nceflow.fulfilment.settings import Settings
 from nceflow.runtime.dead_letters import DeadLetters
 from nceflow.runtime.kafka_consumer import ConsumedRecord, body_as_is, parse_leniently
 from nceflow.runtime.kafka_security import broker_security
-from nceflow.schemas import OrderAbandoned, OrderConfirmed, OrderDrafted, StepCompleted, topics
-from nceflow.schemas.envelope import CE_TYPE_HEADER, InvalidEventError, from_kafka, header_value
+from nceflow.schemas import (
+    EVENT_CLASSES,
+    OrderAbandoned,
+    OrderConfirmed,
+    OrderDrafted,
+    StepCompleted,
+    topics,
+)
+from nceflow.schemas.envelope import (
+    CE_TYPE_HEADER,
+    InvalidEventError,
+    InvalidEventReason,
+    from_kafka,
+    header_value,
+)
 
 _log = structlog.get_logger(__name__)
 
 SKIPPED_TYPES = frozenset(cls.event_type() for cls in (OrderDrafted, StepCompleted, OrderAbandoned))
 """Checkout events fulfilment has no use for (it needs `OrderConfirmed` only)."""
+_CHECKOUT_TYPES = OrderDrafted.event_type().rsplit(".", 2)[0] + "."  # com.nceflow.checkout.
+_ORDER_CONFIRMED = OrderConfirmed.event_type().rsplit(".", 1)[0] + ".v"  # any version
+
+
+def skipped(event_type: str | None) -> bool:
+    """Whether fulfilment has no use for a checkout event of this type: the known ones it does
+    not need, and any checkout type it does not know but `OrderConfirmed`'s other versions."""
+    if event_type is None:
+        return False
+    if event_type in SKIPPED_TYPES:
+        return True
+    return (
+        event_type.startswith(_CHECKOUT_TYPES)
+        and event_type not in EVENT_CLASSES
+        and not event_type.startswith(_ORDER_CONFIRMED)
+    )
 
 
 class Outcome(StrEnum):
@@ -108,11 +139,13 @@ class OrderEventConsumer:
         self, record: ConsumedRecord, confirmed: list[tuple[OrderConfirmed, str]]
     ) -> Outcome | None:
         """Skip or dead-letter the record, or add its order to `confirmed` (returns None)."""
-        if header_value(record.headers, CE_TYPE_HEADER) in SKIPPED_TYPES:
+        if skipped(header_value(record.headers, CE_TYPE_HEADER)):
             return Outcome.SKIPPED
         try:
             received = from_kafka(record.value or b"")
         except InvalidEventError as exc:
+            if exc.reason is InvalidEventReason.UNKNOWN_TYPE and skipped(exc.event_type):
+                return Outcome.SKIPPED  # a newer checkout's event, without the header
             await self._dead_letter(record, exc.reason.value, exc.detail)
             return Outcome.DEAD_LETTERED
         event = received.data
