@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from pydantic import SecretStr, ValidationError
 
 from nceflow.catalog.settings import Settings as CatalogSettings
+from nceflow.checkout.app import create_app as create_checkout
 from nceflow.checkout.auth import AuthenticationError, TokenVerifier, mint_dev_token
+from nceflow.checkout.resellers import load_directory
 from nceflow.checkout.settings import Settings as CheckoutSettings
 from nceflow.fulfilment.settings import Settings as FulfilmentSettings
 from nceflow.partner_center import PartnerCenterSettings
@@ -57,6 +60,18 @@ def production_checkout(tmp_path: Path) -> CheckoutSettings:
 
 def own_handoff_key() -> HandoffSettings:
     return HandoffSettings(keys=SecretStr(Fernet.generate_key().decode()))
+
+
+async def test_production_checkout_serves_no_dev_sign_in(tmp_path: Path) -> None:
+    # The dev directory stands in for the reseller's own: only the routes are under test.
+    app = create_checkout(production_checkout(tmp_path), load_directory())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://checkout") as client:
+        listed = await client.get("/v1/dev/resellers")
+        signed = await client.post(
+            "/v1/dev/tokens", json={"account_id": "acme", "reseller_id": "adatum-direct"}
+        )
+    assert (listed.status_code, signed.status_code) == (404, 404)
 
 
 @pytest.mark.integration  # a real server on loopback

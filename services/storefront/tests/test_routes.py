@@ -17,6 +17,8 @@ from redis.asyncio import Redis
 
 from nceflow.catalog.app import create_app as create_catalog_app
 from nceflow.catalog.settings import Settings as CatalogSettings
+from nceflow.checkout.app import create_app as create_checkout_app
+from nceflow.checkout.settings import Settings as CheckoutSettings
 from nceflow.devstack.processes import free_port
 from nceflow.runtime.settings import RedisSettings
 from nceflow.storefront.app import SESSION_COOKIE, create_app
@@ -49,17 +51,20 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 async def browser(
     catalog: FastAPI, redis_url: str, redis_prefix: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client with a cookie jar, talking to a storefront backed by the real catalog
-    and a real Redis (its sessions)."""
+    """An HTTP client with a cookie jar, talking to a storefront backed by the real catalog,
+    checkout (its dev sign-in) and a real Redis (its sessions)."""
+    redis_settings = RedisSettings(url=redis_url, key_prefix=redis_prefix)
+    checkout = create_checkout_app(
+        CheckoutSettings(redis=redis_settings, relay_enabled=False, consumer_enabled=False)
+    )
     storefront = create_app(
-        Settings(
-            checkout_url="http://127.0.0.1:9",
-            redis=RedisSettings(url=redis_url, key_prefix=redis_prefix),
-        ),
+        Settings(checkout_url="http://checkout", redis=redis_settings),
         catalog_transport=httpx.ASGITransport(app=catalog),
+        checkout_transport=httpx.ASGITransport(app=checkout),
     )
     transport = httpx.ASGITransport(app=storefront)
     async with (
+        checkout.router.lifespan_context(checkout),
         storefront.router.lifespan_context(storefront),
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
     ):

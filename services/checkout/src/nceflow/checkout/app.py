@@ -31,6 +31,7 @@ from nceflow.checkout.adapters.fulfilment_consumer import (
 from nceflow.checkout.adapters.microsoft_sign_in import MicrosoftSignIn
 from nceflow.checkout.adapters.partner_center import PartnerCenterChecks
 from nceflow.checkout.adapters.redis_store import DraftStore, Keys
+from nceflow.checkout.api.dev_routes import dev_router
 from nceflow.checkout.api.errors import body_too_large, install_error_handlers
 from nceflow.checkout.api.routes import build_router
 from nceflow.checkout.auth import TokenVerifier
@@ -225,6 +226,8 @@ def create_app(
     readiness = {"redis": redis_ready, "outbox_relay": relay_running}
     app.include_router(health_router("checkout", readiness, details=awaiting_fulfilment))
     app.include_router(build_router())
+    if settings.dev and settings.jwt_dev_secret is not None:
+        app.include_router(dev_router(settings, directory))
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:

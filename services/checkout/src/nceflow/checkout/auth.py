@@ -28,7 +28,7 @@ from nceflow.checkout.settings import Settings
 
 DEV_ALGORITHM = "HS256"
 # Ids end up in Redis keys, Kafka events and logs: keep them to safe, bounded characters.
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 # Entra tenant ids are GUIDs.
 _TENANT_ID_PATTERN = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -125,9 +125,9 @@ class TokenVerifier:
         except (jwt.PyJWTError, ValueError) as exc:
             raise AuthenticationError(str(exc)) from exc
         account, reseller = claims.get("sub"), claims.get("reseller")
-        if not isinstance(account, str) or not _ID_PATTERN.match(account):
+        if not isinstance(account, str) or not ID_PATTERN.match(account):
             raise AuthenticationError("the token's sub is not a valid account id")
-        if not isinstance(reseller, str) or not _ID_PATTERN.match(reseller):
+        if not isinstance(reseller, str) or not ID_PATTERN.match(reseller):
             raise AuthenticationError("the token has no valid reseller claim")
         tenant = claims.get("ms_tenant_id")
         if tenant is not None and (

@@ -136,7 +136,7 @@ def create_app(
         await redis.ping()
 
     app.include_router(health_router("storefront", {"redis": redis_ready}))
-    app.include_router(sign_in_router(pages, checkout, settings.sign_in_mode, DevSignIn()))
+    app.include_router(sign_in_router(pages, checkout, settings.sign_in_mode, DevSignIn(checkout)))
     app.include_router(catalogue_router(pages, catalog))
     app.include_router(cart_router(pages, catalog, checkout))
     app.include_router(wizard_router(pages, checkout))

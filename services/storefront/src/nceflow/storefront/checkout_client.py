@@ -214,6 +214,21 @@ class SignInStart(_Read):
     state: str
 
 
+class DevReseller(_Read):
+    """A reseller checkout's dev sign-in offers."""
+
+    id: str
+    name: str
+    sales_model: str
+
+
+class DevToken(_Read):
+    """A dev token checkout signed for an account."""
+
+    access_token: str
+    reseller_name: str
+
+
 class CheckoutClient:
     """Typed calls to the checkout API, each with the customer's bearer token."""
 
@@ -325,6 +340,25 @@ class CheckoutClient:
             headers=self._auth(token),
         )
         return AdminCredentials.model_validate(response.json())
+
+    # ------------------------------------------------------------------ dev mode only
+
+    async def dev_resellers(self) -> list[DevReseller]:
+        """The resellers checkout's dev sign-in offers (dev mode only: 404 elsewhere)."""
+        response = await send(self._http, SERVICE, "GET", "/v1/dev/resellers")
+        return [DevReseller.model_validate(item) for item in response.json()]
+
+    async def dev_token(self, account_id: str, reseller_id: str) -> DevToken:
+        """A dev token for the account buying through the reseller (422: no such reseller,
+        or an account id checkout does not accept)."""
+        response = await send(
+            self._http,
+            SERVICE,
+            "POST",
+            "/v1/dev/tokens",
+            json={"account_id": account_id, "reseller_id": reseller_id},
+        )
+        return DevToken.model_validate(response.json())
 
 
 def _snapshot(response: httpx.Response) -> DraftSnapshot:

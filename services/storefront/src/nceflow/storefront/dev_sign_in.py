@@ -1,19 +1,17 @@
-"""Development sign-in: pick an account and a reseller; the storefront signs a dev token.
+"""Development sign-in: pick an account and a reseller; checkout signs a dev token.
 
 In production the platform signs its customers in and hands the storefront their token. In dev
-there is no platform, so this module borrows checkout's reseller directory and dev signing key
-(the same `NCEFLOW_CHECKOUT_*` variables the checkout process reads), and nothing else of it.
+there is no platform, so the storefront asks checkout's dev-only routes (`/v1/dev/…`, mounted in
+dev mode alone) for the reseller directory and a token: it needs neither checkout's signing key
+nor its directory file, and imports nothing of the checkout package.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cached_property
 
-from nceflow.checkout.auth import mint_dev_token
-from nceflow.checkout.resellers import ResellerDirectory, load_directory
-from nceflow.checkout.settings import Settings as CheckoutSettings
+from nceflow.storefront.checkout_client import CheckoutClient, DevReseller, DevToken
+from nceflow.storefront.errors import UpstreamProblem
 
 # What checkout accepts as an account id (it refuses anything else in a token).
 ACCOUNT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -21,38 +19,22 @@ ACCOUNT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 SUGGESTED_ACCOUNTS = ("fabrikam", "northwind", "contoso", "new-customer")
 
 
-@dataclass(frozen=True)
-class ResellerChoice:
-    """A reseller the dev sign-in page offers."""
-
-    id: str
-    name: str
-    sales_model: str
-
-
 class DevSignIn:
-    """The directory to choose from, and dev tokens for the choice."""
+    """The directory to choose from, and dev tokens for the choice, from checkout."""
 
-    @cached_property
-    def _checkout_settings(self) -> CheckoutSettings:
-        return CheckoutSettings()
+    def __init__(self, checkout: CheckoutClient) -> None:
+        self._checkout = checkout
 
-    @cached_property
-    def _directory(self) -> ResellerDirectory:
-        return load_directory(self._checkout_settings.resellers_file)
+    async def resellers(self) -> list[DevReseller]:
+        """Every reseller of checkout's directory, in its order."""
+        return await self._checkout.dev_resellers()
 
-    def resellers(self) -> list[ResellerChoice]:
-        """Every reseller of the directory, in its order."""
-        return [
-            ResellerChoice(id=r.id, name=r.name, sales_model=r.sales_model.value)
-            for r in self._directory.resellers
-        ]
-
-    def reseller_name(self, reseller_id: str) -> str | None:
-        """The reseller's display name, or None when the directory does not list it."""
-        found = self._directory.get(reseller_id)
-        return found.name if found else None
-
-    def token_for(self, account_id: str, reseller_id: str) -> str:
-        """A bearer token checkout accepts for `account_id` buying through `reseller_id`."""
-        return mint_dev_token(account_id, reseller_id, self._checkout_settings)
+    async def token_for(self, account_id: str, reseller_id: str) -> DevToken | None:
+        """A token checkout accepts for `account_id` buying through `reseller_id`; None when
+        checkout refuses the choice (no such reseller, an account id it does not take)."""
+        try:
+            return await self._checkout.dev_token(account_id, reseller_id)
+        except UpstreamProblem as exc:
+            if exc.status == 422:
+                return None
+            raise

@@ -31,7 +31,7 @@ def sign_in_router(
     """`GET/POST /sign-in` and `POST /sign-out`."""
     router = APIRouter()
 
-    def form_page(
+    async def form_page(
         request: Request, next_url: str, *, error: str = "", status_code: int = 200, **values: str
     ) -> HTMLResponse:
         context: dict[str, Any] = {
@@ -43,7 +43,7 @@ def sign_in_router(
             "reseller_id": values.get("reseller_id", ""),
         }
         if mode is SignInMode.DEV:
-            context["resellers"] = dev.resellers()
+            context["resellers"] = await dev.resellers()
             context["accounts"] = SUGGESTED_ACCOUNTS
         return pages.render(request, "sign_in.html", context, status_code=status_code)
 
@@ -52,7 +52,7 @@ def sign_in_router(
         request: Request, next_url: Annotated[str, Query(alias="next", max_length=2048)] = "/"
     ) -> HTMLResponse:
         """The sign-in form."""
-        return form_page(request, next_url)
+        return await form_page(request, next_url)
 
     @router.post("/sign-in", response_model=None)
     async def sign_in(
@@ -66,9 +66,13 @@ def sign_in_router(
         """Sign in and go where the customer was going."""
         if mode is SignInMode.DEV:
             account_id = account_id.strip()
-            reseller_name = dev.reseller_name(reseller_id)
-            if not ACCOUNT_ID_PATTERN.match(account_id) or reseller_name is None:
-                return form_page(
+            dev_token = (
+                await dev.token_for(account_id, reseller_id)
+                if ACCOUNT_ID_PATTERN.match(account_id)
+                else None
+            )
+            if dev_token is None:
+                return await form_page(
                     request,
                     next_url,
                     error="Enter an account name (letters, digits, . _ @ -) and pick a reseller.",
@@ -77,15 +81,15 @@ def sign_in_router(
                     reseller_id=reseller_id,
                 )
             customer = Customer(
-                token=dev.token_for(account_id, reseller_id),
+                token=dev_token.access_token,
                 account_id=account_id,
                 reseller_id=reseller_id,
-                reseller_name=reseller_name,
+                reseller_name=dev_token.reseller_name,
             )
         else:
             found = await _customer_of_token(checkout, token.strip())
             if found is None:
-                return form_page(
+                return await form_page(
                     request,
                     next_url,
                     error="The marketplace did not accept this token. Sign in again there.",
