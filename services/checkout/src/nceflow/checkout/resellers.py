@@ -104,7 +104,7 @@ class ResellerDirectory(_Entry):
         return next((a for a in self.partner_center_accounts if a.tenant_id == wanted), None)
 
     def dump_json(self) -> str:
-        """The directory as indented JSON, secrets masked (what `nceflow dev resellers` prints)."""
+        """The directory as indented JSON, secrets masked (`nceflow checkout resellers`)."""
         return self.model_dump_json(indent=2)
 
 
