@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from nceflow.catalog.domain.model import BillingCycle, ServicePlan, Term, plan_id_for
+from nceflow.catalog.domain.model import ServicePlan, plan_id_for
+from nceflow.schemas.values import BillingCycle, Term
 
 
 def _plan(**changes: Any) -> dict[str, Any]:

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from nceflow.catalog.domain.model import BillingCycle, CatalogueDocument, Term
+from nceflow.catalog.domain.model import CatalogueDocument
 from nceflow.catalog.domain.query import InvalidCursorError, PlanFilter, encode_cursor
 from nceflow.catalog.files import load_catalogue
 from nceflow.catalog.snapshot import CatalogueSnapshot, UnknownPlanError, UnknownTileError
 from nceflow.catalog.store import CatalogueStore
+from nceflow.schemas.values import BillingCycle, Term
 
 M365 = "nce-microsoft-365-commercial"
 

@@ -14,7 +14,6 @@ from nceflow.checkout.domain.draft import (
     DraftStatus,
     McaAcceptance,
     ResellerTerms,
-    SalesModel,
     SignedInUser,
     StepStatus,
     TenantLookup,
@@ -37,12 +36,12 @@ from nceflow.checkout.domain.steps import (
     McaInput,
     PartnerOfRecordInput,
     PartnerRelationshipInput,
-    Qualification,
     QualificationInput,
     ReviewInput,
     StepId,
     TenantDomainInput,
 )
+from nceflow.schemas.values import Qualification, SalesModel
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"

@@ -12,7 +12,6 @@ from nceflow.checkout.domain.draft import (
     Draft,
     McaAcceptance,
     ResellerTerms,
-    SalesModel,
     SignedInUser,
     TenantLookup,
     TenantMatch,
@@ -30,11 +29,11 @@ from nceflow.checkout.domain.steps import (
     McaInput,
     PartnerOfRecordInput,
     PartnerRelationshipInput,
-    Qualification,
     QualificationInput,
     StepId,
     TenantDomainInput,
 )
+from nceflow.schemas.values import Qualification, SalesModel
 
 RELATIONSHIP = "https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship"
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from nceflow.checkout.domain.draft import SalesModel
 from nceflow.checkout.resellers import ResellerDirectory, load_directory
+from nceflow.schemas.values import SalesModel
 
 
 def sim_seed() -> dict[str, object]:

@@ -39,7 +39,6 @@ from nceflow.checkout.domain.steps import (
     CartItemInput,
     CompanyProfileInput,
     McaInput,
-    Qualification,
     QualificationInput,
 )
 from nceflow.checkout.events import order_drafted, outbox_entry
@@ -50,6 +49,7 @@ from nceflow.devstack.processes import LOOPBACK, ManagedProcess, free_port
 from nceflow.devstack.servers import create_topics, start_broker
 from nceflow.runtime.settings import KafkaSettings, RedisSettings
 from nceflow.schemas import topics
+from nceflow.schemas.values import Qualification
 
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
 

@@ -18,12 +18,7 @@ from pathlib import Path
 import structlog
 
 from nceflow.catalog.domain.build import CatalogItem, build_catalogue
-from nceflow.catalog.domain.model import (
-    BillingCycle,
-    CatalogueDocument,
-    Term,
-    is_legal_pair,
-)
+from nceflow.catalog.domain.model import CatalogueDocument, is_legal_pair
 from nceflow.catalog.domain.price_list import PriceList
 from nceflow.catalog.files import load_catalogue, load_price_list, save_catalogue
 from nceflow.catalog.settings import Settings
@@ -35,6 +30,7 @@ from nceflow.partner_center import (
     Product,
     Sku,
 )
+from nceflow.schemas.values import BillingCycle, Term
 
 _log = structlog.get_logger("nceflow.catalog.sync")
 

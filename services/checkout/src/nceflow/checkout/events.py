@@ -32,7 +32,6 @@ from nceflow.schemas import (
     PartnerOfRecordAttestation,
     PartnerOfRecordStep,
     PartnerRelationshipStep,
-    Qualification,
     QualificationStep,
     RelationshipConfirmedByCustomer,
     RelationshipOnRecord,
@@ -90,7 +89,7 @@ def order_abandoned(draft: Draft, last_step: StepId | None) -> OrderAbandoned:
         order_id=draft.id,
         correlation_id=draft.correlation_id,
         reason=reason,
-        last_step=WizardStep(last_step.value) if last_step else None,
+        last_step=last_step,
     )
 
 
@@ -101,7 +100,7 @@ def order_confirmed(draft: Draft, confirmed_by: str) -> OrderConfirmed:
     assert draft.qualification is not None
     assert draft.confirmation is not None
     reseller = draft.reseller
-    indirect = reseller.sales_model.value == SalesModel.INDIRECT.value
+    indirect = reseller.sales_model is SalesModel.INDIRECT
     items = _items(draft.cart)
     return OrderConfirmed(
         order_id=draft.id,
@@ -110,7 +109,7 @@ def order_confirmed(draft: Draft, confirmed_by: str) -> OrderConfirmed:
         reseller=Reseller(
             reseller_id=reseller.reseller_id,
             name=reseller.name,
-            sales_model=SalesModel(reseller.sales_model.value),
+            sales_model=reseller.sales_model,
             partner_id=reseller.partner_id,
             mpn_id=reseller.mpn_id,
             indirect_provider_partner_id=reseller.indirect_provider_partner_id,
@@ -118,7 +117,7 @@ def order_confirmed(draft: Draft, confirmed_by: str) -> OrderConfirmed:
         tenant=_tenant(draft, confirmed_by),
         partner_of_record=_attestation(draft) if indirect else None,
         mca=_mca(draft),
-        qualification=Qualification(draft.qualification.qualification.value),
+        qualification=draft.qualification.qualification,
         terms_of_service_accepted_at=draft.completed_at[StepId.REVIEW],
         items=items,
         totals=_totals(items),
@@ -240,9 +239,7 @@ def _step_data(
             return CartStep(id=WizardStep.CART, items=items, totals=_totals(items))
         case StepId.ACCOUNT:
             assert draft.account is not None
-            return AccountStep(
-                id=WizardStep.ACCOUNT, account=AccountChoice(draft.account.kind.value)
-            )
+            return AccountStep(id=WizardStep.ACCOUNT, account=draft.account.kind)
         case StepId.COMPANY_PROFILE:
             return CompanyProfileStep(id=WizardStep.COMPANY_PROFILE, company=_company(draft))
         case StepId.PARTNER_RELATIONSHIP:
@@ -271,7 +268,7 @@ def _step_data(
             assert draft.qualification is not None
             return QualificationStep(
                 id=WizardStep.QUALIFICATION,
-                qualification=Qualification(draft.qualification.qualification.value),
+                qualification=draft.qualification.qualification,
             )
         case StepId.REVIEW:
             return ReviewStep(

@@ -15,7 +15,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from nceflow.checkout.domain.draft import ResellerTerms, SalesModel, TenantProof
+from nceflow.checkout.domain.draft import ResellerTerms, TenantProof
+from nceflow.schemas.values import SalesModel
 
 RESELLER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 HttpsUrl = Annotated[str, Field(pattern=r"^https://\S+$", max_length=2048)]

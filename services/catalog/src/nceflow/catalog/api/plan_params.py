@@ -15,8 +15,9 @@ from urllib.parse import parse_qsl
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from nceflow.catalog.domain.model import COUNTRY_PATTERN, BillingCycle, Term
+from nceflow.catalog.domain.model import COUNTRY_PATTERN
 from nceflow.catalog.domain.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PlanFilter
+from nceflow.schemas.values import BillingCycle, Term
 
 
 class PlanListParams(BaseModel):

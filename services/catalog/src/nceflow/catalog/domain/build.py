@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from nceflow.catalog.domain.model import (
     BILLING_CYCLE_ORDER,
     TERM_ORDER,
-    BillingCycle,
     Catalogue,
     CatalogueDocument,
     ServicePlan,
-    Term,
     Tile,
     is_legal_pair,
     plan_id_for,
 )
 from nceflow.catalog.domain.price_list import PriceList
+from nceflow.schemas.values import BillingCycle, Term
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+# The contract's own value types: a plan's term and billing cycle are the ones the events carry.
+from nceflow.schemas.values import BillingCycle, Term
 
 # URL-safe, no commas (the batch endpoint splits `ids` on commas), lower case.
 PLAN_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
@@ -22,22 +24,6 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 PC_ID_PATTERN = r"^[A-Za-z0-9]{1,32}$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
-
-
-class Term(StrEnum):
-    """NCE term durations (ISO 8601), as Partner Center spells them."""
-
-    P1M = "P1M"
-    P1Y = "P1Y"
-    P3Y = "P3Y"
-
-
-class BillingCycle(StrEnum):
-    """How often the customer is billed within the term."""
-
-    MONTHLY = "monthly"
-    ANNUAL = "annual"
-    TRIENNIAL = "triennial"
 
 
 # NCE rules: a monthly term is billed monthly only; triennial billing exists only for 3-year terms.

@@ -15,10 +15,9 @@ from nceflow.catalog.domain.model import (
     COUNTRY_PATTERN,
     CURRENCY_PATTERN,
     PC_ID_PATTERN,
-    BillingCycle,
-    Term,
     is_legal_pair,
 )
+from nceflow.schemas.values import BillingCycle, Term
 
 PriceKey = tuple[str, str, Term, BillingCycle, str]
 

@@ -12,13 +12,8 @@ import binascii
 import json
 from dataclasses import dataclass
 
-from nceflow.catalog.domain.model import (
-    BILLING_CYCLE_ORDER,
-    TERM_ORDER,
-    BillingCycle,
-    ServicePlan,
-    Term,
-)
+from nceflow.catalog.domain.model import BILLING_CYCLE_ORDER, TERM_ORDER, ServicePlan
+from nceflow.schemas.values import BillingCycle, Term
 
 # (product position on the tile, SKU id, country, term rank, billing cycle rank)
 SortKey = tuple[int, str, str, int, int]

@@ -9,11 +9,12 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
-from nceflow.checkout.domain.draft import SalesModel, TenantLookup
+from nceflow.checkout.domain.draft import TenantLookup
 from nceflow.checkout.resellers import Reseller, ResellerDirectory
 from nceflow.partner_center import PartnerCenterClient, PartnerCenterError
 from nceflow.partner_center.settings import PartnerCenterSettings
 from nceflow.partner_center.shared_rate_limit import budget_for
+from nceflow.schemas.values import SalesModel
 
 
 class PartnerCenterChecks:

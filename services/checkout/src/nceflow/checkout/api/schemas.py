@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from nceflow.checkout.domain.draft import (
     Draft,
     DraftStatus,
-    SalesModel,
     StepStatus,
     TenantOwnership,
 )
@@ -20,6 +19,7 @@ from nceflow.checkout.domain.forms import STEP_TITLES, Form, form_of
 from nceflow.checkout.domain.order import AdminCredentialsState, Order, OrderStatus
 from nceflow.checkout.domain.pricing import PricedCart
 from nceflow.checkout.domain.steps import MAX_CART_ITEMS, CartItemInput, StepId
+from nceflow.schemas.values import SalesModel
 
 
 class _Request(BaseModel):

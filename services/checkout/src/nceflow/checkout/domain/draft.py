@@ -43,6 +43,7 @@ from nceflow.checkout.domain.steps import (
     TenantDomainInput,
 )
 from nceflow.partner_center.customer_rules import needs_registration_number
+from nceflow.schemas.values import SalesModel
 
 
 class TenantProof(StrEnum):
@@ -83,13 +84,6 @@ class StepStatus(StrEnum):
     CURRENT = "current"
     AHEAD = "ahead"
     SKIPPED = "skipped"
-
-
-class SalesModel(StrEnum):
-    """Direct: the reseller is the Partner Center partner. Indirect: it sells through a provider."""
-
-    DIRECT = "direct"
-    INDIRECT = "indirect"
 
 
 class _Value(BaseModel):

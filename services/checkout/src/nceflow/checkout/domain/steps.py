@@ -6,10 +6,12 @@ and as the JSON stored with the draft.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# The contract's value types: the wizard's steps and answers are the ones its events carry.
+from nceflow.schemas.values import AccountChoice, Qualification, WizardStep
 
 # What the catalog accepts as a plan id (lower case, URL-safe, no commas).
 PLAN_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
@@ -30,19 +32,8 @@ MAX_CART_ITEMS = 20
 MAX_QUANTITY = 100_000
 
 
-class StepId(StrEnum):
-    """Step ids, in the order the wizard walks them (seed steps 4 to 12)."""
-
-    CART = "cart"
-    ACCOUNT = "account"
-    COMPANY_PROFILE = "company_profile"
-    PARTNER_RELATIONSHIP = "partner_relationship"
-    PARTNER_OF_RECORD = "partner_of_record"
-    TENANT_DOMAIN = "tenant_domain"
-    TENANT_SIGN_IN = "tenant_sign_in"
-    MCA = "mca"
-    QUALIFICATION = "qualification"
-    REVIEW = "review"
+StepId = WizardStep
+"""Step ids, in the order the wizard walks them (seed steps 4 to 12): the contract's own."""
 
 
 STEP_ORDER: tuple[StepId, ...] = tuple(StepId)
@@ -78,11 +69,8 @@ class CartInput(StepInput):
     items: Annotated[list[CartItemInput], Field(min_length=1, max_length=MAX_CART_ITEMS)]
 
 
-class AccountKind(StrEnum):
-    """Seed step 5: a new Microsoft CSP account (a new tenant) or an existing one."""
-
-    NEW = "new"
-    EXISTING = "existing"
+AccountKind = AccountChoice
+"""Seed step 5: a new Microsoft account (tenant) or an existing one (the contract's values)."""
 
 
 class AccountInput(StepInput):
@@ -160,13 +148,6 @@ class McaInput(StepInput):
     last_name: Name
     email: Email
     phone: Phone
-
-
-class Qualification(StrEnum):
-    """Seed step 11: whether the customer is a state-owned entity."""
-
-    NONE = "none"
-    STATE_OWNED_ENTITY = "state_owned_entity"
 
 
 class QualificationInput(StepInput):
