@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from nceflow.checkout.domain.pricing import PlanQuote
 
@@ -28,25 +27,15 @@ class DependencyUnavailable(Exception):
         self.detail = detail
 
 
-class _Plan(BaseModel):
-    """The fields of the catalog's plan that checkout uses (the catalog may add others)."""
+class _CatalogPlan(PlanQuote):
+    """A plan as the catalog's API names it (`id`); the fields checkout does not use are
+    ignored (the catalog may add others)."""
 
-    id: str
-    title: str
-    product_id: str
-    sku_id: str
-    availability_id: str
-    catalog_item_id: str
-    term: str
-    billing_cycle: str
-    unit_price: Decimal
-    currency: str
-    min_quantity: int
-    max_quantity: int
+    plan_id: str = Field(validation_alias="id")
 
 
 class _PlanBatch(BaseModel):
-    items: list[_Plan]
+    items: list[_CatalogPlan]
     missing: list[str] = []
 
 
@@ -111,21 +100,5 @@ class CatalogClient:
         if response.status_code != 200:
             raise DependencyUnavailable("catalog", f"GET /v1/plans answered {response.status_code}")
         batch = _PlanBatch.model_validate_json(response.content)
-        quotes = {
-            plan.id: PlanQuote(
-                plan_id=plan.id,
-                title=plan.title,
-                product_id=plan.product_id,
-                sku_id=plan.sku_id,
-                availability_id=plan.availability_id,
-                catalog_item_id=plan.catalog_item_id,
-                term=plan.term,
-                billing_cycle=plan.billing_cycle,
-                unit_price=plan.unit_price,
-                currency=plan.currency,
-                min_quantity=plan.min_quantity,
-                max_quantity=plan.max_quantity,
-            )
-            for plan in batch.items
-        }
+        quotes = {plan.plan_id: PlanQuote.model_validate(plan.model_dump()) for plan in batch.items}
         return quotes, freshness_seconds(response.headers.get("cache-control"))

@@ -11,8 +11,8 @@ from nceflow.checkout.domain.errors import FieldProblem, InvalidStepData
 from nceflow.checkout.domain.steps import CartItemInput
 
 
-class PlanQuote(BaseModel):
-    """What the catalog says about one plan at the moment it was asked."""
+class Plan(BaseModel):
+    """What one plan sells: the Partner Center catalog item, its term and billing, its price."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -26,26 +26,25 @@ class PlanQuote(BaseModel):
     billing_cycle: str
     unit_price: Decimal
     currency: str
+
+
+class PlanQuote(Plan):
+    """What the catalog says about one plan at the moment it was asked."""
+
     min_quantity: int
     max_quantity: int
 
+    def line(self, quantity: int) -> CartLine:
+        """This plan, `quantity` times, at the quoted price."""
+        return CartLine(
+            **{name: getattr(self, name) for name in Plan.model_fields}, quantity=quantity
+        )
 
-class CartLine(BaseModel):
-    """One priced line of the draft's cart."""
 
-    model_config = ConfigDict(frozen=True)
+class CartLine(Plan):
+    """One priced line of the draft's cart (stored with the draft: its fields are a format)."""
 
-    plan_id: str
-    title: str
-    product_id: str
-    sku_id: str
-    availability_id: str
-    catalog_item_id: str
-    term: str
-    billing_cycle: str
     quantity: int
-    unit_price: Decimal
-    currency: str
 
     @property
     def amount(self) -> Decimal:
@@ -120,21 +119,7 @@ def price_cart(items: Sequence[CartItemInput], quotes: Mapping[str, PlanQuote]) 
                 )
             )
             continue
-        lines.append(
-            CartLine(
-                plan_id=quote.plan_id,
-                title=quote.title,
-                product_id=quote.product_id,
-                sku_id=quote.sku_id,
-                availability_id=quote.availability_id,
-                catalog_item_id=quote.catalog_item_id,
-                term=quote.term,
-                billing_cycle=quote.billing_cycle,
-                quantity=item.quantity,
-                unit_price=quote.unit_price,
-                currency=quote.currency,
-            )
-        )
+        lines.append(quote.line(item.quantity))
     if problems:
         raise InvalidStepData("Some cart items cannot be sold as asked.", tuple(problems))
     currencies = {line.currency for line in lines}
