@@ -28,9 +28,9 @@ from nceflow.checkout.testing import WizardPath, buy_through_the_wizard, wait_un
 from nceflow.devstack.processes import ManagedProcess, free_port
 from nceflow.devstack.servers import create_topics, start_broker
 from nceflow.devstack.stack import simulator_partner_credentials
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import create_app as create_fulfilment
 from nceflow.fulfilment.testing import (
-    FulfilmentEvents,
     fulfilment_settings,
     sim_items,
     sim_requests,
@@ -149,9 +149,9 @@ class Stack:
             )
             yield client, settings
 
-    def events(self, topic: str) -> FulfilmentEvents:
+    def events(self, topic: str) -> TopicReader:
         """A reader of one of the contract's topics on this broker, from its start."""
-        return FulfilmentEvents(self.broker.url, self.broker.prefix + topic)
+        return TopicReader(self.broker.url, self.broker.prefix + topic)
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ async def test_seed_walk_existing_account_without_relationship_indirect(
     assert order.json()["tenant_domain"] == "contoso.onmicrosoft.com"
 
     await checkout_events.wait_for(lambda r: r.of_type("OrderConfirmed", draft_id))
-    types = [e.type.split(".")[-2] for e in checkout_events.events if e.subject == draft_id]
+    types = [e.type.split(".")[-2] for e in checkout_events.received if e.subject == draft_id]
     assert types == ["OrderDrafted"] + ["StepCompleted"] * 8 + ["OrderConfirmed"]
     confirmed = checkout_events.of_type("OrderConfirmed", draft_id)[0].data
     assert confirmed.reseller.sales_model == "indirect"

@@ -12,9 +12,10 @@ import pytest
 from fastapi import FastAPI
 
 from nceflow.devstack.pytest_plugin import KafkaServer, KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext, create_app
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import FulfilmentEvents, fulfilment_env, fulfilment_settings
+from nceflow.fulfilment.testing import fulfilment_env, fulfilment_settings
 
 
 @pytest.fixture
@@ -75,9 +76,7 @@ def running() -> Callable[[Settings], AbstractAsyncContextManager[AppContext]]:
 
 
 @pytest.fixture
-async def events(
-    kafka_bootstrap: str, kafka_topics: KafkaTopics
-) -> AsyncIterator[FulfilmentEvents]:
+async def events(kafka_bootstrap: str, kafka_topics: KafkaTopics) -> AsyncIterator[TopicReader]:
     """Every event published on this test's fulfilment topic."""
-    async with FulfilmentEvents(kafka_bootstrap, kafka_topics.fulfilment_order_events) as seen:
+    async with TopicReader(kafka_bootstrap, kafka_topics.fulfilment_order_events) as seen:
         yield seen

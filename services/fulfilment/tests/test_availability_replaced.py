@@ -11,10 +11,10 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
-    FulfilmentEvents,
     ended,
     existing_tenant_order,
     item,
@@ -36,7 +36,7 @@ async def withdraw(sim: httpx.AsyncClient, catalog_item_id: str, *, replace: boo
     return replacement
 
 
-def carts_made(events: FulfilmentEvents, order_id: str) -> list[str | None]:
+def carts_made(events: TopicReader, order_id: str) -> list[str | None]:
     return [
         e.cart_id
         for e in events.of(order_id)
@@ -48,7 +48,7 @@ async def test_an_availability_withdrawn_after_the_cart_is_read_again_and_ordere
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -84,7 +84,7 @@ async def test_an_order_priced_on_a_stale_availability_gets_the_current_one(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -105,7 +105,7 @@ async def test_a_plan_no_longer_sold_as_chosen_fails_with_the_reason_after_one_r
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:

@@ -11,10 +11,10 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
-    FulfilmentEvents,
     ended,
     existing_tenant_order,
     publish_orders,
@@ -29,7 +29,7 @@ async def test_a_cart_line_error_fails_the_order_before_the_checkout(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:

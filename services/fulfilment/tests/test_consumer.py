@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.ops import replay
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
-    FulfilmentEvents,
     ended,
     existing_tenant_order,
     item,
@@ -38,7 +38,7 @@ from nceflow.schemas.envelope import CE_TYPE_HEADER, CHECKOUT_SOURCE, MAX_EVENT_
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 
 
-def placed(order_id: str) -> Callable[[FulfilmentEvents], bool]:
+def placed(order_id: str) -> Callable[[TopicReader], bool]:
     return lambda seen: any(isinstance(e, OrderPlaced) for e in seen.of(order_id))
 
 
@@ -46,7 +46,7 @@ async def test_same_order_confirmed_delivered_twice_places_one_order(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -70,14 +70,14 @@ async def test_same_order_confirmed_delivered_twice_places_one_order(
     assert len(await sim_requests(sim, "POST", "/v1/customers/*/carts/*/checkout")) == 1
 
 
-def provisioned(order_id: str) -> Callable[[FulfilmentEvents], bool]:
+def provisioned(order_id: str) -> Callable[[TopicReader], bool]:
     return lambda seen: any(
         isinstance(e, OrderPlaced) and e.provisioning is ProvisioningStatus.COMPLETED
         for e in seen.of(order_id)
     )
 
 
-def starts(seen: FulfilmentEvents, order_id: str) -> list[FulfilmentStarted]:
+def starts(seen: TopicReader, order_id: str) -> list[FulfilmentStarted]:
     return [e for e in seen.of(order_id) if isinstance(e, FulfilmentStarted)]
 
 
@@ -85,7 +85,7 @@ async def test_known_order_confirmed_again_is_answered_with_where_it_stands(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -141,7 +141,7 @@ async def test_duplicates_inside_one_batch_place_one_order(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -168,14 +168,14 @@ async def test_poison_message_is_dead_lettered_and_the_next_order_is_placed(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
     topic = kafka_topics.checkout_order_events
     poison = b'{"specversion": "1.0", "this is": "not an event"'
     async with (
-        FulfilmentEvents(kafka_bootstrap, kafka_topics.dead_letter) as dead,
+        TopicReader(kafka_bootstrap, kafka_topics.dead_letter) as dead,
         running(settings),
     ):
         # Same key as the good order: same partition, so the poison is in front of it.
@@ -207,7 +207,7 @@ async def test_a_record_the_parser_cannot_take_is_dead_lettered_not_stalling_its
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
     poison: bytes,
@@ -215,7 +215,7 @@ async def test_a_record_the_parser_cannot_take_is_dead_lettered_not_stalling_its
 ) -> None:
     topic = kafka_topics.checkout_order_events
     async with (
-        FulfilmentEvents(kafka_bootstrap, kafka_topics.dead_letter) as dead,
+        TopicReader(kafka_bootstrap, kafka_topics.dead_letter) as dead,
         running(settings),
     ):
         await publish_raw(kafka_bootstrap, topic, poison, key=b"ord-after-deep")
@@ -231,7 +231,7 @@ async def test_a_batch_with_records_faststream_cannot_read_still_places_its_orde
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -250,7 +250,7 @@ async def test_a_batch_with_records_faststream_cannot_read_still_places_its_orde
     await publish_raw(kafka_bootstrap, topic, b"{not json", key=key, headers=mislabelled)
     await publish_raw(kafka_bootstrap, topic, after.value, key=key, headers=after.headers)
     async with (
-        FulfilmentEvents(kafka_bootstrap, kafka_topics.dead_letter) as dead,
+        TopicReader(kafka_bootstrap, kafka_topics.dead_letter) as dead,
         running(settings),
     ):
         await events.wait_for(placed("ord-batch-poison-a"))
@@ -269,7 +269,7 @@ async def test_other_checkout_events_are_skipped_without_dead_letters(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -301,7 +301,7 @@ async def test_other_checkout_events_are_skipped_without_dead_letters(
     later_order = "com.nceflow.checkout.OrderConfirmed.v9"
     topic = kafka_topics.checkout_order_events
     async with (
-        FulfilmentEvents(kafka_bootstrap, kafka_topics.dead_letter) as dead,
+        TopicReader(kafka_bootstrap, kafka_topics.dead_letter) as dead,
         running(settings) as context,
     ):
         await publish_raw(
@@ -325,7 +325,7 @@ async def test_replay_sends_dead_letters_back_once(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -351,7 +351,7 @@ async def test_replay_sends_only_to_topics_fulfilment_reads_and_dry_run_sends_no
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:

@@ -21,10 +21,10 @@ from redis.asyncio import Redis
 
 from nceflow.devstack.processes import ManagedProcess, free_port, start_service
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.ops import status
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
-    FulfilmentEvents,
     existing_tenant_order,
     new_tenant_order,
     publish_orders,
@@ -100,7 +100,7 @@ async def test_sigkill_in_each_step_then_restart_places_each_order_once(
     sim: httpx.AsyncClient,
     fulfilment_env_vars: dict[str, str],
     settings: Settings,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
     tmp_path: Path,
@@ -180,7 +180,7 @@ async def test_sigterm_hands_in_flight_orders_back_at_once(
     sim: httpx.AsyncClient,
     fulfilment_env_vars: dict[str, str],
     settings: Settings,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
     tmp_path: Path,

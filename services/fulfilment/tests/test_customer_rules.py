@@ -11,10 +11,10 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
-    FulfilmentEvents,
     new_tenant_order,
     publish_orders,
     sim_items,
@@ -43,7 +43,7 @@ def in_brazil(order: OrderConfirmed, number: str | None) -> OrderConfirmed:
     return order.model_copy(update={"tenant": tenant.model_copy(update={"company": company})})
 
 
-def created(events: FulfilmentEvents, order_id: str) -> bool:
+def created(events: TopicReader, order_id: str) -> bool:
     return any(
         isinstance(e, FulfilmentStepCompleted) and e.step is FulfilmentStep.CUSTOMER_CREATED
         for e in events.of(order_id)
@@ -54,7 +54,7 @@ async def test_the_registration_number_is_sent_and_its_absence_fails_the_order(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:

@@ -15,11 +15,11 @@ import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.ops import status
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
-    FulfilmentEvents,
     existing_tenant_order,
     new_tenant_order,
     publish_orders,
@@ -65,7 +65,7 @@ async def test_two_processes_place_every_order_exactly_once_under_injected_fault
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -77,7 +77,7 @@ async def test_two_processes_place_every_order_exactly_once_under_injected_fault
     orders = _orders(N_ORDERS)
     wanted = {o.order_id for o in orders}
 
-    def all_placed(seen: FulfilmentEvents) -> bool:
+    def all_placed(seen: TopicReader) -> bool:
         done = {e.order_id for e in seen.events if isinstance(e, OrderPlaced | OrderFailed)}
         return wanted <= done
 

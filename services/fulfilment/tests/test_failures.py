@@ -12,13 +12,13 @@ import httpx
 from redis.asyncio import Redis
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.adapters.saga_store import SagaStore
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.domain.saga import SagaStatus
 from nceflow.fulfilment.ops import replay, status
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
-    FulfilmentEvents,
     ended,
     existing_tenant_order,
     item,
@@ -31,7 +31,7 @@ from nceflow.schemas import ErrorSource, FulfilmentStep, OrderFailed, OrderPlace
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 
 
-def failure_of(events: FulfilmentEvents, order_id: str) -> OrderFailed:
+def failure_of(events: TopicReader, order_id: str) -> OrderFailed:
     (failed,) = [e for e in events.of(order_id) if isinstance(e, OrderFailed)]
     return failed
 
@@ -40,7 +40,7 @@ async def test_permanent_errors_fail_once_with_an_actionable_reason(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -91,7 +91,7 @@ async def test_relationship_not_visible_is_rechecked_then_fails_and_replay_place
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:

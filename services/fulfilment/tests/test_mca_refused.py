@@ -16,12 +16,12 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.domain.saga import SagaStatus
 from nceflow.fulfilment.ops import status
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
-    FulfilmentEvents,
     ended,
     existing_tenant_order,
     new_tenant_order,
@@ -55,7 +55,7 @@ async def test_refused_mca_fails_the_order_once_with_the_agreement_link(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -119,7 +119,7 @@ async def test_an_agreement_reported_as_existing_is_no_refusal(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:

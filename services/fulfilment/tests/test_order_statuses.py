@@ -13,9 +13,10 @@ import httpx
 import pytest
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import FulfilmentEvents, existing_tenant_order, publish_orders
+from nceflow.fulfilment.testing import existing_tenant_order, publish_orders
 from nceflow.schemas import OrderPlaced, ProvisioningStatus
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
@@ -36,7 +37,7 @@ async def test_an_order_partner_center_ends_unprovisioned_is_reported_to_buy_aga
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:

@@ -12,10 +12,10 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
-    FulfilmentEvents,
     existing_tenant_order,
     item,
     publish_orders,
@@ -30,7 +30,7 @@ async def test_a_refused_order_group_is_reported_with_the_placed_order(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:

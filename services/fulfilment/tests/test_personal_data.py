@@ -10,11 +10,11 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
     CONTACT,
-    FulfilmentEvents,
     new_tenant_order,
     publish_orders,
 )
@@ -27,7 +27,7 @@ async def test_a_placed_orders_saga_keeps_no_contact_details(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:

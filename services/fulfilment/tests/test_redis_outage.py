@@ -19,8 +19,8 @@ import pytest
 from nceflow.devstack.processes import ManagedProcess, free_port, start_service
 from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.devstack.servers import start_redis
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.testing import (
-    FulfilmentEvents,
     existing_tenant_order,
     fulfilment_env,
     publish_orders,
@@ -29,7 +29,7 @@ from nceflow.fulfilment.testing import (
 from nceflow.schemas import FulfilmentStarted, OrderFailed, OrderPlaced
 
 
-def _placed(seen: FulfilmentEvents) -> set[str]:
+def _placed(seen: TopicReader) -> set[str]:
     return {e.order_id for e in seen.events if isinstance(e, OrderPlaced)}
 
 
@@ -52,7 +52,7 @@ async def _until(condition: Any, within: float, what: str) -> None:
 async def test_redis_outage_loses_no_order_and_places_none_twice(
     sim: httpx.AsyncClient,
     env_kwargs: dict[str, Any],
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
     tmp_path: Path,

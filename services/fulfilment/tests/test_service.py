@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 
 from nceflow.devstack.pytest_plugin import KafkaTopics
+from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
 from nceflow.fulfilment.testing import (
-    FulfilmentEvents,
     existing_tenant_order,
     new_tenant_order,
     publish_orders,
@@ -31,7 +31,7 @@ Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 
 
 def placed(order_id: str, provisioning: ProvisioningStatus = ProvisioningStatus.PENDING) -> Any:
-    def check(seen: FulfilmentEvents) -> bool:
+    def check(seen: TopicReader) -> bool:
         return any(
             isinstance(e, OrderPlaced) and e.provisioning is provisioning for e in seen.of(order_id)
         )
@@ -54,7 +54,7 @@ async def test_new_tenant_with_soe_is_created_attested_qualified_and_ordered_onc
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -89,7 +89,7 @@ async def test_existing_indirect_tenant_orders_with_reseller_participant(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -115,7 +115,7 @@ async def test_a_cart_that_expires_before_checkout_is_replaced_and_ordered_once(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -126,7 +126,7 @@ async def test_a_cart_that_expires_before_checkout_is_replaced_and_ordered_once(
     ).raise_for_status()
     order = existing_tenant_order("ord-expiring")
 
-    def cart_events(seen: FulfilmentEvents) -> list[FulfilmentStepCompleted]:
+    def cart_events(seen: TopicReader) -> list[FulfilmentStepCompleted]:
         return [
             e
             for e in seen.of("ord-expiring")
@@ -173,7 +173,7 @@ async def test_a_parked_saga_publishes_every_event_once_and_leaves_nothing_behin
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:
@@ -199,7 +199,7 @@ async def test_an_order_complete_at_checkout_is_not_read_again(
     sim: httpx.AsyncClient,
     settings: Settings,
     running: Runner,
-    events: FulfilmentEvents,
+    events: TopicReader,
     kafka_bootstrap: str,
     kafka_topics: KafkaTopics,
 ) -> None:

@@ -120,7 +120,7 @@ async def test_a_relay_killed_between_publish_and_ack_loses_nothing(
     async with topic_reader(kafka.bootstrap_servers, kafka_topics.checkout_order_events) as reader:
         task = asyncio.create_task(doomed.run())
         # Kafka has every event; the outbox still holds them all, unacknowledged.
-        await reader.wait_for(lambda r: {e.id for e in r.events} >= set(event_ids))
+        await reader.wait_for(lambda r: {e.id for e in r.received} >= set(event_ids))
         assert set(published) == set(event_ids)
         assert await doomed.pending() == len(event_ids)
         task.cancel()  # the relay dies here
@@ -146,9 +146,9 @@ async def test_a_relay_killed_between_publish_and_ack_loses_nothing(
                 lambda r: (
                     all(
                         n >= 2
-                        for n in Counter(e.id for e in r.events if e.id in event_ids).values()
+                        for n in Counter(e.id for e in r.received if e.id in event_ids).values()
                     )
-                    and len({e.id for e in r.events}) >= len(event_ids)
+                    and len({e.id for e in r.received}) >= len(event_ids)
                 )
             )
             for _ in range(150):
@@ -159,7 +159,7 @@ async def test_a_relay_killed_between_publish_and_ack_loses_nothing(
             assert await doomed.pending() == 0
         finally:
             survivor.stop()
-    counts = Counter(e.id for e in reader.events)
+    counts = Counter(e.id for e in reader.received)
     assert set(counts) == set(event_ids)
     assert all(n == 2 for n in counts.values())
     await redis.aclose()
@@ -267,15 +267,15 @@ async def test_broker_stopped_5s_during_200_buys_loses_no_order_confirmed(
                 codes += await asyncio.gather(*(buy(d) for d in drafts[start : start + 20]))
             assert codes == [202] * len(drafts)
             await asyncio.sleep(max(0.0, 5.0 - (time.monotonic() - stopped_at)))
-            assert not reader.events
+            assert not reader.records
         finally:
             os.kill(own_broker.pid, signal.SIGCONT)
         wanted = {draft.id for draft in drafts}
         await reader.wait_for(
-            lambda r: {e.subject for e in r.events if ".OrderConfirmed." in e.type} >= wanted,
+            lambda r: {e.subject for e in r.received if ".OrderConfirmed." in e.type} >= wanted,
             within=60,
         )
-    confirmed = [e for e in reader.events if ".OrderConfirmed." in e.type]
+    confirmed = [e for e in reader.received if ".OrderConfirmed." in e.type]
     assert {e.subject for e in confirmed} == wanted
     assert len({e.id for e in confirmed}) == len(wanted)
     assert LOOPBACK in own_broker.url

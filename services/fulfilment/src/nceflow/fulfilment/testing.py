@@ -3,24 +3,22 @@
 - order builders for the simulator's seeded partners, customers and catalog;
 - `fulfilment_settings` / `fulfilment_env`: the service's settings (in-process) or environment
   (subprocess) pointed at a test's broker, Redis, topics and simulator, with short waits;
-- `publish_orders` and `FulfilmentEvents` (a consumer of the fulfilment topic that waits on
+- `publish_orders` and `TopicReader` (a consumer of the fulfilment topic that waits on
   conditions, never on sleeps), `ended` (the condition "the order was placed or failed");
 - `sim_items` / `sim_requests`: what the simulator holds and what it was asked.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from nceflow.fulfilment.settings import Settings
 from nceflow.partner_center.testing import seed
@@ -30,7 +28,6 @@ from nceflow.schemas import (
     BillingCycle,
     CompanyProfile,
     Contact,
-    Event,
     ExistingTenant,
     McaAcceptance,
     NewTenant,
@@ -46,7 +43,10 @@ from nceflow.schemas import (
     SalesModel,
     Term,
 )
-from nceflow.schemas.envelope import CHECKOUT_SOURCE, from_kafka, to_kafka
+from nceflow.schemas.envelope import CHECKOUT_SOURCE, to_kafka
+
+if TYPE_CHECKING:  # the harness's reader, for the type only: no dependency on the harness
+    from nceflow.devstack.topic_reader import TopicReader
 
 AT = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 CONTACT = Contact(
@@ -301,58 +301,8 @@ async def publish_raw(
         await producer.stop()
 
 
-class FulfilmentEvents:
-    """Reads a topic from the start and keeps every parsed event (and raw record)."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            group_id=None,
-        )
-        self.events: list[Event] = []
-        self.records: list[Any] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> FulfilmentEvents:
-        await self._consumer.start()
-        self._task = asyncio.create_task(self._read())
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self._consumer.stop()
-
-    async def _read(self) -> None:
-        async for record in self._consumer:
-            self.records.append(record)
-            try:
-                self.events.append(from_kafka(record.value).data)
-            except ValueError:
-                continue
-
-    def of(self, order_id: str) -> list[Event]:
-        """The events of one order, in order."""
-        return [e for e in self.events if e.order_id == order_id]
-
-    async def wait_for(
-        self, condition: Callable[[FulfilmentEvents], bool], within: float = 30.0
-    ) -> None:
-        """Wait until `condition(self)` holds, failing after `within` seconds."""
-        deadline = time.monotonic() + within
-        while not condition(self):
-            if time.monotonic() > deadline:
-                kinds = [type(e).__name__ for e in self.events[-20:]]
-                raise TimeoutError(f"condition not met in {within}s; last events: {kinds}")
-            await asyncio.sleep(0.05)
-
-
-def ended(order_id: str) -> Callable[[FulfilmentEvents], bool]:
-    """The condition "the order was placed or failed", for `FulfilmentEvents.wait_for`."""
+def ended(order_id: str) -> Callable[[TopicReader], bool]:
+    """The condition "the order was placed or failed", for `TopicReader.wait_for`."""
     return lambda seen: any(isinstance(e, OrderFailed | OrderPlaced) for e in seen.of(order_id))
 
 

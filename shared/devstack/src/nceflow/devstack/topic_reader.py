@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from nceflow.schemas.envelope import ReceivedEvent, from_kafka
+from nceflow.schemas import Event
+from nceflow.schemas.envelope import InvalidEventError, ReceivedEvent, from_kafka
 
 
 class TopicReader:
-    """Collects every event of one topic (parsed with `nceflow.schemas`) while the test runs.
+    """Keeps every record of one topic, and every event among them parsed with
+    `nceflow.schemas`, while the test runs. A record that is not an event of the contract (a
+    dead letter's poison) is kept in `records` only.
 
     `async with TopicReader(bootstrap, topic) as reader: ... await reader.wait_for(check)`.
     """
@@ -23,8 +28,12 @@ class TopicReader:
             bootstrap_servers=bootstrap,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            group_id=None,
         )
-        self.events: list[ReceivedEvent] = []
+        self.records: list[Any] = []
+        """Every record, as aiokafka gave it (key, value, headers byte for byte)."""
+        self.received: list[ReceivedEvent] = []
+        """The records that are events of the contract, parsed (envelope and data)."""
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> TopicReader:
@@ -40,23 +49,36 @@ class TopicReader:
         await self._consumer.stop()
 
     async def _read(self) -> None:
-        async for message in self._consumer:
-            assert message.value is not None
-            self.events.append(from_kafka(message.value))
+        async for record in self._consumer:
+            self.records.append(record)
+            with contextlib.suppress(InvalidEventError):
+                self.received.append(from_kafka(record.value or b""))
+
+    @property
+    def events(self) -> list[Event]:
+        """The events' data, in the order they arrived."""
+        return [received.data for received in self.received]
+
+    def of(self, order_id: str) -> list[Event]:
+        """The events of one order, in order."""
+        return [event for event in self.events if event.order_id == order_id]
 
     def of_type(self, name: str, order_id: str | None = None) -> list[ReceivedEvent]:
         """Events whose type contains `name` (e.g. `OrderConfirmed`), optionally of one order."""
         return [
             e
-            for e in self.events
+            for e in self.received
             if f".{name}." in e.type and (order_id is None or e.subject == order_id)
         ]
 
     async def wait_for(self, check: Callable[[TopicReader], bool], within: float = 30.0) -> None:
-        """Wait until `check` holds, failing after `within` seconds with what arrived so far."""
-        deadline = asyncio.get_running_loop().time() + within
+        """Wait until `check` holds; `TimeoutError` after `within` seconds, naming what came."""
+        deadline = time.monotonic() + within
         while not check(self):
-            if asyncio.get_running_loop().time() > deadline:
-                types = [e.type.split(".")[-2] for e in self.events]
-                raise AssertionError(f"timed out; {len(self.events)} events so far: {types}")
+            if time.monotonic() > deadline:
+                kinds = [e.type.split(".")[-2] for e in self.received[-20:]]
+                raise TimeoutError(
+                    f"condition not met in {within}s; {len(self.records)} records, "
+                    f"the last events: {kinds}"
+                )
             await asyncio.sleep(0.05)
