@@ -24,10 +24,8 @@ delivered again, so nothing is lost (at least once, made exactly once by the ide
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from typing import Any
 
 import structlog
 from faststream import AckPolicy
@@ -38,7 +36,13 @@ from nceflow.fulfilment.metrics import Metrics
 from nceflow.fulfilment.service import Accepted, FulfilmentService
 from nceflow.fulfilment.settings import Settings
 from nceflow.runtime.dead_letters import DeadLetters
-from nceflow.runtime.kafka_consumer import ConsumedRecord, body_as_is, parse_leniently
+from nceflow.runtime.kafka_consumer import (
+    ConsumedRecord,
+    ack_after,
+    body_as_is,
+    parse_leniently,
+    records_of,
+)
 from nceflow.runtime.kafka_security import broker_security
 from nceflow.schemas import (
     EVENT_CLASSES,
@@ -204,23 +208,8 @@ def build_broker(settings: Settings, consumer: OrderEventConsumer) -> KafkaBroke
         decoder=body_as_is,
     )
     async def on_order_events(message: KafkaMessage) -> None:
-        raw: Any = message.raw_message
-        batch = raw if isinstance(raw, tuple) else (raw,)
-        records = [ConsumedRecord.of(item) for item in batch]
-        try:
-            await consumer.handle(records)
-        except Exception:
-            first = records[0]
-            _log.exception(
-                "fulfilment.batch_not_stored",
-                topic=first.topic,
-                partition=first.partition,
-                offset=first.offset,
-                records=len(records),
-            )
-            await asyncio.sleep(1.0)  # do not spin on a Redis or broker outage
-            await message.nack()  # seek back to the batch's start: its records come again
-            return
-        await message.ack()
+        records = records_of(message)
+        # A batch that cannot be stored (Redis down) comes again whole, after a pause.
+        await ack_after(message, records, lambda: consumer.handle(records), retry_delay=1.0)
 
     return broker

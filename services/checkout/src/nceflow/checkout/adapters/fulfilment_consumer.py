@@ -24,9 +24,7 @@ instead of dead-lettered.
 
 from __future__ import annotations
 
-import asyncio
 from enum import StrEnum
-from typing import Any
 
 import structlog
 from faststream import AckPolicy
@@ -35,7 +33,13 @@ from faststream.kafka.annotations import KafkaMessage
 
 from nceflow.checkout.service import CheckoutService
 from nceflow.runtime.dead_letters import DeadLetters
-from nceflow.runtime.kafka_consumer import ConsumedRecord, body_as_is, parse_leniently
+from nceflow.runtime.kafka_consumer import (
+    ConsumedRecord,
+    ack_after,
+    body_as_is,
+    parse_leniently,
+    records_of,
+)
 from nceflow.runtime.kafka_security import broker_security
 from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas import topics
@@ -112,20 +116,7 @@ def fulfilment_broker(
         decoder=body_as_is,
     )
     async def on_fulfilment_event(message: KafkaMessage) -> None:
-        raw: Any = message.raw_message
-        record = ConsumedRecord.of(raw)
-        try:
-            await handler.handle(record)
-        except Exception:
-            _log.exception(
-                "fulfilment record not handled; it comes again",
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-            )
-            await asyncio.sleep(retry_delay)  # do not spin on a Redis or broker outage
-            await message.nack()  # seek back to this record: it comes again
-            return
-        await message.ack()
+        (record,) = records_of(message)
+        await ack_after(message, [record], lambda: handler.handle(record), retry_delay=retry_delay)
 
     return broker
