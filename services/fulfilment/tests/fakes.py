@@ -16,9 +16,9 @@ from nceflow.fulfilment.repository import (
     Created,
     Lease,
     LeaseLostError,
-    OutboxRecord,
 )
 from nceflow.fulfilment.service import MarkAttempted
+from nceflow.runtime.outbox import OutboxRecord
 
 
 class InMemorySagas:

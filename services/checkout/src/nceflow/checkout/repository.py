@@ -18,21 +18,21 @@ from typing import Protocol
 from nceflow.checkout.domain.draft import CustomerRecord, Draft
 from nceflow.checkout.domain.order import Order
 from nceflow.checkout.domain.sign_in import PendingSignIn
+from nceflow.runtime.outbox import OutboxRecord
 
 
 class ConcurrentUpdate(Exception):
     """The draft kept changing under us; the caller may try again."""
 
 
-@dataclass(frozen=True)
-class OutboxEntry:
-    """An event ready for Kafka, stored with the state change that caused it."""
+@dataclass(frozen=True, slots=True)
+class OutboxEntry(OutboxRecord):
+    """An event ready for Kafka, stored with the state change that caused it: the outbox
+    record, with its topic (checkout publishes to more than one) and its id and type (read by
+    the relay without parsing the value)."""
 
     topic: str
     """The logical topic name (`nceflow.schemas.topics`); the relay adds the deployment prefix."""
-    key: bytes
-    value: bytes
-    headers: Sequence[tuple[str, bytes]]
     event_id: str
     event_type: str
 

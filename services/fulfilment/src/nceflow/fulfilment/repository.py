@@ -8,7 +8,6 @@ fencing included; the tests' in-memory repository implements it for service-laye
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from nceflow.fulfilment.domain.saga import Saga
+from nceflow.runtime.outbox import OutboxRecord
 
 
 class Created(StrEnum):
@@ -30,34 +30,6 @@ class Created(StrEnum):
 
 class LeaseLostError(RuntimeError):
     """Another worker holds the saga now: stop without writing."""
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRecord:
-    """An encoded event waiting to be published (value and headers byte for byte)."""
-
-    key: bytes
-    value: bytes
-    headers: list[tuple[str, bytes]]
-
-    def dumps(self) -> str:
-        # Headers may be arbitrary bytes: latin-1 maps every byte to one code point and back.
-        return json.dumps(
-            {
-                "key": self.key.decode("latin-1"),
-                "value": self.value.decode("latin-1"),
-                "headers": [[k, v.decode("latin-1")] for k, v in self.headers],
-            }
-        )
-
-    @classmethod
-    def loads(cls, raw: bytes | str) -> OutboxRecord:
-        data = json.loads(raw)
-        return cls(
-            key=data["key"].encode("latin-1"),
-            value=data["value"].encode("latin-1"),
-            headers=[(k, v.encode("latin-1")) for k, v in data["headers"]],
-        )
 
 
 @dataclass(frozen=True, slots=True)

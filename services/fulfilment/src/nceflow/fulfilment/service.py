@@ -47,10 +47,10 @@ from nceflow.fulfilment.repository import (
     Created,
     Lease,
     LeaseLostError,
-    OutboxRecord,
     SagaRepository,
 )
 from nceflow.runtime.clock import Clock, utc_now
+from nceflow.runtime.outbox import OutboxRecord
 from nceflow.schemas import FulfilmentEvent, OrderConfirmed
 from nceflow.schemas.envelope import FULFILMENT_SOURCE, to_kafka
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
 
 from nceflow.checkout.repository import OutboxEntry
 from nceflow.runtime.kafka_producer import started_producer
+from nceflow.runtime.outbox import publish_in_order
 from nceflow.runtime.settings import KafkaSettings
 
 
@@ -50,13 +50,4 @@ class KafkaPublisher:
         even without the idempotent producer.
         """
         producer = await self.start()
-        pending = [
-            await producer.send(
-                self._settings.topic(entry.topic),
-                value=entry.value,
-                key=entry.key,
-                headers=list(entry.headers),
-            )
-            for entry in entries
-        ]
-        await asyncio.gather(*pending)
+        await publish_in_order(producer, entries, lambda entry: self._settings.topic(entry.topic))

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nceflow.fulfilment.repository import OutboxRecord
 from nceflow.runtime.dead_letters import send_dead_letter
 from nceflow.runtime.kafka_consumer import ConsumedRecord
 from nceflow.runtime.kafka_producer import reliable_producer
+from nceflow.runtime.outbox import OutboxRecord, publish_in_order
 from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas import topics
 
@@ -43,14 +43,7 @@ class KafkaPublisher:
 
     async def publish_events(self, records: Sequence[OutboxRecord]) -> None:
         """Publish in order and wait for every acknowledgement."""
-        futures = [
-            await self._producer.send(
-                self.events_topic, value=r.value, key=r.key, headers=list(r.headers)
-            )
-            for r in records
-        ]
-        for future in futures:
-            await future
+        await publish_in_order(self._producer, records, lambda _: self.events_topic)
 
     async def dead_letter(self, record: ConsumedRecord, *, reason: str, detail: str) -> None:
         """Copy a record to the dead-letter topic with why it could not be handled."""

@@ -34,7 +34,8 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from nceflow.fulfilment.domain.saga import Saga, SagaStatus
-from nceflow.fulfilment.repository import Claimed, Created, Lease, LeaseLostError, OutboxRecord
+from nceflow.fulfilment.repository import Claimed, Created, Lease, LeaseLostError
+from nceflow.runtime.outbox import OutboxRecord
 from nceflow.runtime.settings import RedisSettings
 from nceflow.schemas.personal_data import without_personal_data
 
