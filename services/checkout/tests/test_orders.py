@@ -16,8 +16,9 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
-from nceflow.checkout.app import AppContext, create_app
+from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
+from nceflow.checkout.context import AppContext
 from nceflow.checkout.resellers import load_directory
 from nceflow.checkout.settings import Settings
 from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft

@@ -20,8 +20,9 @@ import httpx
 from redis.asyncio import Redis
 
 from nceflow.checkout.adapters.redis_store import DraftStore, Keys
-from nceflow.checkout.app import AppContext, create_app
+from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
+from nceflow.checkout.context import AppContext
 from nceflow.checkout.domain.order import RedeliveryPolicy
 from nceflow.checkout.repository import OutboxEntry
 from nceflow.checkout.service import CheckoutService

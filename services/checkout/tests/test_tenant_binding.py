@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from nceflow.checkout.app import AppContext, create_app
+from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
+from nceflow.checkout.context import AppContext
 from nceflow.checkout.settings import Settings, TenantDomainCheck
 from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft
 from nceflow.schemas import OrderPlaced

@@ -1,8 +1,8 @@
 """The checkout service's FastAPI application factory.
 
-The lifespan builds one `AppContext` (Redis clients, the store, the catalog and Partner Center
-clients, the service, the token verifier) and starts the background work that runs in every
-replica: the outbox relay (on a thread of its own, see `relay.py`), the draft-expiry sweep and the
+The lifespan builds the service and its clients (`factory.checkout`, the one wiring), one
+`AppContext` for the handlers, and starts the background work that runs in every replica: the
+outbox relay (on a thread of its own, see `relay.py`), the draft-expiry sweep and the
 fulfilment-event consumer.
 """
 
@@ -12,56 +12,35 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-import httpx
 import structlog
 from fastapi import FastAPI
 from fastapi.responses import Response
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from redis.asyncio import Redis
 
-from nceflow.checkout.adapters.catalog_client import CatalogClient
-from nceflow.checkout.adapters.connections import redis_client
 from nceflow.checkout.adapters.fulfilment_consumer import (
     FulfilmentEventHandler,
     fulfilment_broker,
 )
-from nceflow.checkout.adapters.microsoft_sign_in import MicrosoftSignIn
-from nceflow.checkout.adapters.partner_center import PartnerCenterChecks
-from nceflow.checkout.adapters.redis_store import DraftStore, Keys
 from nceflow.checkout.api.dev_routes import dev_router
 from nceflow.checkout.api.errors import body_too_large, install_error_handlers
 from nceflow.checkout.api.routes import build_router
 from nceflow.checkout.auth import TokenVerifier
-from nceflow.checkout.domain.order import RedeliveryPolicy
+from nceflow.checkout.context import AppContext, context_of
+from nceflow.checkout.factory import Checkout, checkout
 from nceflow.checkout.metrics import Metrics
 from nceflow.checkout.relay import RelayThread
 from nceflow.checkout.resellers import ResellerDirectory, load_directory
-from nceflow.checkout.service import CheckoutService
-from nceflow.checkout.settings import Settings, TenantDomainCheck
+from nceflow.checkout.settings import Settings
 from nceflow.runtime.body_limit import BodySizeLimit
 from nceflow.runtime.clock import utc_now
 from nceflow.runtime.dead_letters import DeadLetterProducer
-from nceflow.runtime.handoff import CredentialsHandoff
 from nceflow.runtime.health import health_router
 from nceflow.runtime.shutdown import stop_within
 from nceflow.schemas import topics
 
 _log = structlog.get_logger("nceflow.checkout")
-
-
-@dataclass(frozen=True)
-class AppContext:
-    """Everything the request handlers use, built once per app."""
-
-    service: CheckoutService
-    verifier: TokenVerifier
-    store: DraftStore
-    redis: Redis
-    relay: RelayThread | None
-    metrics: Metrics
 
 
 async def _every(
@@ -91,122 +70,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis = redis_client(settings)
-        keys = Keys(settings.redis.key_prefix)
-        store = DraftStore(redis, keys, retention=settings.closed_draft_retention)
-        catalog_http = httpx.AsyncClient(
-            base_url=settings.catalog_url, timeout=settings.catalog_timeout_seconds
-        )
-        partner_center = PartnerCenterChecks(
-            directory,
-            base_url=settings.partner_center_base_url,
-            authority_url=settings.partner_center_authority_url,
-            rate_limit_per_minute=settings.partner_center_rate_limit_per_minute,
-            budget_redis_url=settings.redis.url,
-            budget_key_prefix=f"{settings.redis.key_prefix}:checkout:pc-budget",
-        )
-        sign_in_http = httpx.AsyncClient(timeout=settings.microsoft_sign_in_timeout_seconds)
-        sign_in = MicrosoftSignIn(
-            authority_url=settings.microsoft_sign_in_authority_url
-            or settings.partner_center_authority_url,
-            client_id=settings.microsoft_sign_in_client_id,
-            client_secret=settings.microsoft_sign_in_client_secret,
-            http=sign_in_http,
-        )
-        service = CheckoutService(
-            store,
-            directory,
-            CatalogClient(catalog_http),
-            partner_center,
-            idle_timeout=settings.draft_idle_timeout,
-            require_tenant_match=settings.tenant_domain_check is TenantDomainCheck.REQUIRE,
-            redelivery=RedeliveryPolicy(
-                first=settings.redelivery_after, most=settings.redelivery_max_wait
-            ),
-            on_redelivered=metrics.reemits.inc,
-            sign_in=sign_in,
-            max_open_drafts=settings.max_open_drafts_per_account,
-            lookups_per_minute=settings.tenant_lookups_per_minute,
-            handoff=CredentialsHandoff(redis, settings.redis.key_prefix, settings.handoff),
-        )
-        relay = RelayThread(settings) if settings.relay_enabled else None
-        app.state.context = AppContext(
-            service=service,
-            verifier=verifier,
-            store=store,
-            redis=redis,
-            relay=relay,
-            metrics=metrics,
-        )
-        tasks: list[asyncio.Task[None]] = []
-        # Background loops stop between rounds: cancelling a Redis call mid-read is not safe.
-        stopping = asyncio.Event()
-        broker: KafkaBroker | None = None
-        dead_letters: DeadLetterProducer | None = None
-        if relay is not None:
-            relay.start()
-        tasks.append(
-            asyncio.create_task(
-                _every(
-                    settings.expiry_interval_seconds, service.expire_due, "draft expiry", stopping
-                ),
-                name="draft-expiry",
-            )
-        )
-        tasks.append(
-            asyncio.create_task(
-                _every(
-                    settings.redelivery_interval_seconds,
-                    service.redeliver_due,
-                    "order re-emit",
-                    stopping,
-                ),
-                name="order-redelivery",
-            )
-        )
-        if settings.consumer_enabled:
-            dead_letters = DeadLetterProducer(
-                settings.kafka,
-                topics.CHECKOUT_DEAD_LETTER,
-                client_id="nceflow-checkout-dead-letters",
-            )
-            broker = fulfilment_broker(
-                settings.kafka,
-                FulfilmentEventHandler(service, dead_letters),
-                group_id=settings.consumer_group,
-            )
-            tasks.append(asyncio.create_task(_start_broker(broker), name="fulfilment-consumer"))
-        try:
+        async with (
+            checkout(settings, directory, metrics) as parts,
+            _background(settings, parts, app, verifier, metrics),
+        ):
             yield
-        finally:
-            stopping.set()
-            # Let the loops finish their round (blocking reads are short) before cancelling.
-            loops = [t for t in tasks if t.get_name() != "fulfilment-consumer"]
-            if loops:
-                await stop_within("stopping background loops", asyncio.wait(loops), 3.0)
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                await stop_within(f"stopping {task.get_name()}", task)
-            if broker is not None:
-                await stop_within("stopping the fulfilment consumer", broker.stop())
-            if dead_letters is not None:
-                await stop_within("stopping the dead-letter producer", dead_letters.stop())
-            if relay is not None and not await asyncio.to_thread(relay.stop, 5.0):
-                _log.warning("the outbox relay took longer than 5s to stop; moving on")
-            await stop_within("closing Partner Center clients", partner_center.aclose())
-            await stop_within("closing the catalog client", catalog_http.aclose())
-            await stop_within("closing the Microsoft sign-in client", sign_in_http.aclose())
-            await stop_within("closing redis", redis.aclose())
 
     async def redis_ready() -> None:
-        context: AppContext = app.state.context
+        context = context_of(app)
         await context.redis.ping()
 
     async def relay_running() -> None:
         # The relay retries broker and Redis trouble by itself; it only ends on a bug. Without
         # it events would silently pile up in the outbox, so the replica reports itself unready.
-        context: AppContext = app.state.context
+        context = context_of(app)
         if context.relay is not None and not context.relay.is_alive():
             raise RuntimeError("the outbox relay thread has stopped")
 
@@ -219,7 +96,7 @@ def create_app(
     install_error_handlers(app)
 
     async def awaiting_fulfilment() -> dict[str, int]:
-        context: AppContext = app.state.context
+        context = context_of(app)
         awaiting, overdue = await context.store.awaiting_counts(utc_now())
         return {"orders_awaiting_fulfilment": awaiting, "orders_overdue": overdue}
 
@@ -231,7 +108,7 @@ def create_app(
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:
-        context: AppContext = app.state.context
+        context = context_of(app)
         awaiting, overdue = await context.store.awaiting_counts(utc_now())
         context.metrics.awaiting.set(awaiting)
         context.metrics.overdue.set(overdue)
@@ -239,6 +116,78 @@ def create_app(
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, refusal=body_too_large)
     return app
+
+
+@asynccontextmanager
+async def _background(
+    settings: Settings, parts: Checkout, app: FastAPI, verifier: TokenVerifier, metrics: Metrics
+) -> AsyncIterator[None]:
+    """The app's context, and the work every replica runs beside the requests: the outbox relay
+    (its own thread), the draft-expiry and re-emit loops, the fulfilment-event consumer."""
+    service = parts.service
+    relay = RelayThread(settings) if settings.relay_enabled else None
+    app.state.context = AppContext(
+        service=service,
+        verifier=verifier,
+        store=parts.store,
+        redis=parts.redis,
+        relay=relay,
+        metrics=metrics,
+    )
+    tasks: list[asyncio.Task[None]] = []
+    # Background loops stop between rounds: cancelling a Redis call mid-read is not safe.
+    stopping = asyncio.Event()
+    broker: KafkaBroker | None = None
+    dead_letters: DeadLetterProducer | None = None
+    if relay is not None:
+        relay.start()
+    tasks.append(
+        asyncio.create_task(
+            _every(settings.expiry_interval_seconds, service.expire_due, "draft expiry", stopping),
+            name="draft-expiry",
+        )
+    )
+    tasks.append(
+        asyncio.create_task(
+            _every(
+                settings.redelivery_interval_seconds,
+                service.redeliver_due,
+                "order re-emit",
+                stopping,
+            ),
+            name="order-redelivery",
+        )
+    )
+    if settings.consumer_enabled:
+        dead_letters = DeadLetterProducer(
+            settings.kafka,
+            topics.CHECKOUT_DEAD_LETTER,
+            client_id="nceflow-checkout-dead-letters",
+        )
+        broker = fulfilment_broker(
+            settings.kafka,
+            FulfilmentEventHandler(service, dead_letters),
+            group_id=settings.consumer_group,
+        )
+        tasks.append(asyncio.create_task(_start_broker(broker), name="fulfilment-consumer"))
+    try:
+        yield
+    finally:
+        stopping.set()
+        # Let the loops finish their round (blocking reads are short) before cancelling.
+        loops = [t for t in tasks if t.get_name() != "fulfilment-consumer"]
+        if loops:
+            await stop_within("stopping background loops", asyncio.wait(loops), 3.0)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            await stop_within(f"stopping {task.get_name()}", task)
+        if broker is not None:
+            await stop_within("stopping the fulfilment consumer", broker.stop())
+        if dead_letters is not None:
+            await stop_within("stopping the dead-letter producer", dead_letters.stop())
+        if relay is not None and not await asyncio.to_thread(relay.stop, 5.0):
+            _log.warning("the outbox relay took longer than 5s to stop; moving on")
 
 
 async def _start_broker(broker: KafkaBroker) -> None:

@@ -20,10 +20,9 @@ from collections.abc import Callable
 
 import structlog
 
-from nceflow.checkout.adapters.connections import redis_client, relay_settings
 from nceflow.checkout.adapters.kafka import KafkaPublisher
 from nceflow.checkout.adapters.outbox_relay import OutboxRelay
-from nceflow.checkout.adapters.redis_store import Keys
+from nceflow.checkout.factory import outbox_relay, redis_client
 from nceflow.checkout.settings import Settings
 from nceflow.runtime.environment import load_settings
 from nceflow.runtime.logging import configure_logging
@@ -39,7 +38,7 @@ async def run_relay(
     """Relay the outbox until the relay's `stop()`; `on_start` gets the relay to stop it with."""
     redis = redis_client(settings, blocking_ms=settings.relay_block_ms)
     publisher = KafkaPublisher(settings.kafka, client_id="nceflow-checkout-relay")
-    relay = OutboxRelay(redis, Keys(settings.redis.key_prefix), publisher, relay_settings(settings))
+    relay = outbox_relay(settings, redis, publisher)
     if on_start is not None:
         on_start(relay)
     _log.info("outbox relay started", consumer=relay.name)

@@ -21,7 +21,8 @@ from nceflow.checkout.api.schemas import (
     SignInRequest,
     SignInStartedView,
 )
-from nceflow.checkout.auth import AuthenticationError, Customer, TokenVerifier
+from nceflow.checkout.auth import AuthenticationError, Customer
+from nceflow.checkout.context import context_of
 from nceflow.checkout.domain.draft import Draft
 from nceflow.checkout.domain.errors import FieldProblem
 from nceflow.checkout.domain.forms import Form, form_of
@@ -66,8 +67,7 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
 async def _service(request: Request) -> CheckoutService:
     # Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a thread hop
     # (and two loop wake-ups) on every request for one attribute read.
-    service: CheckoutService = request.app.state.context.service
-    return service
+    return context_of(request.app).service
 
 
 async def _customer(
@@ -76,8 +76,7 @@ async def _customer(
 ) -> Customer:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError("no bearer token")
-    verifier: TokenVerifier = request.app.state.context.verifier
-    return await verifier.verify(credentials.credentials)
+    return await context_of(request.app).verifier.verify(credentials.credentials)
 
 
 Service = Annotated[CheckoutService, Depends(_service)]
