@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from nceflow.checkout.api.errors import parse_if_match
+from nceflow.checkout.api.http import parse_if_match
 from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.domain.steps import StepId

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from nceflow.checkout.api.forms import form_for, form_of
 from nceflow.checkout.domain.draft import (
     CustomerRecord,
     Draft,
@@ -18,7 +19,6 @@ from nceflow.checkout.domain.draft import (
     TenantOwnership,
 )
 from nceflow.checkout.domain.errors import DraftClosed, StepOutOfOrder
-from nceflow.checkout.domain.forms import form_for, form_of
 from nceflow.checkout.domain.pricing import PlanQuote
 from nceflow.checkout.domain.steps import (
     STEP_INPUTS,

@@ -19,8 +19,9 @@ from nceflow.checkout.domain.draft import Draft, DraftStatus, TenantLookup
 from nceflow.checkout.domain.order import OrderStatus, RedeliveryPolicy
 from nceflow.checkout.domain.pricing import PlanQuote
 from nceflow.checkout.domain.steps import STEP_INPUTS, CartItemInput, StepId
+from nceflow.checkout.errors import NotFound, PreconditionFailed
 from nceflow.checkout.resellers import Reseller, load_directory
-from nceflow.checkout.service import CheckoutService, NotFound, PreconditionFailed
+from nceflow.checkout.service import CheckoutService
 from nceflow.schemas import OrderAbandoned, OrderConfirmed, OrderDrafted, OrderPlaced, StepCompleted
 from nceflow.schemas.envelope import ReceivedEvent
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from nceflow.checkout.api.forms import form_for
 from nceflow.checkout.domain.draft import Draft, ResellerTerms
-from nceflow.checkout.domain.forms import form_for
 from nceflow.checkout.domain.steps import STEP_INPUTS, StepId
 from nceflow.schemas.values import SalesModel
 from nceflow.storefront.checkout_client import FormField

@@ -21,10 +21,6 @@ from nceflow.checkout.domain.sign_in import PendingSignIn
 from nceflow.runtime.outbox import OutboxRecord
 
 
-class ConcurrentUpdate(Exception):
-    """The draft kept changing under us; the caller may try again."""
-
-
 @dataclass(frozen=True, slots=True)
 class OutboxEntry(OutboxRecord):
     """An event ready for Kafka, stored with the state change that caused it: the outbox

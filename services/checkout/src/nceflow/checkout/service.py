@@ -16,7 +16,6 @@ from typing import Protocol
 import structlog
 from redis.exceptions import RedisError
 
-from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
 from nceflow.checkout.auth import Customer
 from nceflow.checkout.domain.draft import (
     CustomerRecord,
@@ -57,6 +56,15 @@ from nceflow.checkout.domain.steps import (
     TenantDomainInput,
     TenantSignInInput,
 )
+from nceflow.checkout.errors import (
+    AdminCredentialsUnavailable,
+    ConcurrentUpdate,
+    DependencyUnavailable,
+    NotFound,
+    PreconditionFailed,
+    TooManyLookups,
+    UnknownReseller,
+)
 from nceflow.checkout.events import (
     order_abandoned,
     order_confirmed,
@@ -64,7 +72,7 @@ from nceflow.checkout.events import (
     outbox_entry,
     step_completed,
 )
-from nceflow.checkout.repository import ConcurrentUpdate, DraftRepository, Mutation, OrderWrite
+from nceflow.checkout.repository import DraftRepository, Mutation, OrderWrite
 from nceflow.checkout.resellers import Reseller, ResellerDirectory
 from nceflow.runtime.clock import Clock, utc_now
 from nceflow.runtime.handoff import AdminCredentials
@@ -78,41 +86,6 @@ from nceflow.schemas import (
 from nceflow.schemas.envelope import ReceivedEvent
 
 _log = structlog.get_logger(__name__)
-
-
-class NotFound(Exception):
-    """No such draft or order for this account (another account's ids are not found either)."""
-
-
-class UnknownReseller(Exception):
-    """The token names a reseller the directory does not list."""
-
-
-class TooManyLookups(Exception):
-    """The account looked domains and tenants up in Partner Center too often: wait."""
-
-    def __init__(self, limit: int, retry_after: float) -> None:
-        super().__init__(f"at most {limit} domain lookups a minute")
-        self.limit = limit
-        self.retry_after = retry_after
-
-
-class AdminCredentialsUnavailable(Exception):
-    """No admin password to show for this order now; `state` says why (None: the order uses
-    an existing tenant, for which Partner Center creates no admin)."""
-
-    def __init__(self, order_id: str, state: AdminCredentialsState | None) -> None:
-        super().__init__(order_id)
-        self.order_id = order_id
-        self.state = state
-
-
-class PreconditionFailed(Exception):
-    """`If-Match` named another version than the draft's current one."""
-
-    def __init__(self, current_version: int) -> None:
-        super().__init__(f"the draft is at version {current_version}")
-        self.current_version = current_version
 
 
 class Catalog(Protocol):

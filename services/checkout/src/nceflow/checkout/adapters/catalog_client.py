@@ -16,15 +16,7 @@ import httpx
 from pydantic import BaseModel, Field
 
 from nceflow.checkout.domain.pricing import PlanQuote
-
-
-class DependencyUnavailable(Exception):
-    """A service checkout depends on did not answer usably; the request may be retried."""
-
-    def __init__(self, dependency: str, detail: str) -> None:
-        super().__init__(f"{dependency}: {detail}")
-        self.dependency = dependency
-        self.detail = detail
+from nceflow.checkout.errors import DependencyUnavailable
 
 
 class _CatalogPlan(PlanQuote):

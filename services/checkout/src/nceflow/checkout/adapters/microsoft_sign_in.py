@@ -19,9 +19,9 @@ import httpx
 import jwt
 from pydantic import SecretStr
 
-from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
 from nceflow.checkout.domain.draft import SignedInUser
 from nceflow.checkout.domain.sign_in import PendingSignIn, SignInRefused
+from nceflow.checkout.errors import DependencyUnavailable
 
 _DEPENDENCY = "microsoft_sign_in"
 # Signing keys are re-read at most this often when a token names a kid we do not have (a key

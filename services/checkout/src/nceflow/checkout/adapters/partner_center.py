@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
 from nceflow.checkout.domain.draft import TenantLookup
+from nceflow.checkout.errors import DependencyUnavailable
 from nceflow.checkout.resellers import Reseller, ResellerDirectory
 from nceflow.partner_center import PartnerCenterClient, PartnerCenterError
 from nceflow.partner_center.settings import PartnerCenterSettings

@@ -23,8 +23,8 @@ from nceflow.checkout.domain.draft import CustomerRecord, Draft
 from nceflow.checkout.domain.errors import TooManyDrafts
 from nceflow.checkout.domain.order import Order, OrderStatus
 from nceflow.checkout.domain.sign_in import PendingSignIn
+from nceflow.checkout.errors import ConcurrentUpdate
 from nceflow.checkout.repository import (
-    ConcurrentUpdate,
     DraftChange,
     Mutation,
     OrderChange,

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
-from nceflow.checkout.adapters.catalog_client import DependencyUnavailable
+from nceflow.checkout.api.http import etag
 from nceflow.checkout.auth import AuthenticationError
 from nceflow.checkout.domain.errors import (
     AlreadyConfirmed,
@@ -27,9 +27,10 @@ from nceflow.checkout.domain.errors import (
     WizardError,
 )
 from nceflow.checkout.domain.order import AdminCredentialsState
-from nceflow.checkout.repository import ConcurrentUpdate
-from nceflow.checkout.service import (
+from nceflow.checkout.errors import (
     AdminCredentialsUnavailable,
+    ConcurrentUpdate,
+    DependencyUnavailable,
     NotFound,
     PreconditionFailed,
     TooManyLookups,
@@ -41,9 +42,7 @@ from nceflow.runtime.problems import PROBLEM_JSON, FieldReason, ProblemKind, loc
 __all__ = [
     "PROBLEM_JSON",
     "body_too_large",
-    "etag",
     "install_error_handlers",
-    "parse_if_match",
     "problem",
 ]
 
@@ -247,20 +246,6 @@ def install_error_handlers(app: FastAPI) -> None:
             RedisError: _redis,
         },
     )
-
-
-def etag(version: int) -> str:
-    """The ETag of a draft version."""
-    return f'"{version}"'
-
-
-def parse_if_match(value: str | None) -> int | None:
-    """The version `If-Match` names; None for absent or `*`; -1 (never current) if unreadable."""
-    if value is None or value.strip() == "*":
-        return None
-    first = value.split(",")[0].strip().removeprefix("W/").strip('"')
-    # ASCII digits only: `str.isdigit` also accepts "²", which `int` refuses (a 500 before).
-    return int(first) if first.isascii() and first.isdigit() and len(first) < 12 else -1
 
 
 def body_too_large(max_bytes: int) -> JSONResponse:

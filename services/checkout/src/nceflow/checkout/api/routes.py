@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from nceflow.checkout.api.errors import PROBLEM_JSON, etag, parse_if_match
+from nceflow.checkout.api.errors import PROBLEM_JSON
+from nceflow.checkout.api.forms import Form, form_of
+from nceflow.checkout.api.http import etag, parse_if_match
 from nceflow.checkout.api.schemas import (
     AdminCredentialsView,
     ConfirmRequest,
@@ -25,7 +27,6 @@ from nceflow.checkout.auth import AuthenticationError, Customer
 from nceflow.checkout.context import context_of
 from nceflow.checkout.domain.draft import Draft
 from nceflow.checkout.domain.errors import FieldProblem
-from nceflow.checkout.domain.forms import Form, form_of
 from nceflow.checkout.domain.order import OrderStatus
 from nceflow.checkout.domain.steps import STEP_INPUTS, StepId, StepInput
 from nceflow.checkout.service import CheckoutService

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nceflow.checkout.api.forms import STEP_TITLES, Form, form_of
 from nceflow.checkout.domain.draft import (
     Draft,
     DraftStatus,
@@ -15,7 +16,6 @@ from nceflow.checkout.domain.draft import (
     TenantOwnership,
 )
 from nceflow.checkout.domain.errors import FieldProblem
-from nceflow.checkout.domain.forms import STEP_TITLES, Form, form_of
 from nceflow.checkout.domain.order import AdminCredentialsState, Order, OrderStatus
 from nceflow.checkout.domain.pricing import PricedCart
 from nceflow.checkout.domain.steps import MAX_CART_ITEMS, CartItemInput, StepId
