@@ -467,7 +467,7 @@ async def test_an_event_that_cannot_be_stored_comes_again_until_redis_is_back(
         ):
             order_id, _ = await _existing_order(client, headers)
             context: AppContext = app.state.context
-            apply = context.service.apply_fulfilment_event
+            apply = context.orders.apply_fulfilment_event
             failures: list[Exception] = []
 
             async def watched(received: ReceivedEvent) -> Any:
@@ -477,7 +477,7 @@ async def test_an_event_that_cannot_be_stored_comes_again_until_redis_is_back(
                     failures.append(exc)
                     raise
 
-            monkeypatch.setattr(context.service, "apply_fulfilment_event", watched)
+            monkeypatch.setattr(context.orders, "apply_fulfilment_event", watched)
             redis.stop()  # SIGTERM by pid: the append-only file keeps the order
             await publish(_placed(order_id, "during-outage"), "during-outage")
             await _until(lambda: bool(failures), 30, "a failed attempt to store the event")

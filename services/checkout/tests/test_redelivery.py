@@ -4,7 +4,7 @@ cap, once per wait across replicas; fulfilment's progress resets the wait, its f
 the re-emits.
 
 Real Redis and the real app (Buy through the API); the re-emits are driven by two
-`CheckoutService` replicas over the same Redis with a clock of the test's own, so the waits are
+`OrderService` replicas over the same Redis with a clock of the test's own, so the waits are
 exact without sleeping through them.
 """
 
@@ -24,8 +24,8 @@ from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.context import AppContext
 from nceflow.checkout.domain.order import RedeliveryPolicy
+from nceflow.checkout.orders import OrderService
 from nceflow.checkout.repository import OutboxEntry
-from nceflow.checkout.service import CheckoutService
 from nceflow.checkout.settings import Settings
 from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft
 from nceflow.schemas import (
@@ -143,12 +143,9 @@ async def test_quiet_order_is_confirmed_again_once_per_wait_across_replicas(
         bought_at = after
         clock = Clock()
         replicas = [
-            CheckoutService(
+            OrderService(
                 DraftStore(redis, keys, retention=timedelta(days=1)),
-                context.service._directory,
-                context.service._catalog,
-                context.service._partner_center,
-                idle_timeout=timedelta(days=7),
+                context.orders._directory,
                 redelivery=POLICY,
                 clock=clock,
             )

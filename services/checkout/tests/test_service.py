@@ -1,7 +1,7 @@
 """The checkout use cases over the in-memory repository: no Redis, no broker, no network.
 
 The Redis store keeps the same contract (the integration tests walk the same paths against a
-real Redis, `test_routes.py`, `test_redelivery.py`); these pin the service layer's own rules.
+real Redis, `test_routes.py`, `test_redelivery.py`); these pin the use cases' own rules.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from nceflow.checkout.domain.draft import Draft, DraftStatus, TenantLookup
 from nceflow.checkout.domain.order import OrderStatus, RedeliveryPolicy
 from nceflow.checkout.domain.pricing import PlanQuote
 from nceflow.checkout.domain.steps import STEP_INPUTS, CartItemInput, StepId
+from nceflow.checkout.drafts import DraftService
 from nceflow.checkout.errors import NotFound, PreconditionFailed
+from nceflow.checkout.orders import OrderService
 from nceflow.checkout.resellers import Reseller, load_directory
-from nceflow.checkout.service import CheckoutService
 from nceflow.schemas import OrderAbandoned, OrderConfirmed, OrderDrafted, OrderPlaced, StepCompleted
 from nceflow.schemas.envelope import ReceivedEvent
 
@@ -110,17 +111,25 @@ def store() -> InMemoryDrafts:
     return InMemoryDrafts()
 
 
+POLICY = RedeliveryPolicy(first=timedelta(minutes=1), most=timedelta(minutes=5))
+
+
 @pytest.fixture
-def service(store: InMemoryDrafts, clock: Clock) -> CheckoutService:
-    return CheckoutService(
+def drafts(store: InMemoryDrafts, clock: Clock) -> DraftService:
+    return DraftService(
         store,
         load_directory(),
         Catalog(),
         PartnerCenter(),
         idle_timeout=IDLE,
-        redelivery=RedeliveryPolicy(first=timedelta(minutes=1), most=timedelta(minutes=5)),
+        redelivery=POLICY,
         clock=clock,
     )
+
+
+@pytest.fixture
+def orders(store: InMemoryDrafts, clock: Clock) -> OrderService:
+    return OrderService(store, load_directory(), redelivery=POLICY, clock=clock)
 
 
 ADA = Customer(account_id="ada", reseller_id="adatum-direct")
@@ -130,37 +139,35 @@ def types_of(store: InMemoryDrafts) -> list[str]:
     return [entry.event_type for entry in store.outbox]
 
 
-async def walk_to_review(service: CheckoutService, customer: Customer = ADA) -> Draft:
-    draft = await service.start_draft(customer, [CartItemInput(plan_id=PLAN, quantity=3)])
+async def walk_to_review(drafts: DraftService, customer: Customer = ADA) -> Draft:
+    draft = await drafts.start_draft(customer, [CartItemInput(plan_id=PLAN, quantity=3)])
     while (step := draft.current_step) is not None and step is not StepId.REVIEW:
         data = STEP_INPUTS[step].model_validate(ANSWERS[step])
-        draft = (await service.save_step(customer, draft.id, step, data, if_match=None)).draft
+        draft = (await drafts.save_step(customer, draft.id, step, data, if_match=None)).draft
     return draft
 
 
 async def test_a_draft_starts_with_its_events_in_the_outbox(
-    service: CheckoutService, store: InMemoryDrafts
+    drafts: DraftService, store: InMemoryDrafts
 ) -> None:
-    draft = await service.start_draft(ADA, [CartItemInput(plan_id=PLAN, quantity=3)])
+    draft = await drafts.start_draft(ADA, [CartItemInput(plan_id=PLAN, quantity=3)])
 
     assert draft.current_step is StepId.ACCOUNT
     assert types_of(store) == [OrderDrafted.event_type(), StepCompleted.event_type()]
-    assert await service.get_draft(ADA, draft.id) == draft
+    assert await drafts.get_draft(ADA, draft.id) == draft
     with pytest.raises(NotFound):
-        await service.get_draft(Customer(account_id="eve", reseller_id="adatum-direct"), draft.id)
+        await drafts.get_draft(Customer(account_id="eve", reseller_id="adatum-direct"), draft.id)
     with pytest.raises(NotFound):  # the same account under another reseller's terms
-        await service.get_draft(Customer(account_id="ada", reseller_id="contoso-direct"), draft.id)
+        await drafts.get_draft(Customer(account_id="ada", reseller_id="contoso-direct"), draft.id)
 
 
-async def test_a_stale_version_writes_nothing(
-    service: CheckoutService, store: InMemoryDrafts
-) -> None:
-    draft = await service.start_draft(ADA, [CartItemInput(plan_id=PLAN, quantity=3)])
+async def test_a_stale_version_writes_nothing(drafts: DraftService, store: InMemoryDrafts) -> None:
+    draft = await drafts.start_draft(ADA, [CartItemInput(plan_id=PLAN, quantity=3)])
     data = STEP_INPUTS[StepId.ACCOUNT].model_validate(ANSWERS[StepId.ACCOUNT])
     written = len(store.outbox)
 
     with pytest.raises(PreconditionFailed) as refused:
-        await service.save_step(ADA, draft.id, StepId.ACCOUNT, data, if_match=draft.version - 1)
+        await drafts.save_step(ADA, draft.id, StepId.ACCOUNT, data, if_match=draft.version - 1)
 
     assert refused.value.current_version == draft.version
     assert len(store.outbox) == written
@@ -168,48 +175,48 @@ async def test_a_stale_version_writes_nothing(
 
 
 async def test_buy_creates_the_order_once_per_key(
-    service: CheckoutService, store: InMemoryDrafts
+    drafts: DraftService, orders: OrderService, store: InMemoryDrafts
 ) -> None:
-    draft = await walk_to_review(service)
+    draft = await walk_to_review(drafts)
     review = STEP_INPUTS[StepId.REVIEW].model_validate(ANSWERS[StepId.REVIEW])
-    await service.save_step(ADA, draft.id, StepId.REVIEW, review, if_match=None)
+    await drafts.save_step(ADA, draft.id, StepId.REVIEW, review, if_match=None)
 
-    first = await service.confirm(ADA, draft.id, idempotency_key="buy-1", terms_accepted=True)
-    again = await service.confirm(ADA, draft.id, idempotency_key="buy-1", terms_accepted=True)
+    first = await drafts.confirm(ADA, draft.id, idempotency_key="buy-1", terms_accepted=True)
+    again = await drafts.confirm(ADA, draft.id, idempotency_key="buy-1", terms_accepted=True)
 
     assert (first.replayed, again.replayed) == (False, True)
     assert types_of(store).count(OrderConfirmed.event_type()) == 1
-    order = await service.get_order(ADA, draft.id)
+    order = await orders.get_order(ADA, draft.id)
     assert order.status is OrderStatus.CONFIRMED
     assert store.drafts[draft.id].status is DraftStatus.CONFIRMED
     assert await store.awaiting_counts(store.drafts[draft.id].updated_at) == (1, 0)
 
 
 async def test_an_idle_draft_expires_once(
-    service: CheckoutService, store: InMemoryDrafts, clock: Clock
+    drafts: DraftService, store: InMemoryDrafts, clock: Clock
 ) -> None:
-    draft = await service.start_draft(ADA, None)
-    assert await service.expire_due() == 0
+    draft = await drafts.start_draft(ADA, None)
+    assert await drafts.expire_due() == 0
 
     clock.now += IDLE + timedelta(seconds=1)
 
-    assert await service.expire_due() == 1
-    assert await service.expire_due() == 0
+    assert await drafts.expire_due() == 1
+    assert await drafts.expire_due() == 0
     assert types_of(store).count(OrderAbandoned.event_type()) == 1
     assert store.drafts[draft.id].closed_at is not None
 
 
 async def test_a_quiet_fulfilment_gets_the_confirmation_again_until_the_order_is_placed(
-    service: CheckoutService, store: InMemoryDrafts, clock: Clock
+    drafts: DraftService, orders: OrderService, store: InMemoryDrafts, clock: Clock
 ) -> None:
-    draft = await walk_to_review(service)
+    draft = await walk_to_review(drafts)
     review = STEP_INPUTS[StepId.REVIEW].model_validate(ANSWERS[StepId.REVIEW])
-    await service.save_step(ADA, draft.id, StepId.REVIEW, review, if_match=None)
-    await service.confirm(ADA, draft.id, idempotency_key="buy-1", terms_accepted=True)
-    assert await service.redeliver_due() == 0
+    await drafts.save_step(ADA, draft.id, StepId.REVIEW, review, if_match=None)
+    await drafts.confirm(ADA, draft.id, idempotency_key="buy-1", terms_accepted=True)
+    assert await orders.redeliver_due() == 0
 
     clock.now += timedelta(minutes=2)
-    assert await service.redeliver_due() == 1
+    assert await orders.redeliver_due() == 1
     confirmations = [e for e in store.outbox if e.event_type == OrderConfirmed.event_type()]
     assert len(confirmations) == 2
     assert confirmations[0].event_id != confirmations[1].event_id
@@ -230,13 +237,13 @@ async def test_a_quiet_fulfilment_gets_the_confirmation_again_until_the_order_is
         dataschema=None,
         data=placed,
     )
-    order = await service.apply_fulfilment_event(received)
+    order = await orders.apply_fulfilment_event(received)
     assert order is not None
     assert order.status is OrderStatus.PLACED
-    assert await service.apply_fulfilment_event(received) is None  # a redelivery: no change
+    assert await orders.apply_fulfilment_event(received) is None  # a redelivery: no change
 
     clock.now += timedelta(hours=1)
-    assert await service.redeliver_due() == 0
+    assert await orders.redeliver_due() == 0
     assert await store.tenant_owner("adatum-direct", placed.customer_id) == "ada"
     record = await store.customer_record("ada", "adatum-direct")
     assert record is not None
@@ -244,7 +251,7 @@ async def test_a_quiet_fulfilment_gets_the_confirmation_again_until_the_order_is
 
 
 async def test_a_fulfilment_event_for_an_unknown_order_changes_nothing(
-    service: CheckoutService, store: InMemoryDrafts
+    orders: OrderService, store: InMemoryDrafts
 ) -> None:
     placed = OrderPlaced(
         order_id=str(uuid.uuid4()),
@@ -262,6 +269,6 @@ async def test_a_fulfilment_event_for_an_unknown_order_changes_nothing(
         data=placed,
     )
 
-    assert await service.apply_fulfilment_event(received) is None
+    assert await orders.apply_fulfilment_event(received) is None
     assert store.records == {}
     assert store.owners == {}

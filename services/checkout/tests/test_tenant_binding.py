@@ -96,7 +96,7 @@ async def _placed(app: FastAPI, order_id: str, tenant_id: str) -> None:
         order_id=order_id, correlation_id="c-1", customer_id=tenant_id, order_ids=["pc-1"]
     )
     context: AppContext = app.state.context
-    await context.service.apply_fulfilment_event(
+    await context.orders.apply_fulfilment_event(
         from_kafka(to_kafka(event, source=FULFILMENT_SOURCE).value)
     )
 

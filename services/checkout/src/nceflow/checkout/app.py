@@ -124,10 +124,11 @@ async def _background(
 ) -> AsyncIterator[None]:
     """The app's context, and the work every replica runs beside the requests: the outbox relay
     (its own thread), the draft-expiry and re-emit loops, the fulfilment-event consumer."""
-    service = parts.service
+    drafts, orders = parts.drafts, parts.orders
     relay = RelayThread(settings) if settings.relay_enabled else None
     app.state.context = AppContext(
-        service=service,
+        drafts=drafts,
+        orders=orders,
         verifier=verifier,
         store=parts.store,
         redis=parts.redis,
@@ -143,7 +144,7 @@ async def _background(
         relay.start()
     tasks.append(
         asyncio.create_task(
-            _every(settings.expiry_interval_seconds, service.expire_due, "draft expiry", stopping),
+            _every(settings.expiry_interval_seconds, drafts.expire_due, "draft expiry", stopping),
             name="draft-expiry",
         )
     )
@@ -151,7 +152,7 @@ async def _background(
         asyncio.create_task(
             _every(
                 settings.redelivery_interval_seconds,
-                service.redeliver_due,
+                orders.redeliver_due,
                 "order re-emit",
                 stopping,
             ),
@@ -166,7 +167,7 @@ async def _background(
         )
         broker = fulfilment_broker(
             settings.kafka,
-            FulfilmentEventHandler(service, dead_letters),
+            FulfilmentEventHandler(orders, dead_letters),
             group_id=settings.consumer_group,
         )
         tasks.append(asyncio.create_task(_start_broker(broker), name="fulfilment-consumer"))

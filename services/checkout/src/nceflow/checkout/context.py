@@ -11,8 +11,9 @@ from redis.asyncio import Redis
 
 from nceflow.checkout.adapters.redis_store import DraftStore
 from nceflow.checkout.auth import TokenVerifier
+from nceflow.checkout.drafts import DraftService
 from nceflow.checkout.metrics import Metrics
-from nceflow.checkout.service import CheckoutService
+from nceflow.checkout.orders import OrderService
 
 if TYPE_CHECKING:
     from nceflow.checkout.relay import RelayThread
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 class AppContext:
     """Everything the request handlers use, built once per app."""
 
-    service: CheckoutService
+    drafts: DraftService
+    orders: OrderService
     verifier: TokenVerifier
     store: DraftStore
     redis: Redis

@@ -21,9 +21,10 @@ from nceflow.checkout.adapters.outbox_relay import OutboxRelay, RelaySettings
 from nceflow.checkout.adapters.partner_center import PartnerCenterChecks
 from nceflow.checkout.adapters.redis_store import DraftStore, Keys
 from nceflow.checkout.domain.order import RedeliveryPolicy
+from nceflow.checkout.drafts import DraftService
 from nceflow.checkout.metrics import Metrics
+from nceflow.checkout.orders import OrderService
 from nceflow.checkout.resellers import ResellerDirectory, load_directory
-from nceflow.checkout.service import CheckoutService
 from nceflow.checkout.settings import Settings, TenantDomainCheck
 from nceflow.runtime.handoff import CredentialsHandoff
 from nceflow.runtime.redis_client import redis_from_url
@@ -66,13 +67,14 @@ def outbox_relay(settings: Settings, redis: Redis, publisher: KafkaPublisher) ->
 
 @dataclass(frozen=True)
 class Checkout:
-    """The service and what it was built on (for the lifespan's readiness and metrics)."""
+    """The use cases and what they were built on (for the lifespan's readiness and metrics)."""
 
     settings: Settings
     directory: ResellerDirectory
     redis: Redis
     store: DraftStore
-    service: CheckoutService
+    drafts: DraftService
+    orders: OrderService
 
 
 @asynccontextmanager
@@ -103,24 +105,30 @@ async def checkout(
         client_secret=settings.microsoft_sign_in_client_secret,
         http=sign_in_http,
     )
-    service = CheckoutService(
+    redelivery = RedeliveryPolicy(
+        first=settings.redelivery_after, most=settings.redelivery_max_wait
+    )
+    drafts = DraftService(
         store,
         directory,
         CatalogClient(catalog_http),
         partner_center,
         idle_timeout=settings.draft_idle_timeout,
         require_tenant_match=settings.tenant_domain_check is TenantDomainCheck.REQUIRE,
-        redelivery=RedeliveryPolicy(
-            first=settings.redelivery_after, most=settings.redelivery_max_wait
-        ),
-        on_redelivered=metrics.reemits.inc if metrics is not None else None,
+        redelivery=redelivery,
         sign_in=sign_in,
         max_open_drafts=settings.max_open_drafts_per_account,
         lookups_per_minute=settings.tenant_lookups_per_minute,
+    )
+    orders = OrderService(
+        store,
+        directory,
+        redelivery=redelivery,
+        on_redelivered=metrics.reemits.inc if metrics is not None else None,
         handoff=CredentialsHandoff(redis, settings.redis.key_prefix, settings.handoff),
     )
     try:
-        yield Checkout(settings, directory, redis, store, service)
+        yield Checkout(settings, directory, redis, store, drafts, orders)
     finally:
         await stop_within("closing Partner Center clients", partner_center.aclose())
         await stop_within("closing the catalog client", catalog_http.aclose())

@@ -2,7 +2,7 @@
 
 A FastStream subscriber in an explicit consumer group, acknowledged by hand
 (`AckPolicy.MANUAL`). For each record of `nce.fulfilment.order-events.v1`:
-- a valid event is applied to the order (`CheckoutService.apply_fulfilment_event`) and the
+- a valid event is applied to the order (`OrderService.apply_fulfilment_event`) and the
   offset is committed only after the order's new state is stored;
 - a record that is not a valid event of the contract (bad JSON, not a CloudEvent, an unknown
   type, invalid data), or a valid event that fulfilment does not publish (`unexpected_type`),
@@ -31,7 +31,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from nceflow.checkout.service import CheckoutService
+from nceflow.checkout.orders import OrderService
 from nceflow.runtime.dead_letters import DeadLetters
 from nceflow.runtime.kafka_consumer import (
     ConsumedRecord,
@@ -62,8 +62,8 @@ class Outcome(StrEnum):
 class FulfilmentEventHandler:
     """Decides what to do with one record; the FastStream glue acknowledges."""
 
-    def __init__(self, service: CheckoutService, dead_letters: DeadLetters) -> None:
-        self._service = service
+    def __init__(self, orders: OrderService, dead_letters: DeadLetters) -> None:
+        self._orders = orders
         self._dead_letters = dead_letters
 
     async def handle(self, record: ConsumedRecord) -> Outcome:
@@ -79,7 +79,7 @@ class FulfilmentEventHandler:
                 record, "unexpected_type", f"{received.type} is not published on this topic"
             )
             return Outcome.DEAD_LETTERED
-        await self._service.apply_fulfilment_event(received)
+        await self._orders.apply_fulfilment_event(received)
         return Outcome.APPLIED
 
     async def _dead_letter(self, record: ConsumedRecord, reason: str, detail: str) -> None:
