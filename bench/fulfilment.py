@@ -43,11 +43,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from nceflow.devstack.processes import LOOPBACK, ManagedProcess, free_port, start_service
 from nceflow.devstack.servers import create_topics, start_broker, start_redis
-from nceflow.fulfilment.testing import existing_tenant_order, fulfilment_env, publish_orders
 from nceflow.partner_center import Cart, CartLineItem, PartnerCenterClient
-from nceflow.partner_center.testing import partner_settings
 from nceflow.schemas import OrderFailed, OrderPlaced, topics
 from nceflow.schemas.envelope import CHECKOUT_SOURCE, from_kafka, to_kafka
+from nceflow.testing.fulfilment import existing_tenant_order, fulfilment_env, publish_orders
+from nceflow.testing.partner_center import partner_settings
 
 # Run as `python bench/fulfilment.py`: make the repository root importable for `bench._proc`.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

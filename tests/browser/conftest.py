@@ -95,7 +95,7 @@ def _stack_env(
         "NCEFLOW_CHECKOUT_RELAY_BLOCK_MS": "100",
     }
     try:
-        from nceflow.fulfilment.testing import fulfilment_env
+        from nceflow.testing.fulfilment import fulfilment_env
     except ImportError:  # fulfilment not built yet: the order then stays confirmed
         return env
     return {

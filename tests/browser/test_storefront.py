@@ -18,9 +18,9 @@ from pydantic import SecretStr
 
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings as CheckoutSettings
-from nceflow.checkout.testing import seeded_user
 from nceflow.devstack.processes import free_port, start_service
-from nceflow.partner_center_sim import testing as sim
+from nceflow.testing import simulator as sim
+from nceflow.testing.checkout import seeded_user
 
 from .a11y import audit
 from .conftest import Stack

@@ -15,8 +15,8 @@ from nceflow.checkout.settings import Settings as CheckoutSettings
 from nceflow.devstack.pytest_plugin import KafkaServer, KafkaTopics
 from nceflow.devstack.stack import simulator_partner_credentials
 from nceflow.fulfilment.app import create_app as create_fulfilment
-from nceflow.fulfilment.testing import fulfilment_settings
 from nceflow.runtime.settings import KafkaSettings, RedisSettings
+from nceflow.testing.fulfilment import fulfilment_settings
 
 
 @pytest.fixture

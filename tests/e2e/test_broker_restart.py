@@ -24,19 +24,19 @@ import pytest
 
 from nceflow.checkout.app import create_app as create_checkout
 from nceflow.checkout.settings import Settings as CheckoutSettings
-from nceflow.checkout.testing import WizardPath, buy_through_the_wizard, wait_until_placed
 from nceflow.devstack.processes import ManagedProcess, free_port
 from nceflow.devstack.servers import create_topics, start_broker
 from nceflow.devstack.stack import simulator_partner_credentials
 from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import create_app as create_fulfilment
-from nceflow.fulfilment.testing import (
+from nceflow.runtime.settings import KafkaSettings, RedisSettings
+from nceflow.schemas import FulfilmentStarted, OrderConfirmed, OrderPlaced, topics
+from nceflow.testing.checkout import WizardPath, buy_through_the_wizard, wait_until_placed
+from nceflow.testing.fulfilment import (
     fulfilment_settings,
     sim_items,
     sim_requests,
 )
-from nceflow.runtime.settings import KafkaSettings, RedisSettings
-from nceflow.schemas import FulfilmentStarted, OrderConfirmed, OrderPlaced, topics
 
 EXISTING = WizardPath("existing", "e2e-r1", "adatum-direct", "existing", "contoso.onmicrosoft.com")
 NEW = WizardPath("new", "e2e-r2", "adatum-direct", "new", "e2erestart.onmicrosoft.com")

@@ -17,11 +17,11 @@ from redis.asyncio import Redis
 
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings as CheckoutSettings
-from nceflow.checkout.testing import SIGN_IN_REDIRECT_URI, buy_through_the_wizard, wait_until_placed
-from nceflow.checkout.testing import WizardPath as Path
 from nceflow.devstack.pytest_plugin import KafkaTopics
-from nceflow.partner_center_sim import testing as sim_testing
 from nceflow.partner_center_sim.seed import load_seed
+from nceflow.testing import simulator as sim_testing
+from nceflow.testing.checkout import SIGN_IN_REDIRECT_URI, buy_through_the_wizard, wait_until_placed
+from nceflow.testing.checkout import WizardPath as Path
 
 NEW = Path("admin-once", "e2e-admin", "adatum-direct", "new", "e2eadminonce.onmicrosoft.com")
 EXISTING = Path("admin-none", "e2e-admin-x", "adatum-direct", "existing", "contoso.onmicrosoft.com")

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from nceflow.checkout.settings import Settings as CheckoutSettings
-from nceflow.checkout.testing import WizardPath as Path
-from nceflow.checkout.testing import buy_through_the_wizard, wait_until_placed
-from nceflow.fulfilment.testing import sim_items
+from nceflow.testing.checkout import WizardPath as Path
+from nceflow.testing.checkout import buy_through_the_wizard, wait_until_placed
+from nceflow.testing.fulfilment import sim_items
 
 PATHS = [
     Path("new-direct", "e2e-a", "adatum-direct", "new", "e2enewdirect.onmicrosoft.com"),

@@ -17,9 +17,9 @@ from nceflow.checkout.adapters.redis_store import Keys
 from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings
-from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft
 from nceflow.devstack.topic_reader import TopicReader
 from nceflow.runtime.settings import KafkaSettings, RedisSettings
+from nceflow.testing.checkout import seeded_user, sign_in_with_microsoft
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.context import AppContext
 from nceflow.checkout.resellers import load_directory
 from nceflow.checkout.settings import Settings
-from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft
 from nceflow.devstack.processes import free_port
 from nceflow.devstack.servers import start_redis
 from nceflow.runtime.settings import RedisSettings
@@ -48,6 +47,7 @@ from nceflow.schemas.envelope import (
     to_kafka,
 )
 from nceflow.schemas.values import ErrorSource
+from nceflow.testing.checkout import seeded_user, sign_in_with_microsoft
 
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
 MCA = {

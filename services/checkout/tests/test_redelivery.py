@@ -27,7 +27,6 @@ from nceflow.checkout.domain.order import RedeliveryPolicy
 from nceflow.checkout.orders import OrderService
 from nceflow.checkout.repository import OutboxEntry
 from nceflow.checkout.settings import Settings
-from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft
 from nceflow.schemas import (
     FulfilmentStarted,
     FulfilmentStep,
@@ -38,6 +37,7 @@ from nceflow.schemas import (
 )
 from nceflow.schemas.base import OrderEvent
 from nceflow.schemas.envelope import FULFILMENT_SOURCE, from_kafka, to_kafka
+from nceflow.testing.checkout import seeded_user, sign_in_with_microsoft
 
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
 MCA = {

@@ -16,9 +16,9 @@ from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.context import AppContext
 from nceflow.checkout.settings import Settings, TenantDomainCheck
-from nceflow.checkout.testing import seeded_user, sign_in_with_microsoft
 from nceflow.schemas import OrderPlaced
 from nceflow.schemas.envelope import FULFILMENT_SOURCE, from_kafka, to_kafka
+from nceflow.testing.checkout import seeded_user, sign_in_with_microsoft
 
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
 CONTOSO = "contoso.onmicrosoft.com"

@@ -20,13 +20,13 @@ from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.domain.draft import TenantProof
 from nceflow.checkout.resellers import ResellerDirectory, load_directory
 from nceflow.checkout.settings import Settings
-from nceflow.checkout.testing import (
+from nceflow.testing import simulator as sim
+from nceflow.testing.checkout import (
     SIGN_IN_REDIRECT_URI,
     microsoft_callback,
     seeded_user,
     sign_in_with_microsoft,
 )
-from nceflow.partner_center_sim import testing as sim
 
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
 CONTOSO = "contoso.onmicrosoft.com"

@@ -15,7 +15,7 @@ from nceflow.devstack.pytest_plugin import KafkaServer, KafkaTopics
 from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext, create_app
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import fulfilment_env, fulfilment_settings
+from nceflow.testing.fulfilment import fulfilment_env, fulfilment_settings
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import (
+from nceflow.schemas import FulfilmentStep, FulfilmentStepCompleted, OrderFailed, OrderPlaced, Term
+from nceflow.testing.fulfilment import (
     ended,
     existing_tenant_order,
     item,
@@ -22,7 +23,6 @@ from nceflow.fulfilment.testing import (
     sim_requests,
     tenant_orders,
 )
-from nceflow.schemas import FulfilmentStep, FulfilmentStepCompleted, OrderFailed, OrderPlaced, Term
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 

@@ -14,13 +14,13 @@ from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import (
+from nceflow.schemas import ErrorSource, FulfilmentStep, OrderFailed
+from nceflow.testing.fulfilment import (
     ended,
     existing_tenant_order,
     publish_orders,
     sim_requests,
 )
-from nceflow.schemas import ErrorSource, FulfilmentStep, OrderFailed
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 

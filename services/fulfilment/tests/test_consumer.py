@@ -15,15 +15,6 @@ from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.ops import replay
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import (
-    ended,
-    existing_tenant_order,
-    item,
-    publish_orders,
-    publish_raw,
-    sim_requests,
-    tenant_orders,
-)
 from nceflow.schemas import (
     FulfilmentStarted,
     OrderDrafted,
@@ -34,6 +25,15 @@ from nceflow.schemas import (
 )
 from nceflow.schemas.dead_letter import DLQ_OFFSET, DLQ_REASON, DLQ_TOPIC
 from nceflow.schemas.envelope import CE_TYPE_HEADER, CHECKOUT_SOURCE, MAX_EVENT_BYTES, to_kafka
+from nceflow.testing.fulfilment import (
+    ended,
+    existing_tenant_order,
+    item,
+    publish_orders,
+    publish_raw,
+    sim_requests,
+    tenant_orders,
+)
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 

@@ -24,12 +24,12 @@ from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.ops import status
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import (
+from nceflow.schemas import FulfilmentStarted, OrderPlaced
+from nceflow.testing.fulfilment import (
     existing_tenant_order,
     new_tenant_order,
     publish_orders,
 )
-from nceflow.schemas import FulfilmentStarted, OrderPlaced
 
 # (name, the call that is cut off, how to see that Partner Center applied it)
 Probe = Callable[[httpx.AsyncClient, str], Awaitable[bool]]

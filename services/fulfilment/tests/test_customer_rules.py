@@ -14,18 +14,18 @@ from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import (
-    new_tenant_order,
-    publish_orders,
-    sim_items,
-    sim_requests,
-)
 from nceflow.schemas import (
     FulfilmentStep,
     FulfilmentStepCompleted,
     NewTenant,
     OrderConfirmed,
     OrderFailed,
+)
+from nceflow.testing.fulfilment import (
+    new_tenant_order,
+    publish_orders,
+    sim_items,
+    sim_requests,
 )
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]

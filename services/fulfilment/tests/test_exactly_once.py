@@ -19,12 +19,12 @@ from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.ops import status
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import (
+from nceflow.schemas import OrderConfirmed, OrderFailed, OrderPlaced
+from nceflow.testing.fulfilment import (
     existing_tenant_order,
     new_tenant_order,
     publish_orders,
 )
-from nceflow.schemas import OrderConfirmed, OrderFailed, OrderPlaced
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 

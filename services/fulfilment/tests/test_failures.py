@@ -18,7 +18,8 @@ from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.domain.saga import SagaStatus
 from nceflow.fulfilment.ops import replay, status
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import (
+from nceflow.schemas import ErrorSource, FulfilmentStep, OrderFailed, OrderPlaced, Term
+from nceflow.testing.fulfilment import (
     ended,
     existing_tenant_order,
     item,
@@ -26,7 +27,6 @@ from nceflow.fulfilment.testing import (
     publish_orders,
     sim_requests,
 )
-from nceflow.schemas import ErrorSource, FulfilmentStep, OrderFailed, OrderPlaced, Term
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 

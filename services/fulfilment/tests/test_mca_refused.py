@@ -21,14 +21,6 @@ from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.domain.saga import SagaStatus
 from nceflow.fulfilment.ops import status
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import (
-    ended,
-    existing_tenant_order,
-    new_tenant_order,
-    publish_orders,
-    sim_items,
-    sim_requests,
-)
 from nceflow.schemas import (
     ErrorSource,
     FulfilmentStep,
@@ -36,6 +28,14 @@ from nceflow.schemas import (
     OrderConfirmed,
     OrderFailed,
     OrderPlaced,
+)
+from nceflow.testing.fulfilment import (
+    ended,
+    existing_tenant_order,
+    new_tenant_order,
+    publish_orders,
+    sim_items,
+    sim_requests,
 )
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]

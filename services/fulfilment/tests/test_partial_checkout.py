@@ -15,13 +15,13 @@ from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import (
+from nceflow.schemas import BillingCycle, OrderFailed, OrderPlaced
+from nceflow.testing.fulfilment import (
     existing_tenant_order,
     item,
     publish_orders,
     sim_items,
 )
-from nceflow.schemas import BillingCycle, OrderFailed, OrderPlaced
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 

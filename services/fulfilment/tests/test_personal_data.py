@@ -13,12 +13,12 @@ from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import (
+from nceflow.schemas import OrderPlaced
+from nceflow.testing.fulfilment import (
     CONTACT,
     new_tenant_order,
     publish_orders,
 )
-from nceflow.schemas import OrderPlaced
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]
 

@@ -20,13 +20,13 @@ from nceflow.devstack.processes import ManagedProcess, free_port, start_service
 from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.devstack.servers import start_redis
 from nceflow.devstack.topic_reader import TopicReader
-from nceflow.fulfilment.testing import (
+from nceflow.schemas import FulfilmentStarted, OrderFailed, OrderPlaced
+from nceflow.testing.fulfilment import (
     existing_tenant_order,
     fulfilment_env,
     publish_orders,
     sim_items,
 )
-from nceflow.schemas import FulfilmentStarted, OrderFailed, OrderPlaced
 
 
 def _placed(seen: TopicReader) -> set[str]:

@@ -14,7 +14,7 @@ from nceflow.fulfilment.domain import failures
 from nceflow.fulfilment.domain.saga import Saga, SagaStatus
 from nceflow.fulfilment.repository import Created, Lease
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import existing_tenant_order
+from nceflow.testing.fulfilment import existing_tenant_order
 
 
 async def test_a_worker_claim_during_the_redrive_does_not_delay_the_order(

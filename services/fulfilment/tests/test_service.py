@@ -13,11 +13,6 @@ from nceflow.devstack.pytest_plugin import KafkaTopics
 from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import AppContext
 from nceflow.fulfilment.settings import Settings
-from nceflow.fulfilment.testing import (
-    existing_tenant_order,
-    new_tenant_order,
-    publish_orders,
-)
 from nceflow.schemas import (
     FulfilmentStarted,
     FulfilmentStep,
@@ -25,6 +20,11 @@ from nceflow.schemas import (
     OrderFailed,
     OrderPlaced,
     ProvisioningStatus,
+)
+from nceflow.testing.fulfilment import (
+    existing_tenant_order,
+    new_tenant_order,
+    publish_orders,
 )
 
 Runner = Callable[[Settings], AbstractAsyncContextManager[AppContext]]

@@ -15,7 +15,6 @@ from nceflow.fulfilment.domain.saga import RetryPolicy, SagaStatus
 from nceflow.fulfilment.metrics import Metrics
 from nceflow.fulfilment.repository import LeaseLostError
 from nceflow.fulfilment.service import Accepted, FulfilmentService, SagaTiming
-from nceflow.fulfilment.testing import existing_tenant_order
 from nceflow.schemas import (
     FulfilmentStarted,
     FulfilmentStep,
@@ -24,6 +23,7 @@ from nceflow.schemas import (
     ProvisioningStatus,
 )
 from nceflow.schemas.envelope import from_kafka
+from nceflow.testing.fulfilment import existing_tenant_order
 
 from .fakes import HealthyPartnerCenter, InMemorySagas, KeptEvents
 

@@ -12,7 +12,7 @@ import pytest
 
 from nceflow.partner_center_sim.seed import Seed, load_seed
 from nceflow.partner_center_sim.settings import Settings
-from nceflow.partner_center_sim.testing import ServerThread, Sim
+from nceflow.testing.simulator import ServerThread, Sim
 
 SAMPLES = Path(__file__).parent / "samples"
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from nceflow.partner_center_sim.testing import Sim, new_customer_body
+from nceflow.testing.simulator import Sim, new_customer_body
 
 
 def test_missing_token_is_401_with_partner_center_body(sim: Sim) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 CONTOSO = "contoso.onmicrosoft.com"
 

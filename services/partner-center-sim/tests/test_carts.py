@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 CONTOSO = "contoso.onmicrosoft.com"
 

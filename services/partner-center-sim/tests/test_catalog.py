@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 
 def test_products_list_the_nce_licence_offers(sim: Sim) -> None:

@@ -4,7 +4,7 @@ only) and the customer accepting an indirect reseller's relationship link
 
 from __future__ import annotations
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 CONTOSO = "contoso.onmicrosoft.com"
 

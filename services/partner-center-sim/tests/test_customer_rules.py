@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from nceflow.partner_center_sim.customer_rules import REGISTRATION_NUMBER_COUNTRIES
-from nceflow.partner_center_sim.testing import Sim, new_customer_body
+from nceflow.testing.simulator import Sim, new_customer_body
 
 
 def _body(domain: str, country: str, number: str | None = None) -> dict[str, Any]:

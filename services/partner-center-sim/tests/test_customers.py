@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from nceflow.partner_center_sim.testing import Sim, new_customer_body
+from nceflow.testing.simulator import Sim, new_customer_body
 
 
 def _filter(value: str, field: str = "Domain") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nceflow.partner_center_sim.testing import PC_RESOURCE, Sim
+from nceflow.testing.simulator import PC_RESOURCE, Sim
 
 
 def _form(sim: Sim, key: str = "direct", **overrides: str) -> dict[str, str]:

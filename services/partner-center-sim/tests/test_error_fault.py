@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 AGREEMENTS = "/v1/customers/*/agreements"
 REFUSED = "A partner confirmed agreement already exists for the customer."

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 CUSTOMERS = "/v1/customers"
 

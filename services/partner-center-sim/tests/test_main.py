@@ -7,7 +7,7 @@ import uuid
 import httpx
 
 from nceflow.partner_center_sim.seed import load_seed
-from nceflow.partner_center_sim.testing import PC_RESOURCE
+from nceflow.testing.simulator import PC_RESOURCE
 
 
 def test_the_module_serves_partner_center_and_entra(partner_center_sim: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 CONTOSO = "contoso.onmicrosoft.com"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 CONTOSO = "contoso.onmicrosoft.com"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 
 def test_indirect_provider_lists_its_two_resellers(sim: Sim) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nceflow.partner_center_sim.ratelimit import PartnerRateLimiter
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 
 def test_partner_over_its_limit_gets_microsofts_429(sim: Sim) -> None:

@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 CONTOSO = "contoso.onmicrosoft.com"
 

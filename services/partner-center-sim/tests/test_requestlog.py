@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 
 def test_log_records_ids_status_and_partner_and_filters(sim: Sim) -> None:

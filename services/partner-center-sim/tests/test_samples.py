@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from nceflow.partner_center_sim.testing import Sim, new_customer_body
+from nceflow.testing.simulator import Sim, new_customer_body
 
 Sample = Callable[[str], dict[str, Any]]
 

@@ -15,7 +15,7 @@ import jwt
 import pytest
 
 from nceflow.partner_center_sim.seed import SignInApp
-from nceflow.partner_center_sim.testing import Sim, new_customer_body, sign_in
+from nceflow.testing.simulator import Sim, new_customer_body, sign_in
 
 CONTOSO = "contoso.onmicrosoft.com"
 FABRIKAM = "fabrikam.onmicrosoft.com"

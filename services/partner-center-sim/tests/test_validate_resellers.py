@@ -3,7 +3,7 @@ per partner (PLA) id, whether it is an authorized indirect reseller of the calle
 
 from __future__ import annotations
 
-from nceflow.partner_center_sim.testing import Sim
+from nceflow.testing.simulator import Sim
 
 
 def test_the_providers_own_reseller_is_valid_and_a_stranger_is_not(sim: Sim) -> None:

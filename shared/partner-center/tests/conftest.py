@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from nceflow.partner_center import PartnerCenterClient
-from nceflow.partner_center.testing import FakeClock, SimControl, partner_settings
+from nceflow.testing.partner_center import FakeClock, SimControl, partner_settings
 
 
 @pytest.fixture

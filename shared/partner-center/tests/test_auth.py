@@ -20,7 +20,7 @@ from nceflow.partner_center import (
     PartnerCenterConfigurationError,
     TokenKind,
 )
-from nceflow.partner_center.testing import FakeClock
+from nceflow.testing.partner_center import FakeClock
 
 SECRET = "s3cr3t-client-secret"
 REFRESH = "r3fr3sh-token-value"

@@ -47,7 +47,7 @@ from nceflow.partner_center import (
     is_relationship_missing,
     new_request_id,
 )
-from nceflow.partner_center.testing import FakeClock, SimControl, partner_settings, seed
+from nceflow.testing.partner_center import FakeClock, SimControl, partner_settings, seed
 
 BASIC = "CFQ7TTC0LH18"  # Microsoft 365 Business Basic
 

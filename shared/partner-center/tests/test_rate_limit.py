@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from nceflow.partner_center import TokenBucket
-from nceflow.partner_center.testing import FakeClock
+from nceflow.testing.partner_center import FakeClock
 
 
 async def test_burst_passes_then_callers_queue_at_the_configured_rate() -> None:

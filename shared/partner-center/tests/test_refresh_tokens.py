@@ -16,7 +16,7 @@ from nceflow.partner_center import (
     PartnerCenterAuthenticationError,
     TokenKind,
 )
-from nceflow.partner_center.testing import SimControl, partner_settings
+from nceflow.testing.partner_center import SimControl, partner_settings
 
 
 def test_the_file_store_keeps_the_secret_to_its_owner(tmp_path: Path) -> None:

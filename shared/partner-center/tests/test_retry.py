@@ -16,7 +16,7 @@ from nceflow.partner_center import (
     RetryPolicy,
 )
 from nceflow.partner_center.retry import retrying
-from nceflow.partner_center.testing import FakeClock
+from nceflow.testing.partner_center import FakeClock
 
 
 async def _run(policy: RetryPolicy, clock: FakeClock, errors: list[PartnerCenterError]) -> int:

@@ -12,8 +12,8 @@ import httpx
 
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings
-from nceflow.partner_center_sim import testing as sim
 from nceflow.partner_center_sim.seed import load_seed
+from nceflow.testing import simulator as sim
 
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
 CONTACT = {

@@ -21,7 +21,6 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from nceflow.fulfilment.settings import Settings
-from nceflow.partner_center.testing import seed
 from nceflow.schemas import (
     AccountChoice,
     Address,
@@ -44,6 +43,7 @@ from nceflow.schemas import (
     Term,
 )
 from nceflow.schemas.envelope import CHECKOUT_SOURCE, to_kafka
+from nceflow.testing.partner_center import seed
 
 if TYPE_CHECKING:  # the harness's reader, for the type only: no dependency on the harness
     from nceflow.devstack.topic_reader import TopicReader
