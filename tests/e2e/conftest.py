@@ -4,7 +4,6 @@ apps with their real lifespans), a real broker and Redis, and the Partner Center
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +14,7 @@ from nceflow.checkout.settings import Settings as CheckoutSettings
 from nceflow.devstack.pytest_plugin import KafkaServer, KafkaTopics
 from nceflow.devstack.stack import simulator_partner_credentials
 from nceflow.fulfilment.app import create_app as create_fulfilment
-from nceflow.runtime.settings import KafkaSettings, RedisSettings
+from nceflow.testing.checkout import checkout_settings
 from nceflow.testing.fulfilment import fulfilment_settings
 
 
@@ -40,21 +39,14 @@ async def stack(
     partner_center_sim: str,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, CheckoutSettings]]:
     """Checkout's API (client and settings) with fulfilment running behind it."""
-    checkout_settings = CheckoutSettings(
-        kafka=KafkaSettings(
-            bootstrap_servers=kafka_server.bootstrap_servers,
-            enable_idempotence=kafka_server.supports_idempotence,
-            topic_prefix=kafka_topics.prefix,
-        ),
-        redis=RedisSettings(url=redis_url, key_prefix=redis_prefix),
+    settings = checkout_settings(
+        kafka_bootstrap=kafka_server.bootstrap_servers,
+        enable_idempotence=kafka_server.supports_idempotence,
+        topic_prefix=kafka_topics.prefix,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
         catalog_url=catalog_url,
-        partner_center_base_url=partner_center_sim,
-        partner_center_authority_url=partner_center_sim,
-        relay_block_ms=100,
-        relay_claim_interval_seconds=0.5,
-        expiry_interval_seconds=0.2,
-        draft_idle_timeout=timedelta(days=7),
-        consumer_group=f"{kafka_topics.prefix}checkout",
+        sim_url=partner_center_sim,
     )
     fulfilment = create_fulfilment(
         fulfilment_settings(
@@ -68,7 +60,7 @@ async def stack(
             extra=simulator_partner_credentials(),
         )
     )
-    checkout = create_checkout(checkout_settings)
+    checkout = create_checkout(settings)
     async with (
         fulfilment.router.lifespan_context(fulfilment),
         checkout.router.lifespan_context(checkout),
@@ -76,7 +68,7 @@ async def stack(
             transport=httpx.ASGITransport(app=checkout), base_url="http://checkout"
         ) as client,
     ):
-        yield client, checkout_settings
+        yield client, settings
 
 
 def sim_state(customers: list[dict[str, Any]], domain: str) -> dict[str, Any] | None:

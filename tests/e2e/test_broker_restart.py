@@ -29,9 +29,13 @@ from nceflow.devstack.servers import create_topics, start_broker
 from nceflow.devstack.stack import simulator_partner_credentials
 from nceflow.devstack.topic_reader import TopicReader
 from nceflow.fulfilment.app import create_app as create_fulfilment
-from nceflow.runtime.settings import KafkaSettings, RedisSettings
 from nceflow.schemas import FulfilmentStarted, OrderConfirmed, OrderPlaced, topics
-from nceflow.testing.checkout import WizardPath, buy_through_the_wizard, wait_until_placed
+from nceflow.testing.checkout import (
+    WizardPath,
+    buy_through_the_wizard,
+    checkout_settings,
+    wait_until_placed,
+)
 from nceflow.testing.fulfilment import (
     fulfilment_settings,
     sim_items,
@@ -98,22 +102,16 @@ class Stack:
     catalog_url: str
     sim_url: str
 
-    def checkout_settings(self, *, consume: bool = True) -> CheckoutSettings:
-        return CheckoutSettings(
-            kafka=KafkaSettings(
-                bootstrap_servers=self.broker.url,
-                enable_idempotence=False,  # Tansu has no idempotent producer
-                topic_prefix=self.broker.prefix,
-            ),
-            redis=RedisSettings(url=self.redis_url, key_prefix=self.redis_prefix),
+    def checkout(self, *, consume: bool = True) -> CheckoutSettings:
+        return checkout_settings(
+            kafka_bootstrap=self.broker.url,
+            enable_idempotence=False,  # Tansu has no idempotent producer
+            topic_prefix=self.broker.prefix,
+            redis_url=self.redis_url,
+            redis_prefix=self.redis_prefix,
             catalog_url=self.catalog_url,
-            partner_center_base_url=self.sim_url,
-            partner_center_authority_url=self.sim_url,
-            relay_block_ms=100,
-            relay_claim_interval_seconds=0.5,
-            draft_idle_timeout=timedelta(days=7),
+            sim_url=self.sim_url,
             consumer_enabled=consume,
-            consumer_group=f"{self.broker.prefix}checkout",
             redelivery_after=REEMIT_AFTER,
             redelivery_max_wait=2 * REEMIT_AFTER,
             redelivery_interval_seconds=0.2,
@@ -125,7 +123,7 @@ class Stack:
     ) -> AsyncIterator[tuple[httpx.AsyncClient, CheckoutSettings]]:
         """Checkout (its API client and settings) and, if asked, fulfilment, with their real
         lifespans; both stop (gracefully) on the way out."""
-        settings = self.checkout_settings(consume=consume)
+        settings = self.checkout(consume=consume)
         async with AsyncExitStack() as stack:
             if fulfilment:
                 app = create_fulfilment(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -18,8 +17,7 @@ from nceflow.checkout.app import create_app
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings
 from nceflow.devstack.topic_reader import TopicReader
-from nceflow.runtime.settings import KafkaSettings, RedisSettings
-from nceflow.testing.checkout import seeded_user, sign_in_with_microsoft
+from nceflow.testing.checkout import checkout_settings, seeded_user, sign_in_with_microsoft
 
 
 @pytest.fixture
@@ -32,23 +30,16 @@ def settings(
     partner_center_sim: str,
 ) -> Settings:
     """Checkout settings pointing at this test's servers, keys and topics."""
-    return Settings(
-        kafka=KafkaSettings(
-            bootstrap_servers=kafka_server.bootstrap_servers,
-            enable_idempotence=kafka_server.supports_idempotence,
-            topic_prefix=kafka_topics.prefix,
-        ),
-        redis=RedisSettings(url=redis_url, key_prefix=redis_prefix),
+    return checkout_settings(
+        kafka_bootstrap=kafka_server.bootstrap_servers,
+        enable_idempotence=kafka_server.supports_idempotence,
+        topic_prefix=kafka_topics.prefix,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
         catalog_url=catalog_url,
-        partner_center_base_url=partner_center_sim,
-        partner_center_authority_url=partner_center_sim,
-        relay_block_ms=100,
-        relay_claim_interval_seconds=0.5,
-        expiry_interval_seconds=0.2,
-        consumer_group=f"checkout-{redis_prefix}",
+        sim_url=partner_center_sim,
         # Stopping a Kafka consumer takes seconds: only the tests of the orders read model run it.
         consumer_enabled=False,
-        draft_idle_timeout=timedelta(days=7),
     )
 
 

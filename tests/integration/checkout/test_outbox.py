@@ -44,12 +44,12 @@ from nceflow.checkout.domain.steps import (
 from nceflow.checkout.events import order_drafted, outbox_entry
 from nceflow.checkout.repository import OutboxEntry
 from nceflow.checkout.resellers import load_directory
-from nceflow.checkout.settings import Settings
 from nceflow.devstack.processes import LOOPBACK, ManagedProcess, free_port
 from nceflow.devstack.servers import create_topics, start_broker
-from nceflow.runtime.settings import KafkaSettings, RedisSettings
+from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas import topics
 from nceflow.schemas.values import Qualification
+from nceflow.testing.checkout import checkout_settings
 
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
 
@@ -216,16 +216,15 @@ async def test_broker_stopped_5s_during_200_buys_loses_no_order_confirmed(
 ) -> None:
     prefix = f"t{uuid.uuid4().hex[:8]}."
     await create_topics(own_broker.url, [prefix + name for name in topics.ALL_TOPICS], partitions=4)
-    settings = Settings(
-        kafka=KafkaSettings(
-            bootstrap_servers=own_broker.url, enable_idempotence=False, topic_prefix=prefix
-        ),
-        redis=RedisSettings(url=redis_url, key_prefix=redis_prefix),
+    settings = checkout_settings(
+        kafka_bootstrap=own_broker.url,
+        enable_idempotence=False,
+        topic_prefix=prefix,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
         catalog_url=catalog_url,
-        partner_center_base_url=partner_center_sim,
-        partner_center_authority_url=partner_center_sim,
+        sim_url=partner_center_sim,
         consumer_enabled=False,
-        relay_block_ms=100,
     )
     app = create_app(settings)
     async with httpx.AsyncClient(base_url=catalog_url) as catalog:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,9 +14,44 @@ import httpx
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings
 from nceflow.partner_center_sim.seed import load_seed
+from nceflow.runtime.settings import KafkaSettings, RedisSettings
 from nceflow.testing import simulator as sim
 
 BASIC = "cfq7ttc0lh18-0001-p1y-monthly-us"
+
+
+def checkout_settings(
+    *,
+    kafka_bootstrap: str,
+    enable_idempotence: bool,
+    topic_prefix: str,
+    redis_url: str,
+    redis_prefix: str,
+    catalog_url: str,
+    sim_url: str,
+    **overrides: Any,
+) -> Settings:
+    """Checkout pointed at one test's servers, topics and keys, with the short waits tests use
+    (the relay blocks 100 ms, the expiry sweep runs every 0.2 s); `overrides` set the rest."""
+    values: dict[str, Any] = {
+        "kafka": KafkaSettings(
+            bootstrap_servers=kafka_bootstrap,
+            enable_idempotence=enable_idempotence,
+            topic_prefix=topic_prefix,
+        ),
+        "redis": RedisSettings(url=redis_url, key_prefix=redis_prefix),
+        "catalog_url": catalog_url,
+        "partner_center_base_url": sim_url,
+        "partner_center_authority_url": sim_url,
+        "relay_block_ms": 100,
+        "relay_claim_interval_seconds": 0.5,
+        "expiry_interval_seconds": 0.2,
+        "draft_idle_timeout": timedelta(days=7),
+        "consumer_group": f"{topic_prefix}checkout-{redis_prefix}",
+    }
+    return Settings(**(values | overrides))
+
+
 CONTACT = {
     "first_name": "Ada",
     "last_name": "Lovelace",
