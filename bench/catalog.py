@@ -24,9 +24,9 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import Response
 
+from nceflow.catalog.adapters.files import load_catalogue
 from nceflow.catalog.domain.query import PlanFilter
-from nceflow.catalog.files import load_catalogue
-from nceflow.catalog.snapshot import CatalogueSnapshot
+from nceflow.catalog.domain.snapshot import CatalogueSnapshot
 from nceflow.devstack.processes import LOOPBACK, ManagedProcess, free_port, http_ok, start_service
 from nceflow.runtime.serve import serve
 from nceflow.runtime.settings import HttpServerSettings

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nceflow.catalog import files
-from nceflow.catalog.files import catalogue_json, load_catalogue, save_catalogue
+from nceflow.catalog.adapters import files
+from nceflow.catalog.adapters.files import catalogue_json, load_catalogue, save_catalogue
 
 
 def test_saved_catalogue_loads_back_equal(tmp_path: Path) -> None:

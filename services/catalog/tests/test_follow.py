@@ -10,10 +10,10 @@ from pathlib import Path
 
 from structlog.testing import capture_logs
 
+from nceflow.catalog.adapters.catalogue_store import CatalogueStore
+from nceflow.catalog.adapters.file_follower import follow_catalogue_file
+from nceflow.catalog.adapters.files import load_catalogue, save_catalogue
 from nceflow.catalog.domain.model import CatalogueDocument
-from nceflow.catalog.files import load_catalogue, save_catalogue
-from nceflow.catalog.follow import follow_catalogue_file
-from nceflow.catalog.store import CatalogueStore
 
 
 async def _until(condition: Callable[[], bool]) -> None:

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from nceflow.catalog.adapters.catalogue_store import CatalogueStore
+from nceflow.catalog.adapters.files import load_catalogue
 from nceflow.catalog.domain.model import CatalogueDocument
 from nceflow.catalog.domain.query import InvalidCursorError, PlanFilter, encode_cursor
-from nceflow.catalog.files import load_catalogue
-from nceflow.catalog.snapshot import CatalogueSnapshot, UnknownPlanError, UnknownTileError
-from nceflow.catalog.store import CatalogueStore
+from nceflow.catalog.domain.snapshot import CatalogueSnapshot, UnknownPlanError, UnknownTileError
 from nceflow.schemas.values import BillingCycle, Term
 
 M365 = "nce-microsoft-365-commercial"

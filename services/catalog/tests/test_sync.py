@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from nceflow.catalog.adapters.catalogue_store import CatalogueStore
+from nceflow.catalog.adapters.files import load_catalogue, load_price_list, save_catalogue
 from nceflow.catalog.domain.model import CatalogueDocument
 from nceflow.catalog.domain.price_list import PriceList
-from nceflow.catalog.files import load_catalogue, load_price_list, save_catalogue
 from nceflow.catalog.settings import Settings
-from nceflow.catalog.store import CatalogueStore
 from nceflow.catalog.sync import sync_catalogue
 from nceflow.devstack.processes import ManagedProcess, free_port, start_service
 from nceflow.partner_center import PartnerCenterError, PartnerCenterSettings

@@ -13,22 +13,12 @@ from fastapi import FastAPI
 from nceflow.catalog.api.admin import admin_router
 from nceflow.catalog.api.errors import install_problem_handlers
 from nceflow.catalog.api.routes import add_catalogue_routes
-from nceflow.catalog.files import load_catalogue
-from nceflow.catalog.follow import follow_catalogue_file
+from nceflow.catalog.factory import file_follower, initial_store
 from nceflow.catalog.settings import Settings
-from nceflow.catalog.store import CatalogueStore
 from nceflow.partner_center import PartnerCenterSettings
 from nceflow.runtime.health import health_router
 
 _log = structlog.get_logger("nceflow.catalog")
-
-
-def _initial_store(settings: Settings) -> CatalogueStore:
-    # A catalogue written by an earlier sync wins over the shipped one.
-    path = settings.catalogue_file
-    if path is not None and path.exists():
-        return CatalogueStore(load_catalogue(path))
-    return CatalogueStore(load_catalogue())
 
 
 def create_app(
@@ -41,18 +31,12 @@ def create_app(
     sync endpoint, which exists when `settings.admin_token` is set.
     """
     settings = settings or Settings()
-    store = _initial_store(settings)
+    store = initial_store(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         _log.info("catalogue loaded", plans=store.snapshot.plan_count)
-        follower: asyncio.Task[None] | None = None
-        if settings.catalogue_file is not None and settings.reload_interval_seconds > 0:
-            follower = asyncio.create_task(
-                follow_catalogue_file(
-                    store, settings.catalogue_file, settings.reload_interval_seconds
-                )
-            )
+        follower = file_follower(settings, store)
         try:
             yield
         finally:

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import structlog
 
+from nceflow.catalog.adapters.catalogue_store import CatalogueStore
+from nceflow.catalog.adapters.files import load_catalogue, load_price_list, save_catalogue
 from nceflow.catalog.domain.build import CatalogItem, build_catalogue
 from nceflow.catalog.domain.model import CatalogueDocument, is_legal_pair
 from nceflow.catalog.domain.price_list import PriceList
-from nceflow.catalog.files import load_catalogue, load_price_list, save_catalogue
 from nceflow.catalog.settings import Settings
-from nceflow.catalog.store import CatalogueStore
 from nceflow.partner_center import (
     Availability,
     PartnerCenterClient,

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, SecretStr
 
+from nceflow.catalog.adapters.catalogue_store import CatalogueStore
 from nceflow.catalog.api.errors import PROBLEM_JSON, RequestProblemError
 from nceflow.catalog.api.schemas import Problem
 from nceflow.catalog.settings import Settings
-from nceflow.catalog.store import CatalogueStore
 from nceflow.catalog.sync import SyncError, sync_catalogue
 from nceflow.partner_center import PartnerCenterError, PartnerCenterSettings
 

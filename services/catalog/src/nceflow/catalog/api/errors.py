@@ -11,7 +11,11 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 
 from nceflow.catalog.domain.query import InvalidCursorError
-from nceflow.catalog.snapshot import UnknownCatalogueError, UnknownPlanError, UnknownTileError
+from nceflow.catalog.domain.snapshot import (
+    UnknownCatalogueError,
+    UnknownPlanError,
+    UnknownTileError,
+)
 from nceflow.runtime import problems
 from nceflow.runtime.problems import (
     PROBLEM_JSON,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from nceflow.catalog.snapshot import Body
+from nceflow.catalog.domain.snapshot import Body
 
 _JSON = b"application/json"
 

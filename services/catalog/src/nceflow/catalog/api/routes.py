@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from nceflow.catalog.adapters.catalogue_store import CatalogueStore
 from nceflow.catalog.api.errors import PROBLEM_JSON, RequestProblemError
 from nceflow.catalog.api.http_cache import cached_json
 from nceflow.catalog.api.plan_params import openapi_query_parameters, parse_plan_list_params
@@ -19,8 +20,7 @@ from nceflow.catalog.api.schemas import (
     TileList,
 )
 from nceflow.catalog.domain.model import ServicePlan, Tile
-from nceflow.catalog.snapshot import MAX_BATCH_IDS
-from nceflow.catalog.store import CatalogueStore
+from nceflow.catalog.domain.snapshot import MAX_BATCH_IDS
 
 
 def _ok(model: type[Any]) -> dict[int | str, dict[str, Any]]:

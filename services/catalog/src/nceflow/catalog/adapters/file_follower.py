@@ -8,8 +8,8 @@ from pathlib import Path
 import structlog
 from pydantic import ValidationError
 
-from nceflow.catalog.files import load_catalogue
-from nceflow.catalog.store import CatalogueStore
+from nceflow.catalog.adapters.catalogue_store import CatalogueStore
+from nceflow.catalog.adapters.files import load_catalogue
 
 _log = structlog.get_logger("nceflow.catalog")
 

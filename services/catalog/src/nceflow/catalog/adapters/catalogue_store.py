@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nceflow.catalog.domain.model import CatalogueDocument
-from nceflow.catalog.snapshot import CatalogueSnapshot
+from nceflow.catalog.domain.snapshot import CatalogueSnapshot
 
 
 class CatalogueStore:

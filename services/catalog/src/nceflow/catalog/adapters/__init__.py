@@ -1,0 +1,1 @@
+"""Adapters of the catalog: catalogue files, the served catalogue, following a file."""
