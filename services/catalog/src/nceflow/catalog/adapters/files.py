@@ -21,7 +21,8 @@ _DERIVED = {"plans": {"__all__": {"catalog_item_id"}}}
 
 
 def _shipped_bytes(name: str) -> bytes:
-    return resources.files("nceflow.catalog")  # the package holds data/.joinpath(_DATA, name).read_bytes()
+    # The data/ folder belongs to the package, not to this module's subpackage.
+    return resources.files("nceflow.catalog").joinpath(_DATA, name).read_bytes()
 
 
 def load_catalogue(path: Path | None = None) -> CatalogueDocument:
