@@ -18,8 +18,8 @@ from nceflow.checkout.api.forms import form_for
 from nceflow.checkout.domain.draft import Draft, ResellerTerms
 from nceflow.checkout.domain.steps import STEP_INPUTS, StepId
 from nceflow.schemas.values import SalesModel
-from nceflow.storefront.checkout_client import FormField
-from nceflow.storefront.messages import BY_CODE, BY_FIELD, field_key, message_for
+from nceflow.storefront.adapters.checkout_client import FormField
+from nceflow.storefront.domain.messages import BY_CODE, BY_FIELD, field_key, message_for
 
 VALIDATOR_WORDS = re.compile(
     r"Field required|String should|must be true|Input should|value is not|\^|\$|\[A-Z", re.I

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from nceflow.storefront.checkout_client import FormField, Option
-from nceflow.storefront.errors import FieldError
-from nceflow.storefront.messages import BY_CODE, BY_FIELD
-from nceflow.storefront.step_forms import body_of, place_errors
+from nceflow.storefront.adapters.checkout_client import FormField, Option
+from nceflow.storefront.api.errors import FieldError
+from nceflow.storefront.domain.messages import BY_CODE, BY_FIELD
+from nceflow.storefront.domain.step_forms import body_of, place_errors
 
 CART_ITEMS = FormField(
     name="items",

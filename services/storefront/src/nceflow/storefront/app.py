@@ -17,18 +17,18 @@ from nceflow.runtime.body_limit import BodySizeLimit
 from nceflow.runtime.health import health_router
 from nceflow.runtime.redis_client import redis_from_url
 from nceflow.runtime.shutdown import stop_within
-from nceflow.storefront.catalog_client import CatalogClient
-from nceflow.storefront.checkout_client import CheckoutClient
+from nceflow.storefront.adapters.catalog_client import CatalogClient
+from nceflow.storefront.adapters.checkout_client import CheckoutClient
+from nceflow.storefront.api.errors import install_error_pages
+from nceflow.storefront.api.pages import STATIC_DIR, Pages, build_templates
+from nceflow.storefront.api.routes.cart import cart_router
+from nceflow.storefront.api.routes.catalogue import catalogue_router
+from nceflow.storefront.api.routes.orders import orders_router
+from nceflow.storefront.api.routes.sign_in import sign_in_router
+from nceflow.storefront.api.routes.wizard import wizard_router
+from nceflow.storefront.api.security_headers import SecurityHeaders
+from nceflow.storefront.api.session import AUTOLOADED_PATHS, SessionStoreGuard
 from nceflow.storefront.dev_sign_in import DevSignIn
-from nceflow.storefront.errors import install_error_pages
-from nceflow.storefront.pages import STATIC_DIR, Pages, build_templates
-from nceflow.storefront.routes.cart import cart_router
-from nceflow.storefront.routes.catalogue import catalogue_router
-from nceflow.storefront.routes.orders import orders_router
-from nceflow.storefront.routes.sign_in import sign_in_router
-from nceflow.storefront.routes.wizard import wizard_router
-from nceflow.storefront.security_headers import SecurityHeaders
-from nceflow.storefront.session import AUTOLOADED_PATHS, SessionStoreGuard
 from nceflow.storefront.settings import Settings
 
 _log = structlog.get_logger("nceflow.storefront")

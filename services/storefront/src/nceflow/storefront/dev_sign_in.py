@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from nceflow.storefront.checkout_client import CheckoutClient, DevReseller, DevToken
-from nceflow.storefront.errors import UpstreamProblem
+from nceflow.storefront.adapters.checkout_client import CheckoutClient, DevReseller, DevToken
+from nceflow.storefront.api.errors import UpstreamProblem
 
 # What checkout accepts as an account id (it refuses anything else in a token).
 ACCOUNT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")

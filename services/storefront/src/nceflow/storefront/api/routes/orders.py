@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from nceflow.storefront.checkout_client import CheckoutClient, Order
-from nceflow.storefront.errors import UpstreamProblem
-from nceflow.storefront.pages import Pages
-from nceflow.storefront.session import Customer, Session, signed_in, verified_form
+from nceflow.storefront.adapters.checkout_client import CheckoutClient, Order
+from nceflow.storefront.api.errors import UpstreamProblem
+from nceflow.storefront.api.pages import Pages
+from nceflow.storefront.api.session import Customer, Session, signed_in, verified_form
 
 SignedIn = Annotated[Customer, Depends(signed_in)]
 Verified = Annotated[dict[str, Any], Depends(verified_form)]

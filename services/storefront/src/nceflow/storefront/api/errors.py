@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 if TYPE_CHECKING:
-    from nceflow.storefront.pages import Pages
+    from nceflow.storefront.api.pages import Pages
 
 _log = structlog.get_logger("nceflow.storefront")
 

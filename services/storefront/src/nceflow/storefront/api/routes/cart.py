@@ -11,20 +11,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from nceflow.storefront.catalog_client import CatalogClient
-from nceflow.storefront.checkout_client import (
+from nceflow.storefront.adapters.catalog_client import CatalogClient
+from nceflow.storefront.adapters.checkout_client import (
     CheckoutClient,
     Draft,
     DraftSnapshot,
     FormField,
     StepForm,
 )
-from nceflow.storefront.errors import UpstreamProblem
-from nceflow.storefront.messages import SUMMARY, message_for
-from nceflow.storefront.pages import Pages
-from nceflow.storefront.routes.sign_in import local_path
-from nceflow.storefront.session import Customer, Session, signed_in, verified_form
-from nceflow.storefront.step_forms import FieldErrors, body_of, place_errors
+from nceflow.storefront.api.errors import UpstreamProblem
+from nceflow.storefront.api.pages import Pages
+from nceflow.storefront.api.routes.sign_in import local_path
+from nceflow.storefront.api.session import Customer, Session, signed_in, verified_form
+from nceflow.storefront.domain.messages import SUMMARY, message_for
+from nceflow.storefront.domain.step_forms import FieldErrors, body_of, place_errors
 
 SignedIn = Annotated[Customer, Depends(signed_in)]
 Verified = Annotated[dict[str, Any], Depends(verified_form)]

@@ -9,7 +9,7 @@ field's label: never to validator text.
 
 from __future__ import annotations
 
-from nceflow.storefront.checkout_client import FormField
+from nceflow.storefront.adapters.checkout_client import FormField
 
 # A specific refusal of one field.
 BY_CODE: dict[tuple[str, str], str] = {

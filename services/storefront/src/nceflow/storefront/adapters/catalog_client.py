@@ -7,7 +7,7 @@ from decimal import Decimal
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from nceflow.storefront.upstream import send
+from nceflow.storefront.adapters.upstream import send
 
 SERVICE = "catalog"
 

@@ -8,11 +8,11 @@ import jwt
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from nceflow.storefront.checkout_client import CheckoutClient
+from nceflow.storefront.adapters.checkout_client import CheckoutClient
+from nceflow.storefront.api.errors import UpstreamProblem
+from nceflow.storefront.api.pages import Pages
+from nceflow.storefront.api.session import Customer, Session, start_session, verified_form
 from nceflow.storefront.dev_sign_in import ACCOUNT_ID_PATTERN, SUGGESTED_ACCOUNTS, DevSignIn
-from nceflow.storefront.errors import UpstreamProblem
-from nceflow.storefront.pages import Pages
-from nceflow.storefront.session import Customer, Session, start_session, verified_form
 from nceflow.storefront.settings import SignInMode
 
 Verified = Annotated[dict[str, Any], Depends(verified_form)]

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from nceflow.storefront.errors import FieldError, UpstreamProblem, UpstreamUnavailable
+from nceflow.storefront.api.errors import FieldError, UpstreamProblem, UpstreamUnavailable
 
 
 async def send(

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from nceflow.storefront.upstream import send
+from nceflow.storefront.adapters.upstream import send
 
 SERVICE = "checkout"
 

@@ -10,11 +10,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from nceflow.storefront.presentation import register_filters
-from nceflow.storefront.session import Session
+from nceflow.storefront.api.session import Session
+from nceflow.storefront.domain.presentation import register_filters
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
-STATIC_DIR = Path(__file__).parent / "static"
+# templates/ and static/ belong to the package, one level up.
+TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
+STATIC_DIR = Path(__file__).parent.parent / "static"
 
 
 def build_templates() -> Jinja2Templates:

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nceflow.storefront.checkout_client import FormField
-from nceflow.storefront.errors import FieldError
-from nceflow.storefront.messages import message_for
+from nceflow.storefront.adapters.checkout_client import FormField
+from nceflow.storefront.api.errors import FieldError
+from nceflow.storefront.domain.messages import message_for
 
 # A list field's entries are posted as `<list>-<index>-<item field>`, e.g. `items-0-quantity`.
 _ITEM_NAME = re.compile(r"^(?P<list>[A-Za-z_][A-Za-z0-9_]*)-(?P<index>\d{1,3})-(?P<field>\w+)$")

@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from nceflow.storefront.catalog_client import CatalogClient, PlanFilter
-from nceflow.storefront.pages import Pages
-from nceflow.storefront.presentation import BILLING_CYCLE_LABELS, TERM_LABELS
-from nceflow.storefront.session import Customer, signed_in
+from nceflow.storefront.adapters.catalog_client import CatalogClient, PlanFilter
+from nceflow.storefront.api.pages import Pages
+from nceflow.storefront.api.session import Customer, signed_in
+from nceflow.storefront.domain.presentation import BILLING_CYCLE_LABELS, TERM_LABELS
 
 SignedIn = Annotated[Customer, Depends(signed_in)]
 

@@ -13,12 +13,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from nceflow.storefront.checkout_client import CheckoutClient, Draft, DraftSnapshot
-from nceflow.storefront.errors import UpstreamProblem
-from nceflow.storefront.messages import SUMMARY, message_for
-from nceflow.storefront.pages import Pages
-from nceflow.storefront.session import Customer, Session, signed_in, verified_form
-from nceflow.storefront.step_forms import FieldErrors, body_of, place_errors
+from nceflow.storefront.adapters.checkout_client import CheckoutClient, Draft, DraftSnapshot
+from nceflow.storefront.api.errors import UpstreamProblem
+from nceflow.storefront.api.pages import Pages
+from nceflow.storefront.api.session import Customer, Session, signed_in, verified_form
+from nceflow.storefront.domain.messages import SUMMARY, message_for
+from nceflow.storefront.domain.step_forms import FieldErrors, body_of, place_errors
 
 SignedIn = Annotated[Customer, Depends(signed_in)]
 Verified = Annotated[dict[str, Any], Depends(verified_form)]

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starsessions.session import get_session_handler
 
-from nceflow.storefront.errors import CsrfRejected, SignInRequired
+from nceflow.storefront.api.errors import CsrfRejected, SignInRequired
 
 _log = structlog.get_logger("nceflow.storefront")
 

@@ -1,0 +1,1 @@
+"""The pages: routes, templates, the session, error pages, security headers."""
