@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings as CheckoutSettings
 from nceflow.devstack.pytest_plugin import KafkaTopics
-from nceflow.partner_center_sim.seed import load_seed
+from nceflow.partner_center_sim.domain.seed import load_seed
 from nceflow.testing import simulator as sim_testing
 from nceflow.testing.checkout import SIGN_IN_REDIRECT_URI, buy_through_the_wizard, wait_until_placed
 from nceflow.testing.checkout import WizardPath as Path

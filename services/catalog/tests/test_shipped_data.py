@@ -6,7 +6,7 @@ import re
 
 from nceflow.catalog.adapters.files import load_catalogue, load_price_list
 from nceflow.catalog.domain.model import LEGAL_BILLING_CYCLES
-from nceflow.partner_center_sim.seed import load_seed
+from nceflow.partner_center_sim.domain.seed import load_seed
 
 CATALOG_ITEM_ID = re.compile(r"^[A-Z0-9]{12}:[0-9]{4}:[A-Z0-9]{12}$")
 

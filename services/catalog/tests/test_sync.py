@@ -23,7 +23,7 @@ from nceflow.catalog.settings import Settings
 from nceflow.catalog.sync import sync_catalogue
 from nceflow.devstack.processes import ManagedProcess, free_port, start_service
 from nceflow.partner_center import PartnerCenterError, PartnerCenterSettings
-from nceflow.partner_center_sim.seed import load_seed
+from nceflow.partner_center_sim.domain.seed import load_seed
 
 BASIC_P1Y_MONTHLY = "cfq7ttc0lh18-0001-p1y-monthly-us"
 

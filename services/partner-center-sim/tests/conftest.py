@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from nceflow.partner_center_sim.seed import Seed, load_seed
+from nceflow.partner_center_sim.domain.seed import Seed, load_seed
 from nceflow.partner_center_sim.settings import Settings
 from nceflow.testing.simulator import ServerThread, Sim
 

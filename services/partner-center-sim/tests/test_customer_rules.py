@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from nceflow.partner_center_sim.customer_rules import REGISTRATION_NUMBER_COUNTRIES
+from nceflow.partner_center_sim.domain.customer_rules import REGISTRATION_NUMBER_COUNTRIES
 from nceflow.testing.simulator import Sim, new_customer_body
 
 

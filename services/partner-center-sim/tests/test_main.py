@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from nceflow.partner_center_sim.seed import load_seed
+from nceflow.partner_center_sim.domain.seed import load_seed
 from nceflow.testing.simulator import PC_RESOURCE
 
 

@@ -14,7 +14,7 @@ import httpx
 import jwt
 import pytest
 
-from nceflow.partner_center_sim.seed import SignInApp
+from nceflow.partner_center_sim.domain.seed import SignInApp
 from nceflow.testing.simulator import Sim, new_customer_body, sign_in
 
 CONTOSO = "contoso.onmicrosoft.com"

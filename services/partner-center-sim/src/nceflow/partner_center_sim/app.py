@@ -5,14 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from nceflow.partner_center_sim.context import SimContext, build_context
-from nceflow.partner_center_sim.entra import router as entra_router
-from nceflow.partner_center_sim.errors import install_error_handlers
-from nceflow.partner_center_sim.faults import FaultMiddleware
-from nceflow.partner_center_sim.headers import PartnerCenterHeadersMiddleware
-from nceflow.partner_center_sim.replays import ReplayMiddleware
-from nceflow.partner_center_sim.requestlog import RequestLogMiddleware
-from nceflow.partner_center_sim.routes import (
+from nceflow.partner_center_sim.api.entra import router as entra_router
+from nceflow.partner_center_sim.api.errors import install_error_handlers
+from nceflow.partner_center_sim.api.faults import FaultMiddleware
+from nceflow.partner_center_sim.api.headers import PartnerCenterHeadersMiddleware
+from nceflow.partner_center_sim.api.replays import ReplayMiddleware
+from nceflow.partner_center_sim.api.requestlog import RequestLogMiddleware
+from nceflow.partner_center_sim.api.routes import (
     agreements,
     carts,
     catalog,
@@ -21,9 +20,10 @@ from nceflow.partner_center_sim.routes import (
     orders,
     partners,
 )
-from nceflow.partner_center_sim.seed import load_seed
+from nceflow.partner_center_sim.api.sign_in import router as sign_in_router
+from nceflow.partner_center_sim.context import SimContext, build_context
+from nceflow.partner_center_sim.domain.seed import load_seed
 from nceflow.partner_center_sim.settings import Settings
-from nceflow.partner_center_sim.sign_in import router as sign_in_router
 from nceflow.runtime.health import health_router
 
 

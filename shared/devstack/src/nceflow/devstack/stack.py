@@ -89,7 +89,7 @@ def simulator_partner_credentials() -> dict[str, str]:
     (the indirect provider, which places its resellers' orders under its own tenant, and the
     Contoso direct partner) transacts with its own app, so fulfilment needs each one's.
     """
-    from nceflow.partner_center_sim.seed import load_seed
+    from nceflow.partner_center_sim.domain.seed import load_seed
 
     seed = load_seed()
     partners = {

@@ -13,7 +13,7 @@ import httpx
 
 from nceflow.checkout.auth import mint_dev_token
 from nceflow.checkout.settings import Settings
-from nceflow.partner_center_sim.seed import load_seed
+from nceflow.partner_center_sim.domain.seed import load_seed
 from nceflow.runtime.settings import KafkaSettings, RedisSettings
 from nceflow.testing import simulator as sim
 

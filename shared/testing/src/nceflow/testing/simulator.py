@@ -18,7 +18,7 @@ import httpx
 import uvicorn
 
 from nceflow.partner_center_sim.app import create_app
-from nceflow.partner_center_sim.seed import Partner, Seed
+from nceflow.partner_center_sim.domain.seed import Partner, Seed
 from nceflow.partner_center_sim.settings import Settings
 
 PC_RESOURCE = "https://api.partnercenter.microsoft.com"

@@ -6,11 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from nceflow.partner_center_sim import render
-from nceflow.partner_center_sim.auth import CallerDep, ContextDep
-from nceflow.partner_center_sim.catalog import CatalogItem
+from nceflow.partner_center_sim.api import render
+from nceflow.partner_center_sim.api.auth import CallerDep, ContextDep
+from nceflow.partner_center_sim.api.wire import collection, link
 from nceflow.partner_center_sim.context import SimContext
-from nceflow.partner_center_sim.wire import collection, link
+from nceflow.partner_center_sim.domain.catalog import CatalogItem
 
 router = APIRouter(tags=["catalog"])
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nceflow.partner_center_sim.catalog import CatalogIndex, check_term
-from nceflow.partner_center_sim.errors import (
+from nceflow.partner_center_sim.api.errors import (
     ATTESTATION_MISSING,
     LINE_ATTESTATION_NOT_ACCEPTED,
     PARTICIPANTS_NOT_SUPPORTED,
@@ -15,8 +14,9 @@ from nceflow.partner_center_sim.errors import (
     PartnerCenterError,
     bad_request,
 )
-from nceflow.partner_center_sim.records import CartLine
-from nceflow.partner_center_sim.seed import Partner
+from nceflow.partner_center_sim.domain.catalog import CatalogIndex, check_term
+from nceflow.partner_center_sim.domain.records import CartLine
+from nceflow.partner_center_sim.domain.seed import Partner
 
 TRANSACTION_RESELLER = "transaction_reseller"
 ADDITIONAL_RESELLER = "additional_transaction_reseller"

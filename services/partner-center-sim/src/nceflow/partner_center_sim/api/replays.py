@@ -26,9 +26,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nceflow.partner_center_sim.requestlog import SCOPE_KEY
-from nceflow.partner_center_sim.runtime_config import RuntimeConfig
-from nceflow.partner_center_sim.tokens import TokenStore
+from nceflow.partner_center_sim.api.requestlog import SCOPE_KEY
+from nceflow.partner_center_sim.domain.runtime_config import RuntimeConfig
+from nceflow.partner_center_sim.domain.tokens import TokenStore
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Answers that are not the request's outcome: the same id must be heard again.

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from nceflow.partner_center_sim.catalog import CatalogIndex
-from nceflow.partner_center_sim.errors import (
+from nceflow.partner_center_sim.api.errors import (
     AGREEMENT_EXISTS,
     CART_ALREADY_ORDERED,
     CART_IN_PROGRESS,
@@ -28,13 +27,14 @@ from nceflow.partner_center_sim.errors import (
     bad_request,
     not_found,
 )
-from nceflow.partner_center_sim.purchase_rules import (
+from nceflow.partner_center_sim.domain.catalog import CatalogIndex
+from nceflow.partner_center_sim.domain.purchase_rules import (
     ADDITIONAL_RESELLER,
     TRANSACTION_RESELLER,
     NewCartLine,
     check_lines,
 )
-from nceflow.partner_center_sim.records import (
+from nceflow.partner_center_sim.domain.records import (
     AgreementRecord,
     CartLine,
     CartRecord,
@@ -45,7 +45,7 @@ from nceflow.partner_center_sim.records import (
     QualificationRecord,
     UserRecord,
 )
-from nceflow.partner_center_sim.seed import Partner, Seed
+from nceflow.partner_center_sim.domain.seed import Partner, Seed
 from nceflow.runtime.clock import utc_now
 
 MCA = "MicrosoftCustomerAgreement"

@@ -31,10 +31,10 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from nceflow.partner_center_sim.auth import ContextDep
+from nceflow.partner_center_sim.api.auth import ContextDep
 from nceflow.partner_center_sim.context import SimContext
-from nceflow.partner_center_sim.id_tokens import CODE_LIFETIME_SECONDS, AuthorizationCode
-from nceflow.partner_center_sim.seed import SignInApp
+from nceflow.partner_center_sim.domain.id_tokens import CODE_LIFETIME_SECONDS, AuthorizationCode
+from nceflow.partner_center_sim.domain.seed import SignInApp
 
 router = APIRouter(tags=["entra sign-in"])
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import to_json
 
-from nceflow.partner_center_sim.errors import bad_request
+from nceflow.partner_center_sim.api.errors import bad_request
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -211,5 +211,5 @@ def load_seed(path: Path | None = None) -> Seed:
     """Load the seed from `path`, or the one shipped with the package."""
     if path is not None:
         return Seed.model_validate_json(path.read_bytes())
-    text = resources.files(__package__).joinpath("data/seed.json").read_bytes()
+    text = resources.files("nceflow.partner_center_sim").joinpath("data/seed.json").read_bytes()
     return Seed.model_validate_json(text)

@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi.responses import Response
 
+from nceflow.partner_center_sim.api.wire import json_response
 from nceflow.partner_center_sim.context import SimContext
-from nceflow.partner_center_sim.wire import json_response
 
 
 async def create_under_lock(

@@ -11,17 +11,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from nceflow.partner_center_sim import render
-from nceflow.partner_center_sim.auth import AppUserDep, CallerDep, ContextDep, ensure_app_user
-from nceflow.partner_center_sim.customer_rules import (
+from nceflow.partner_center_sim.api import render
+from nceflow.partner_center_sim.api.auth import AppUserDep, CallerDep, ContextDep, ensure_app_user
+from nceflow.partner_center_sim.api.errors import PartnerCenterError, bad_request
+from nceflow.partner_center_sim.api.routes.common import create_under_lock
+from nceflow.partner_center_sim.api.wire import RequestBody, attributes, collection, link, read_body
+from nceflow.partner_center_sim.domain.customer_rules import (
     phone_number_problem,
     registration_number_problem,
 )
-from nceflow.partner_center_sim.errors import PartnerCenterError, bad_request
-from nceflow.partner_center_sim.records import CustomerRecord
-from nceflow.partner_center_sim.routes.common import create_under_lock
-from nceflow.partner_center_sim.state import NewCustomer
-from nceflow.partner_center_sim.wire import RequestBody, attributes, collection, link, read_body
+from nceflow.partner_center_sim.domain.records import CustomerRecord
+from nceflow.partner_center_sim.domain.state import NewCustomer
 
 router = APIRouter(tags=["customers"])
 

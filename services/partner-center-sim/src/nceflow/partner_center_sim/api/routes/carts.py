@@ -15,13 +15,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
-from nceflow.partner_center_sim import render
-from nceflow.partner_center_sim.auth import CallerDep, ContextDep
-from nceflow.partner_center_sim.errors import CART_ALREADY_ORDERED, PartnerCenterError
-from nceflow.partner_center_sim.purchase_rules import NewCartLine
-from nceflow.partner_center_sim.routes.common import create_under_lock
+from nceflow.partner_center_sim.api import render
+from nceflow.partner_center_sim.api.auth import CallerDep, ContextDep
+from nceflow.partner_center_sim.api.errors import CART_ALREADY_ORDERED, PartnerCenterError
+from nceflow.partner_center_sim.api.routes.common import create_under_lock
+from nceflow.partner_center_sim.api.wire import RequestBody, attributes, json_response, read_body
+from nceflow.partner_center_sim.domain.purchase_rules import NewCartLine
 from nceflow.partner_center_sim.settings import RepeatCheckout
-from nceflow.partner_center_sim.wire import RequestBody, attributes, json_response, read_body
 from nceflow.runtime.clock import utc_now
 
 router = APIRouter(tags=["carts"])

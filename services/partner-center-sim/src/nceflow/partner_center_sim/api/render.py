@@ -6,17 +6,23 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from nceflow.partner_center_sim.catalog import CatalogItem
-from nceflow.partner_center_sim.records import (
+from nceflow.partner_center_sim.api.wire import attributes, link
+from nceflow.partner_center_sim.domain.catalog import CatalogItem
+from nceflow.partner_center_sim.domain.records import (
     AgreementRecord,
     CartRecord,
     CustomerRecord,
     OrderRecord,
     QualificationRecord,
 )
-from nceflow.partner_center_sim.seed import Availability, Catalog, IndirectReseller, Product, Sku
-from nceflow.partner_center_sim.state import iso
-from nceflow.partner_center_sim.wire import attributes, link
+from nceflow.partner_center_sim.domain.seed import (
+    Availability,
+    Catalog,
+    IndirectReseller,
+    Product,
+    Sku,
+)
+from nceflow.partner_center_sim.domain.state import iso
 
 _TERM_DESCRIPTIONS = {
     ("P1M", "monthly"): "One-Month commitment for monthly billing",

@@ -13,18 +13,18 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from nceflow.partner_center_sim.context import SimContext, get_context
-from nceflow.partner_center_sim.errors import (
+from nceflow.partner_center_sim.api.errors import (
     ACCESS_DENIED,
     FORBIDDEN,
     TOKEN_MISSING,
     PartnerCenterError,
     bad_request,
 )
+from nceflow.partner_center_sim.api.requestlog import SCOPE_KEY
+from nceflow.partner_center_sim.context import SimContext, get_context
+from nceflow.partner_center_sim.domain.seed import Partner
+from nceflow.partner_center_sim.domain.tokens import TokenKind
 from nceflow.partner_center_sim.ratelimit import ThrottledError
-from nceflow.partner_center_sim.requestlog import SCOPE_KEY
-from nceflow.partner_center_sim.seed import Partner
-from nceflow.partner_center_sim.tokens import TokenKind
 
 _CHALLENGE = {"WWW-Authenticate": "OAuth realm=urn:cpsvc:cpid:nceflow-sim"}
 

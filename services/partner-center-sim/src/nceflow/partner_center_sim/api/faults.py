@@ -35,11 +35,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nceflow.partner_center_sim.errors import UNEXPECTED, error_body
+from nceflow.partner_center_sim.api.errors import UNEXPECTED, error_body
+from nceflow.partner_center_sim.api.replays import RequestReplays, answer_from, is_answer
+from nceflow.partner_center_sim.api.requestlog import SCOPE_KEY, UNLOGGED_PREFIXES
+from nceflow.partner_center_sim.domain.runtime_config import RuntimeConfig
 from nceflow.partner_center_sim.ratelimit import throttled_body
-from nceflow.partner_center_sim.replays import RequestReplays, answer_from, is_answer
-from nceflow.partner_center_sim.requestlog import SCOPE_KEY, UNLOGGED_PREFIXES
-from nceflow.partner_center_sim.runtime_config import RuntimeConfig
 
 
 class FaultKind(StrEnum):

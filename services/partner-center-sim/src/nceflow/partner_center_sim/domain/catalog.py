@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from nceflow.partner_center_sim.errors import (
+from nceflow.partner_center_sim.api.errors import (
     AVAILABILITY_NOT_FOUND,
     PRODUCT_NOT_FOUND,
     SKU_NOT_FOUND,
@@ -13,7 +13,7 @@ from nceflow.partner_center_sim.errors import (
     bad_request,
     not_found,
 )
-from nceflow.partner_center_sim.seed import Availability, Catalog, Product, Sku
+from nceflow.partner_center_sim.domain.seed import Availability, Catalog, Product, Sku
 
 
 @dataclass(frozen=True, slots=True)

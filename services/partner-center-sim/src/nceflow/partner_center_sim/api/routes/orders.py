@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from nceflow.partner_center_sim import render
-from nceflow.partner_center_sim.auth import AppUserDep, CallerDep, ContextDep
-from nceflow.partner_center_sim.wire import collection, link
+from nceflow.partner_center_sim.api import render
+from nceflow.partner_center_sim.api.auth import AppUserDep, CallerDep, ContextDep
+from nceflow.partner_center_sim.api.wire import collection, link
 from nceflow.runtime.clock import utc_now
 
 router = APIRouter(tags=["orders"])

@@ -20,11 +20,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import SecretStr
 
-from nceflow.partner_center_sim.auth import ContextDep
+from nceflow.partner_center_sim.api.auth import ContextDep
+from nceflow.partner_center_sim.api.sign_in import issuer_base, pkce_matches, sign_in_app
 from nceflow.partner_center_sim.context import SimContext
-from nceflow.partner_center_sim.seed import Partner
-from nceflow.partner_center_sim.sign_in import issuer_base, pkce_matches, sign_in_app
-from nceflow.partner_center_sim.tokens import TokenKind
+from nceflow.partner_center_sim.domain.seed import Partner
+from nceflow.partner_center_sim.domain.tokens import TokenKind
 
 router = APIRouter(tags=["entra"])
 

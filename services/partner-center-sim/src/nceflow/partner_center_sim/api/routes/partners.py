@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
-from nceflow.partner_center_sim import render
-from nceflow.partner_center_sim.auth import AppUserDep, CallerDep
-from nceflow.partner_center_sim.errors import bad_request
-from nceflow.partner_center_sim.wire import RequestBody, collection, read_body
+from nceflow.partner_center_sim.api import render
+from nceflow.partner_center_sim.api.auth import AppUserDep, CallerDep
+from nceflow.partner_center_sim.api.errors import bad_request
+from nceflow.partner_center_sim.api.wire import RequestBody, collection, read_body
 
 router = APIRouter(tags=["partners"])
 

@@ -14,13 +14,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from nceflow.partner_center_sim import render
-from nceflow.partner_center_sim.auth import ContextDep
-from nceflow.partner_center_sim.errors import bad_request, not_found
-from nceflow.partner_center_sim.faults import FaultRule, FaultRuleSpec
-from nceflow.partner_center_sim.requestlog import LoggedRequest
-from nceflow.partner_center_sim.runtime_config import RuntimeConfig, RuntimeConfigPatch
-from nceflow.partner_center_sim.state import iso
+from nceflow.partner_center_sim.api import render
+from nceflow.partner_center_sim.api.auth import ContextDep
+from nceflow.partner_center_sim.api.errors import bad_request, not_found
+from nceflow.partner_center_sim.api.faults import FaultRule, FaultRuleSpec
+from nceflow.partner_center_sim.api.requestlog import LoggedRequest
+from nceflow.partner_center_sim.domain.runtime_config import RuntimeConfig, RuntimeConfigPatch
+from nceflow.partner_center_sim.domain.state import iso
 from nceflow.runtime.clock import utc_now
 
 router = APIRouter(prefix="/_sim", tags=["simulator control (not Microsoft's API)"])

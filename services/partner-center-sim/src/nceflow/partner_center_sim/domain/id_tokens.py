@@ -14,7 +14,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from nceflow.partner_center_sim.records import UserRecord
+from nceflow.partner_center_sim.domain.records import UserRecord
 
 CODE_LIFETIME_SECONDS = 600  # Entra's authorization codes live about 10 minutes
 ID_TOKEN_LIFETIME_SECONDS = 3600

@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from nceflow.partner_center_sim import render
-from nceflow.partner_center_sim.auth import AppUserDep, CallerDep, ContextDep
-from nceflow.partner_center_sim.errors import bad_request
-from nceflow.partner_center_sim.records import AgreementRecord, QualificationRecord
-from nceflow.partner_center_sim.routes.common import create_under_lock
-from nceflow.partner_center_sim.state import MCA, MCA_LINK, iso
-from nceflow.partner_center_sim.wire import RequestBody, collection, read_body
+from nceflow.partner_center_sim.api import render
+from nceflow.partner_center_sim.api.auth import AppUserDep, CallerDep, ContextDep
+from nceflow.partner_center_sim.api.errors import bad_request
+from nceflow.partner_center_sim.api.routes.common import create_under_lock
+from nceflow.partner_center_sim.api.wire import RequestBody, collection, read_body
+from nceflow.partner_center_sim.domain.records import AgreementRecord, QualificationRecord
+from nceflow.partner_center_sim.domain.state import MCA, MCA_LINK, iso
 from nceflow.runtime.clock import utc_now
 
 router = APIRouter(tags=["agreements"])

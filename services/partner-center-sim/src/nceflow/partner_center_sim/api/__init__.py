@@ -1,0 +1,1 @@
+"""Partner Center's and Entra ID's wire: routes, rendering, errors, headers, auth, faults."""

@@ -1,0 +1,1 @@
+"""The simulated Partner Center and Entra ID: records, rules, seed, tokens. No HTTP."""
