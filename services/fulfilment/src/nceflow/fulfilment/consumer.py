@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
-import structlog
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -59,8 +58,6 @@ from nceflow.schemas.envelope import (
     from_kafka,
     header_value,
 )
-
-_log = structlog.get_logger(__name__)
 
 SKIPPED_TYPES = frozenset(cls.event_type() for cls in (OrderDrafted, StepCompleted, OrderAbandoned))
 """Checkout events fulfilment has no use for (it needs `OrderConfirmed` only)."""
@@ -165,13 +162,6 @@ class OrderEventConsumer:
         return None
 
     async def _dead_letter(self, record: ConsumedRecord, reason: str, detail: str) -> None:
-        _log.warning(
-            "fulfilment.dead_letter",
-            reason=reason,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
         await self._dead_letters.dead_letter(record, reason=reason, detail=detail)
         self._metrics.dead_letters.labels(reason).inc()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
+import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError
 
@@ -18,6 +19,8 @@ from nceflow.runtime.kafka_consumer import ConsumedRecord
 from nceflow.runtime.kafka_producer import started_producer
 from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas.dead_letter import dead_letter_headers, truncated_dead_letter
+
+_log = structlog.get_logger(__name__)
 
 
 class DeadLetters(Protocol):
@@ -37,7 +40,16 @@ async def send_dead_letter(
     detail: str,
 ) -> None:
     """Copy `record` to `dead_letter_topic` with why it could not be handled; returns once the
-    broker has acknowledged it. A record too large to copy whole is copied truncated."""
+    broker has acknowledged it. A record too large to copy whole is copied truncated. Logged
+    with where the record came from (never its content)."""
+    _log.warning(
+        "dead-lettering a record",
+        reason=reason,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        dead_letter_topic=dead_letter_topic,
+    )
     headers = dead_letter_headers(
         record.headers,
         reason=reason,

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-import structlog
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -45,8 +44,6 @@ from nceflow.runtime.settings import KafkaSettings
 from nceflow.schemas import topics
 from nceflow.schemas.base import FulfilmentOrderEvent
 from nceflow.schemas.envelope import InvalidEventError, from_kafka
-
-_log = structlog.get_logger(__name__)
 
 RETRY_DELAY_SECONDS = 1.0
 """Pause before a record that could not be stored comes again: a Redis outage is not a hot loop."""
@@ -83,13 +80,6 @@ class FulfilmentEventHandler:
         return Outcome.APPLIED
 
     async def _dead_letter(self, record: ConsumedRecord, reason: str, detail: str) -> None:
-        _log.warning(
-            "dead-lettering a record that is not a fulfilment event",
-            reason=reason,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
         await self._dead_letters.dead_letter(record, reason=reason, detail=detail)
 
 
