@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nceflow.partner_center_sim.ratelimit import PartnerRateLimiter
+from nceflow.partner_center_sim.api.ratelimit import PartnerRateLimiter
 from nceflow.testing.simulator import Sim
 
 

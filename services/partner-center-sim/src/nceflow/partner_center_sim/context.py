@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from nceflow.partner_center_sim.api.faults import FaultRegistry
+from nceflow.partner_center_sim.api.ratelimit import PartnerRateLimiter
 from nceflow.partner_center_sim.api.replays import RequestReplays
 from nceflow.partner_center_sim.api.requestlog import RequestLog
 from nceflow.partner_center_sim.domain.id_tokens import SignInAuthority
@@ -14,7 +15,6 @@ from nceflow.partner_center_sim.domain.runtime_config import RuntimeConfig
 from nceflow.partner_center_sim.domain.seed import Seed
 from nceflow.partner_center_sim.domain.state import SimState
 from nceflow.partner_center_sim.domain.tokens import TokenStore
-from nceflow.partner_center_sim.ratelimit import PartnerRateLimiter
 from nceflow.partner_center_sim.settings import Settings
 
 

@@ -20,11 +20,11 @@ from nceflow.partner_center_sim.api.errors import (
     PartnerCenterError,
     bad_request,
 )
+from nceflow.partner_center_sim.api.ratelimit import ThrottledError
 from nceflow.partner_center_sim.api.requestlog import SCOPE_KEY
 from nceflow.partner_center_sim.context import SimContext, get_context
 from nceflow.partner_center_sim.domain.seed import Partner
 from nceflow.partner_center_sim.domain.tokens import TokenKind
-from nceflow.partner_center_sim.ratelimit import ThrottledError
 
 _CHALLENGE = {"WWW-Authenticate": "OAuth realm=urn:cpsvc:cpid:nceflow-sim"}
 

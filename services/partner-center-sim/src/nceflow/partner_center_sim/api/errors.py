@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nceflow.partner_center_sim.ratelimit import ThrottledError, throttled_body
+from nceflow.partner_center_sim.api.ratelimit import ThrottledError, throttled_body
 
 SOURCE = "PartnerFD"
 

@@ -36,10 +36,10 @@ from pydantic.alias_generators import to_camel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nceflow.partner_center_sim.api.errors import UNEXPECTED, error_body
+from nceflow.partner_center_sim.api.ratelimit import throttled_body
 from nceflow.partner_center_sim.api.replays import RequestReplays, answer_from, is_answer
 from nceflow.partner_center_sim.api.requestlog import SCOPE_KEY, UNLOGGED_PREFIXES
 from nceflow.partner_center_sim.domain.runtime_config import RuntimeConfig
-from nceflow.partner_center_sim.ratelimit import throttled_body
 
 
 class FaultKind(StrEnum):
