@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 
 import httpx
@@ -161,7 +162,7 @@ async def test_sync_follows_changed_availabilities_and_dropped_products(tmp_path
     # A simulator whose catalog moved on: Business Basic has a new availability id and
     # Microsoft 365 Copilot is gone.
     seed = json.loads(
-        (Path(load_seed.__code__.co_filename).parent / "data" / "seed.json").read_text()
+        resources.files("nceflow.partner_center_sim").joinpath("data/seed.json").read_text()
     )
     products = seed["catalog"]["products"]
     basic = next(p for p in products if p["id"] == "CFQ7TTC0LH18")
